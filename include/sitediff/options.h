@@ -1,0 +1,77 @@
+/* options.h: option structs for the library entry points (compare, synth, score). */
+#ifndef SITEDIFF_OPTIONS_H
+#define SITEDIFF_OPTIONS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sd_grid_ref {
+  SD_GRID_BEFORE = 0, /* before image's CRS, origin and pixel size (default) */
+  SD_GRID_AFTER,      /* after image's CRS, origin and pixel size */
+  SD_GRID_FINER,      /* before's CRS and origin, the finer of the two pixel sizes */
+  SD_GRID_COARSER,    /* before's CRS and origin, the coarser of the two pixel sizes */
+} sd_grid_ref;
+
+typedef struct sd_compare_options {
+  const char *before;
+  const char *after;
+  const char *outdir;
+  sd_grid_ref grid;
+  double resolution; /* > 0: explicit pixel size in the grid CRS units; 0: from grid */
+  int do_register;   /* fine registration by phase correlation (1) or not (0) */
+  double threshold;  /* >= 0: fixed magnitude threshold; < 0: automatic */
+  int open_radius;   /* morphological opening, square of side 2r+1; 0 = none */
+  int close_radius;  /* morphological closing, idem */
+  double min_area;   /* minimum object area, m² (px when not georeferenced) */
+  int threads;       /* 0 = all cores */
+  int block_rows;    /* rows per streamed block; 0 = automatic */
+  double max_pixels; /* refuse grids larger than this many pixels */
+  int overlay_max;   /* longest side of overlay.png in pixels */
+  int quiet;         /* no progress lines on stderr */
+} sd_compare_options;
+
+void sd_compare_options_init(sd_compare_options *opts);
+
+enum { SD_CLASS_TRENCH = 0, SD_CLASS_STRUCTURE, SD_CLASS_EQUIPMENT, SD_CLASS_AREA, SD_CLASS_COUNT };
+const char *sd_class_name(int cls);
+
+typedef struct sd_compare_result {
+  double dx, dy;     /* applied fine shift, target-grid pixels */
+  double reg_peak;   /* phase-correlation peak height, 0..1 */
+  int registered;    /* 1 when the shift was measured and applied */
+  double threshold;  /* magnitude threshold used */
+  int width, height; /* target grid */
+  int64_t changed_px;
+  int n_objects;
+  int by_class[SD_CLASS_COUNT];
+} sd_compare_result;
+
+typedef struct sd_synth_options {
+  const char *outdir;
+  int size; /* before image is size x size pixels */
+  uint64_t seed;
+  double pixel_size;       /* before pixel size, metres */
+  double after_scale;      /* after pixel size / before pixel size */
+  double shift_x, shift_y; /* content shift of after, before-grid pixels */
+  double noise;            /* noise sigma, digital numbers (UInt16 scale) */
+  int after_epsg;          /* 0: same CRS as before (UTM); e.g. 4326 */
+  int bands;               /* 1..4: red, green, blue, nir */
+} sd_synth_options;
+
+void sd_synth_options_init(sd_synth_options *opts);
+
+/* Scores a change mask against a truth raster (object ids, 0 = no change). */
+typedef struct sd_score {
+  int64_t tp, fp, fn;
+  double precision, recall, f1;
+  int truth_objects, truth_found; /* truth object recall: >= half its pixels flagged */
+  double object_recall;
+} sd_score;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+/* sitediff.h: the public API of libsitediff (umbrella header). */
+#ifndef SITEDIFF_H
+#define SITEDIFF_H
+
+#include "sitediff/error.h"
+#include "sitediff/options.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+const char *sd_version(void);
+
+/* Compares opts->before and opts->after and writes the five outputs into opts->outdir.
+ * Outputs appear only when the whole run succeeded (written under temporary names, then renamed). */
+sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, sd_error *err);
+
+/* Writes before.tif, after.tif, truth.tif and truth.json into opts->outdir. */
+sd_status sd_synth(const sd_synth_options *opts, sd_error *err);
+
+/* Scores mask_path (change_mask.tif) against truth_path (truth.tif); grids may differ by an
+ * integer pixel offset (same CRS and pixel size). */
+sd_status sd_score_files(const char *mask_path, const char *truth_path, sd_score *score, sd_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,97 @@
+/* cmd_compare.c: `sitediff compare BEFORE AFTER -o OUTDIR [options]`. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: sitediff compare BEFORE AFTER -o OUTDIR [options]\n"
+             "\n"
+             "  -o, --output DIR      output folder (created if missing)\n"
+             "  --grid REF            before (default) | after | finer | coarser: CRS, origin and pixel size\n"
+             "  --resolution M        pixel size of the grid in its CRS units (overrides --grid's)\n"
+             "  --no-register         skip the sub-pixel fine registration\n"
+             "  --threshold V         fixed magnitude threshold (noise units); default automatic\n"
+             "  --open R              morphological opening radius in pixels (default 1, 0 = none)\n"
+             "  --close R             morphological closing radius in pixels (default 1, 0 = none)\n"
+             "  --min-area A          smallest object in m² (pixels if not georeferenced; default 10)\n"
+             "  --threads N           threads (default: all cores)\n"
+             "  --block-rows N        rows per streamed block (default: automatic)\n"
+             "  --max-pixels N        refuse grids larger than N pixels (default 2e9)\n"
+             "  --overlay-max N       longest side of overlay.png (default 2048)\n"
+             "  -q, --quiet           no progress on stderr\n"
+             "\n"
+             "writes change_mask.tif, change_magnitude.tif, objects.geojson, overlay.png, report.json\n"
+             "exit codes: 0 ok, 1 the run failed, 2 bad usage\n");
+}
+
+int sd_cmd_compare(int argc, char **argv) {
+  sd_error err = {0};
+  sd_compare_options o;
+  sd_compare_options_init(&o);
+  sd_args a = {.argc = argc, .argv = argv, .err = &err};
+  const char *pos[2] = {NULL, NULL};
+  int npos = 0, r;
+  const char *p;
+  while (!err.code && (r = sd_args_next(&a, &p))) {
+    if (r == 2) {
+      if (npos < 2)
+        pos[npos] = p;
+      else
+        sd_error_set(&err, SD_ERR_USAGE, "unexpected argument '%s'", p);
+      npos++;
+      continue;
+    }
+    if (sd_args_is(&a, "-h") || sd_args_is(&a, "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (sd_args_is(&a, "-o") || sd_args_is(&a, "--output")) {
+      o.outdir = sd_args_value(&a);
+    } else if (sd_args_is(&a, "--grid")) {
+      const char *v = sd_args_value(&a);
+      if (!v) break;
+      if (!strcmp(v, "before"))
+        o.grid = SD_GRID_BEFORE;
+      else if (!strcmp(v, "after"))
+        o.grid = SD_GRID_AFTER;
+      else if (!strcmp(v, "finer"))
+        o.grid = SD_GRID_FINER;
+      else if (!strcmp(v, "coarser"))
+        o.grid = SD_GRID_COARSER;
+      else
+        sd_error_set(&err, SD_ERR_USAGE, "--grid: '%s' is not before, after, finer or coarser", v);
+    } else if (sd_args_is(&a, "--resolution")) {
+      if (sd_args_double(&a, 1e-12, 1e12, &o.resolution)) continue;
+    } else if (sd_args_is(&a, "--no-register")) {
+      o.do_register = 0;
+    } else if (sd_args_is(&a, "--threshold")) {
+      sd_args_double(&a, 0, 1e30, &o.threshold);
+    } else if (sd_args_is(&a, "--open")) {
+      sd_args_int(&a, 0, 50, &o.open_radius);
+    } else if (sd_args_is(&a, "--close")) {
+      sd_args_int(&a, 0, 50, &o.close_radius);
+    } else if (sd_args_is(&a, "--min-area")) {
+      sd_args_double(&a, 0, 1e15, &o.min_area);
+    } else if (sd_args_is(&a, "--threads")) {
+      sd_args_int(&a, 0, 1024, &o.threads);
+    } else if (sd_args_is(&a, "--block-rows")) {
+      sd_args_int(&a, 1, 1 << 20, &o.block_rows);
+    } else if (sd_args_is(&a, "--max-pixels")) {
+      sd_args_double(&a, 1, 1e15, &o.max_pixels);
+    } else if (sd_args_is(&a, "--overlay-max")) {
+      sd_args_int(&a, 16, 1 << 16, &o.overlay_max);
+    } else if (sd_args_is(&a, "-q") || sd_args_is(&a, "--quiet")) {
+      o.quiet = 1;
+    } else {
+      sd_args_unknown(&a);
+    }
+  }
+  if (!err.code && npos != 2) sd_error_set(&err, SD_ERR_USAGE, "needs two images: BEFORE AFTER");
+  if (!err.code && !o.outdir) sd_error_set(&err, SD_ERR_USAGE, "needs an output folder: -o OUTDIR");
+  if (err.code) return sd_cli_fail("compare", &err);
+  o.before = pos[0];
+  o.after = pos[1];
+  sd_compare_result res;
+  if (sd_compare(&o, &res, &err)) return sd_cli_fail("compare", &err);
+  return 0;
+}

@@ -1,0 +1,37 @@
+/* cmd_score.c: `sitediff score MASK TRUTH [--json]`: how well a change mask matches truth. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int sd_cmd_score(int argc, char **argv) {
+  sd_error err = {0};
+  sd_args a = {.argc = argc, .argv = argv, .err = &err};
+  const char *pos[2] = {NULL, NULL}, *p;
+  int npos = 0, r, json = 0;
+  while (!err.code && (r = sd_args_next(&a, &p))) {
+    if (r == 2) {
+      if (npos < 2) pos[npos] = p;
+      npos++;
+    } else if (sd_args_is(&a, "--json")) {
+      json = 1;
+    } else if (sd_args_is(&a, "-h") || sd_args_is(&a, "--help")) {
+      printf("usage: sitediff score CHANGE_MASK TRUTH [--json]\n"
+             "  pixel precision, recall, F1, and the share of truth objects with half their pixels found\n");
+      return 0;
+    } else {
+      sd_args_unknown(&a);
+    }
+  }
+  if (!err.code && npos != 2) sd_error_set(&err, SD_ERR_USAGE, "needs CHANGE_MASK and TRUTH");
+  sd_score s;
+  if (err.code || sd_score_files(pos[0], pos[1], &s, &err)) return sd_cli_fail("score", &err);
+  if (json)
+    printf("{\"precision\": %.4f, \"recall\": %.4f, \"f1\": %.4f, \"truth_objects\": %d, \"truth_found\": %d, "
+           "\"object_recall\": %.4f}\n",
+           s.precision, s.recall, s.f1, s.truth_objects, s.truth_found, s.object_recall);
+  else
+    printf("precision %.4f  recall %.4f  F1 %.4f  objects found %d/%d (recall %.3f)\n", s.precision, s.recall, s.f1,
+           s.truth_found, s.truth_objects, s.object_recall);
+  return 0;
+}

@@ -1,0 +1,40 @@
+/* main.c: `sitediff COMMAND ...`: dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: sitediff COMMAND [options]\n"
+             "\n"
+             "commands:\n"
+             "  compare BEFORE AFTER -o OUTDIR   find what changed between two images of a site\n"
+             "  synth OUTDIR                     write a synthetic before/after pair with known truth\n"
+             "  score MASK TRUTH                 pixel F1 and object recall of a change mask\n"
+             "  version                          print the version\n"
+             "\n"
+             "'sitediff COMMAND --help' shows each command's options.\n"
+             "exit codes: 0 ok, 1 the run failed, 2 bad usage\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "compare")) return sd_cmd_compare(argc - 2, argv + 2);
+  if (!strcmp(cmd, "synth")) return sd_cmd_synth(argc - 2, argv + 2);
+  if (!strcmp(cmd, "score")) return sd_cmd_score(argc - 2, argv + 2);
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    printf("sitediff %s\n", sd_version());
+    return 0;
+  }
+  if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "sitediff: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return 2;
+}

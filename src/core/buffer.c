@@ -1,0 +1,43 @@
+/* buffer.c: aligned allocation and float plane stacks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+
+void *sd_alloc(size_t bytes) {
+  size_t rounded = (bytes + SD_ALIGN - 1) / SD_ALIGN * SD_ALIGN;
+  return aligned_alloc(SD_ALIGN, rounded ? rounded : SD_ALIGN);
+}
+
+void *sd_calloc(size_t bytes) {
+  void *p = sd_alloc(bytes);
+  if (p) memset(p, 0, bytes);
+  return p;
+}
+
+void sd_free(void *p) { free(p); }
+
+sd_status sd_planes_alloc(sd_planes *p, int nbands, int width, int height, sd_error *err) {
+  memset(p, 0, sizeof *p);
+  if (nbands < 1 || nbands > SD_MAX_BANDS)
+    return sd_error_set(err, SD_ERR_INTERNAL, "planes: %d bands is out of range", nbands);
+  p->nbands = nbands;
+  p->width = width;
+  p->height = height;
+  size_t n = (size_t)width * (size_t)height;
+  for (int b = 0; b < nbands; b++) {
+    p->band[b] = sd_alloc(n * sizeof(float));
+    if (!p->band[b]) {
+      sd_planes_free(p);
+      return sd_error_set(err, SD_ERR_NOMEM, "planes: cannot allocate %d x %d floats", width, height);
+    }
+  }
+  return SD_OK;
+}
+
+void sd_planes_free(sd_planes *p) {
+  for (int b = 0; b < SD_MAX_BANDS; b++) {
+    sd_free(p->band[b]);
+    p->band[b] = NULL;
+  }
+}

@@ -1,0 +1,40 @@
+/* error.c: status names and the sd_error message buffer. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "sitediff/error.h"
+
+const char *sd_status_name(sd_status code) {
+  switch (code) {
+  case SD_OK: return "ok";
+  case SD_ERR_USAGE: return "bad usage";
+  case SD_ERR_INPUT: return "bad input";
+  case SD_ERR_NOOVERLAP: return "no overlap";
+  case SD_ERR_OUTPUT: return "output error";
+  case SD_ERR_LIMIT: return "size limit";
+  case SD_ERR_NOMEM: return "out of memory";
+  case SD_ERR_INTERNAL: return "internal error";
+  }
+  return "unknown error";
+}
+
+sd_status sd_error_set(sd_error *err, sd_status code, const char *fmt, ...) {
+  if (err && err->code == SD_OK) {
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+  }
+  return code;
+}
+
+void sd_error_clear(sd_error *err) {
+  err->code = SD_OK;
+  err->msg[0] = '\0';
+}
+
+int sd_status_exit_code(sd_status code) {
+  if (code == SD_OK) return 0;
+  return code == SD_ERR_USAGE ? 2 : 1;
+}

@@ -1,0 +1,50 @@
+/* detect.h: threshold choice, binary morphology and connected-component labelling. */
+#ifndef SD_DETECT_H
+#define SD_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+/* ---- threshold.c ---- */
+enum { SD_HIST_BINS = 4096 };
+/* Magnitudes are in no-change noise units; the histogram spans [0, SD_HIST_MAX], larger values
+ * go in the last bin, NaN is skipped. */
+#define SD_HIST_MAX 64.0
+void sd_hist_build(const float *v, size_t n, int64_t *count /* SD_HIST_BINS */);
+double sd_hist_bin_value(int bin); /* centre of a bin */
+
+/* Otsu's threshold on a histogram of nbins over [lo, hi]: maximises between-class variance. */
+double sd_otsu(const int64_t *count, int nbins, double lo, double hi);
+/* Otsu over arbitrary bin values (e.g. logs): index of the last bin of the lower class. */
+int sd_otsu_index(const int64_t *count, const double *value, int nbins);
+
+typedef struct sd_threshold {
+  double value;
+  double otsu;
+  double noise_floor; /* median + k * robust sigma of the magnitude */
+  double median, sigma;
+  const char *method; /* "otsu", "noise-floor" or "fixed" */
+  const char *why;
+} sd_threshold;
+
+/* Automatic choice: Otsu, but never below the noise floor (scenes where change is rare). */
+void sd_threshold_auto(const int64_t *count, sd_threshold *t);
+
+/* ---- morph.c: masks hold 0 (no change), 1 (change), 255 (nodata, kept as is) ---- */
+void sd_morph_erode(uint8_t *mask, int w, int h, int r);
+void sd_morph_dilate(uint8_t *mask, int w, int h, int r);
+void sd_morph_open(uint8_t *mask, int w, int h, int r);
+void sd_morph_close(uint8_t *mask, int w, int h, int r);
+
+/* ---- label.c: 8-connected components of mask == 1, numbered 1..n in raster order of their
+ * first pixel; returns n, or -1 when out of memory. ---- */
+int sd_label(const uint8_t *mask, int w, int h, int32_t *labels);
+int sd_label_ref(const uint8_t *mask, int w, int h, int32_t *labels); /* flood fill twin */
+
+/* Drops components smaller than min_px (mask and labels), renumbers the rest in the same
+ * order; returns the new count. */
+int sd_label_filter_area(uint8_t *mask, int32_t *labels, int w, int h, int n, int64_t min_px);
+
+#endif

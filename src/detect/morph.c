@@ -1,0 +1,75 @@
+/* morph.c: binary erosion/dilation with a (2r+1)^2 square, separable, by running counts;
+ * nodata (255) counts as "no change" and is restored afterwards. Windows are clipped at the
+ * image edge (the edge neither erodes nor grows objects). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/detect.h"
+
+/* want_all: erosion (all ones in window) else dilation (any one). */
+static void pass_rows(const uint8_t *in, uint8_t *out, int w, int h, int r, int want_all) {
+  SD_OMP(parallel for schedule(static))
+  for (int y = 0; y < h; y++) {
+    const uint8_t *row = in + (size_t)y * w;
+    uint8_t *o = out + (size_t)y * w;
+    int cnt = 0;
+    for (int x = 0; x < r && x < w; x++)
+      cnt += row[x] == 1;
+    for (int x = 0; x < w; x++) {
+      if (x + r < w) cnt += row[x + r] == 1;
+      if (x - r - 1 >= 0) cnt -= row[x - r - 1] == 1;
+      int lo = x - r < 0 ? 0 : x - r, hi = x + r >= w ? w - 1 : x + r;
+      o[x] = want_all ? cnt == hi - lo + 1 : cnt > 0;
+    }
+  }
+}
+
+static void pass_cols(const uint8_t *in, uint8_t *out, int w, int h, int r, int want_all) {
+  const int chunk = 256;
+  SD_OMP(parallel for schedule(static))
+  for (int x0 = 0; x0 < w; x0 += chunk) {
+    int x1 = x0 + chunk < w ? x0 + chunk : w;
+    int cnt[256] = {0};
+    for (int y = 0; y < r && y < h; y++)
+      for (int x = x0; x < x1; x++)
+        cnt[x - x0] += in[(size_t)y * w + x] == 1;
+    for (int y = 0; y < h; y++) {
+      int lo = y - r < 0 ? 0 : y - r, hi = y + r >= h ? h - 1 : y + r;
+      for (int x = x0; x < x1; x++) {
+        if (y + r < h) cnt[x - x0] += in[(size_t)(y + r) * w + x] == 1;
+        if (y - r - 1 >= 0) cnt[x - x0] -= in[(size_t)(y - r - 1) * w + x] == 1;
+        out[(size_t)y * w + x] = want_all ? cnt[x - x0] == hi - lo + 1 : cnt[x - x0] > 0;
+      }
+    }
+  }
+}
+
+static void morph(uint8_t *mask, int w, int h, int r, int want_all) {
+  if (r <= 0) return;
+  size_t n = (size_t)w * h;
+  uint8_t *tmp = malloc(n), *res = malloc(n);
+  if (!tmp || !res) {
+    free(tmp);
+    free(res);
+    return;
+  }
+  pass_rows(mask, tmp, w, h, r, want_all);
+  pass_cols(tmp, res, w, h, r, want_all);
+  for (size_t i = 0; i < n; i++)
+    if (mask[i] != 255) mask[i] = res[i];
+  free(tmp);
+  free(res);
+}
+
+void sd_morph_erode(uint8_t *mask, int w, int h, int r) { morph(mask, w, h, r, 1); }
+void sd_morph_dilate(uint8_t *mask, int w, int h, int r) { morph(mask, w, h, r, 0); }
+
+void sd_morph_open(uint8_t *mask, int w, int h, int r) {
+  sd_morph_erode(mask, w, h, r);
+  sd_morph_dilate(mask, w, h, r);
+}
+
+void sd_morph_close(uint8_t *mask, int w, int h, int r) {
+  sd_morph_dilate(mask, w, h, r);
+  sd_morph_erode(mask, w, h, r);
+}

@@ -1,0 +1,40 @@
+/* objects.h: change objects (connected components) with shape attributes and a class. */
+#ifndef SD_OBJECTS_H
+#define SD_OBJECTS_H
+
+#include <stdint.h>
+
+#include "sitediff/options.h"
+
+typedef struct sd_object {
+  int id; /* label value in the label image, 1..n */
+  int64_t area_px;
+  double area_m2;
+  int x0, y0, x1, y1; /* bounding box, grid pixels, inclusive */
+  double cx, cy;      /* centroid, grid pixel coordinates (pixel centres at +0.5) */
+  double lon, lat;    /* centroid in WGS84, NaN when not georeferenced */
+  double mean_mag, max_mag;
+  double elongation;        /* sqrt of the ratio of the inertia eigenvalues, >= 1 */
+  double orientation_deg;   /* major axis, degrees clockwise from grid north, [0, 180) */
+  double length_m, width_m; /* extent along and across the major axis */
+  double rectangularity;    /* area / (length * width), 0..1 */
+  double thickness_m;       /* widest inscribed width (distance transform) */
+  double thinness;          /* area / thickness^2 in pixels: ~length/width, also for bent shapes */
+  int64_t perimeter_px;
+  int truncated; /* touches the grid edge or nodata */
+  int cls;       /* SD_CLASS_* */
+} sd_object;
+
+/* Pixel geometry for turning pixel counts into ground units. */
+typedef struct sd_pixel_geom {
+  double w_m, h_m;
+} sd_pixel_geom;
+
+/* Measures every component of labels (values 1..nlabels) into objs[0..nlabels-1]. */
+void sd_objects_measure(const int32_t *labels, const uint8_t *mask, const float *mag, int width, int height,
+                        int nlabels, sd_pixel_geom px, sd_object *objs);
+
+/* Class guess from shape and size; neighbours of small blobs make equipment clusters. */
+void sd_objects_classify(sd_object *objs, int n, sd_pixel_geom px);
+
+#endif

@@ -1,0 +1,24 @@
+/* diff.h: the differencing kernel, a plain reference and a fast twin with one signature. */
+#ifndef SD_DIFF_H
+#define SD_DIFF_H
+
+#include <stddef.h>
+
+#include "core/core.h"
+
+typedef struct sd_diff_params {
+  int nbands;
+  float gain[SD_MAX_BANDS], offset[SD_MAX_BANDS]; /* after -> before radiometry */
+  float sigma[SD_MAX_BANDS];                      /* no-change residual spread per band */
+} sd_diff_params;
+
+/* mag[i] = sqrt(mean_b(((gain_b * after_b[i] + offset_b) - before_b[i]) / sigma_b)^2): the
+ * change-vector length in units of the no-change noise; NaN where any input is NaN.
+ * Planes are n floats each; the fast version wants 64-byte aligned planes. */
+typedef void sd_diff_fn(const sd_diff_params *p, const float *const *before, const float *const *after, size_t n,
+                        float *mag);
+
+sd_diff_fn sd_diff_ref;
+sd_diff_fn sd_diff_fast;
+
+#endif

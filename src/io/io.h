@@ -1,0 +1,101 @@
+/* io.h: raster and vector I/O; the only module that sees GDAL/OGR. */
+#ifndef SD_IO_H
+#define SD_IO_H
+
+#include <stdint.h>
+
+#include "core/core.h"
+#include "detect/objects.h"
+#include "sitediff/options.h"
+
+/* ---- process-wide GDAL set-up and error capture (gdal_env.c) ---- */
+void sd_gdal_init(void);
+
+/* Captures GDAL's messages for one operation instead of printing them. */
+typedef struct sd_gdal_capture {
+  int failures;
+  char last[512];
+} sd_gdal_capture;
+void sd_gdal_capture_begin(sd_gdal_capture *cap);
+void sd_gdal_capture_end(sd_gdal_capture *cap);
+
+/* ---- input rasters (raster.c) ---- */
+typedef struct sd_raster sd_raster;
+typedef struct sd_raster_info {
+  const char *path;
+  int width, height;
+  int nbands; /* data bands (alpha excluded) */
+  int georef; /* has a CRS and a geotransform (or GCPs) */
+  double gt[6];
+  char type[24]; /* GDAL data type name */
+  char crs[128]; /* short CRS name, e.g. EPSG:32636 */
+  int rgb[3];    /* 0-based band indices used as red, green, blue for display */
+} sd_raster_info;
+
+sd_status sd_raster_open(const char *role, const char *path, double max_pixels, sd_raster **out, sd_error *err);
+void sd_raster_close(sd_raster *r);
+const sd_raster_info *sd_raster_get_info(const sd_raster *r);
+
+/* ---- the common grid (grid.c) ---- */
+typedef struct sd_grid {
+  int width, height;
+  double gt[6];
+  char *wkt; /* NULL when not georeferenced */
+  char crs[128];
+  int georef;
+  double pixel_w_m, pixel_h_m; /* ground size of one pixel in metres (1 when not georeferenced) */
+} sd_grid;
+
+sd_status sd_grid_compute(const sd_raster *before, const sd_raster *after, sd_grid_ref ref, double resolution,
+                          sd_grid *grid, sd_error *err);
+void sd_grid_free(sd_grid *grid);
+
+/* WKT of an EPSG code (caller frees with free()). */
+sd_status sd_wkt_from_epsg(int epsg, char **wkt, sd_error *err);
+/* Transforms n points in place from one CRS to another (GIS axis order: x east, y north). */
+sd_status sd_transform_points(const char *src_wkt, const char *dst_wkt, int n, double *x, double *y, sd_error *err);
+/* 1 if the CRS is geographic (degrees). */
+int sd_wkt_is_geographic(const char *wkt);
+
+/* Grid pixel coordinates to WGS84 lon/lat. */
+typedef struct sd_geo sd_geo;
+sd_status sd_geo_create(const sd_grid *grid, sd_geo **out, sd_error *err);
+void sd_geo_lonlat(const sd_geo *geo, double x, double y, double *lon, double *lat);
+void sd_geo_free(sd_geo *geo);
+
+/* ---- reading an input resampled onto the grid (reader.c) ---- */
+typedef struct sd_reader sd_reader;
+sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int threads, sd_reader **out, sd_error *err);
+/* Folds a content shift (grid pixels) into the transform: grid pixel (x, y) then samples the
+ * input where the grid's (x + dx, y + dy) falls, so the input is resampled once. */
+void sd_reader_set_shift(sd_reader *rd, double dx, double dy);
+/* Fills dst (its width/height give the window) with the window at (x0, y0); nodata is NaN in
+ * every band. */
+sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err);
+void sd_reader_free(sd_reader *rd);
+
+/* ---- GeoTIFF outputs on the grid (writer.c) ---- */
+typedef enum sd_pixel_type { SD_PIX_U8, SD_PIX_F32, SD_PIX_I32, SD_PIX_U16 } sd_pixel_type;
+typedef struct sd_gtiff sd_gtiff;
+sd_status sd_gtiff_create(const char *path, const sd_grid *grid, int nbands, sd_pixel_type type, int has_nodata,
+                          double nodata, sd_gtiff **out, sd_error *err);
+sd_status sd_gtiff_write(sd_gtiff *t, int band, int y0, int rows, const void *data, sd_error *err);
+/* Marks bands 1..3 as red, green, blue. */
+void sd_gtiff_set_rgb(sd_gtiff *t);
+/* Closes and reports write errors that only surface at close. */
+sd_status sd_gtiff_close(sd_gtiff *t, sd_error *err);
+
+/* Reads a whole single-band raster as uint8/int32 (small test and scoring inputs). */
+sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *height, double gt[6], sd_error *err);
+
+/* ---- objects as GeoJSON polygons in WGS84 (vector.c) ---- */
+sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const int32_t *labels,
+                                  const sd_object *objects, int nobjects, sd_error *err);
+
+/* ---- files (fsutil.c) ---- */
+sd_status sd_mkdir_p(const char *path, sd_error *err);
+/* "<dir>/.<name>.tmp-<pid>" */
+void sd_temp_name(char *buf, size_t len, const char *dir, const char *name);
+void sd_join(char *buf, size_t len, const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,240 @@
+/* reader.c: reads an input resampled onto the common grid, block by block, with the fine
+ * registration shift folded into the same transform (one resampling). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <gdal_alg.h>
+#include <gdalwarper.h>
+#include <ogr_srs_api.h>
+
+#include "io/raster_priv.h"
+
+struct sd_reader {
+  sd_raster *r;
+  sd_grid grid; /* copy; wkt borrowed */
+  int nbands;
+  int threads;
+  double dx, dy;
+  int direct;       /* grid pixels coincide with input pixels: plain reads, no resampling */
+  int off_x, off_y; /* input pixel of grid pixel (0, 0) when direct */
+  void *gen_tr;     /* GDAL transformer input <-> georeferenced grid */
+};
+
+static int same_crs(const char *a, const char *b) {
+  if (!a || !b) return !a && !b;
+  OGRSpatialReferenceH sa = OSRNewSpatialReference(a), sb = OSRNewSpatialReference(b);
+  int same = OSRIsSame(sa, sb);
+  OSRDestroySpatialReference(sa);
+  OSRDestroySpatialReference(sb);
+  return same;
+}
+
+static int near_int(double v, int *out) {
+  double r = round(v);
+  if (fabs(v - r) > 1e-6 || fabs(r) > 1e9) return 0;
+  *out = (int)r;
+  return 1;
+}
+
+sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int threads, sd_reader **out, sd_error *err) {
+  *out = NULL;
+  sd_reader *rd = calloc(1, sizeof *rd);
+  if (!rd) return sd_error_set(err, SD_ERR_NOMEM, "reader: out of memory");
+  rd->r = r;
+  rd->grid = *grid;
+  rd->nbands = nbands;
+  rd->threads = threads > 0 ? threads : 1;
+  const double *g = grid->gt, *s = r->info.gt;
+  if (same_crs(grid->wkt, r->wkt) && s[2] == 0 && s[4] == 0 && fabs(g[1] - s[1]) <= 1e-9 * fabs(s[1]) &&
+      fabs(g[5] - s[5]) <= 1e-9 * fabs(s[5]) && near_int((g[0] - s[0]) / s[1], &rd->off_x) &&
+      near_int((g[3] - s[3]) / s[5], &rd->off_y))
+    rd->direct = 1;
+
+  if (r->info.georef && r->has_gt) {
+    char **opts = CSLSetNameValue(NULL, "DST_SRS", grid->wkt);
+    rd->gen_tr = GDALCreateGenImgProjTransformer2(r->ds, NULL, opts);
+    CSLDestroy(opts);
+  } else if (r->info.georef) {
+    char **opts = CSLSetNameValue(NULL, "DST_SRS", grid->wkt);
+    rd->gen_tr = GDALCreateGenImgProjTransformer2(r->ds, NULL, opts); /* GCPs */
+    CSLDestroy(opts);
+  } else {
+    rd->gen_tr = GDALCreateGenImgProjTransformer3(NULL, r->info.gt, NULL, grid->gt);
+  }
+  if (!rd->gen_tr) {
+    free(rd);
+    return sd_error_set(err, SD_ERR_INPUT, "reader: %s: no transformation onto the grid: %s", r->info.path,
+                        CPLGetLastErrorMsg());
+  }
+  *out = rd;
+  return SD_OK;
+}
+
+void sd_reader_set_shift(sd_reader *rd, double dx, double dy) {
+  rd->dx = dx;
+  rd->dy = dy;
+}
+
+void sd_reader_free(sd_reader *rd) {
+  if (!rd) return;
+  if (rd->gen_tr) GDALDestroyGenImgProjTransformer(rd->gen_tr);
+  free(rd);
+}
+
+/* A pixel is valid only if every band is: one NaN marks the pixel in all bands. */
+static void unify_nodata(sd_planes *p) {
+  size_t n = (size_t)p->width * p->height;
+  for (size_t i = 0; i < n; i++) {
+    int bad = 0;
+    for (int b = 0; b < p->nbands; b++)
+      bad |= !isfinite(p->band[b][i]);
+    if (bad)
+      for (int b = 0; b < p->nbands; b++)
+        p->band[b][i] = NAN;
+  }
+}
+
+static void fill_nan(sd_planes *p) {
+  size_t n = (size_t)p->width * p->height;
+  for (int b = 0; b < p->nbands; b++)
+    for (size_t i = 0; i < n; i++)
+      p->band[b][i] = NAN;
+}
+
+static sd_status read_direct(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err) {
+  sd_raster *r = rd->r;
+  int w = dst->width, h = dst->height;
+  int sx = x0 + rd->off_x, sy = y0 + rd->off_y;
+  /* Clip the window to the input; what lies outside stays NaN. */
+  int cx0 = sx < 0 ? 0 : sx, cy0 = sy < 0 ? 0 : sy;
+  int cx1 = sx + w > r->info.width ? r->info.width : sx + w;
+  int cy1 = sy + h > r->info.height ? r->info.height : sy + h;
+  if (cx0 != sx || cy0 != sy || cx1 != sx + w || cy1 != sy + h) fill_nan(dst);
+  if (cx1 <= cx0 || cy1 <= cy0) return SD_OK;
+  int cw = cx1 - cx0, ch = cy1 - cy0;
+  size_t off = (size_t)(cy0 - sy) * w + (size_t)(cx0 - sx);
+  unsigned char *mask = NULL;
+  int dataset_mask_done = 0;
+  for (int b = 0; b < rd->nbands; b++) {
+    GDALRasterBandH band = GDALGetRasterBand(r->ds, r->band_index[b]);
+    float *out = dst->band[b] + off;
+    if (GDALRasterIO(band, GF_Read, cx0, cy0, cw, ch, out, cw, ch, GDT_Float32, sizeof(float),
+                     (GSpacing)w * sizeof(float)) != CE_None)
+      goto io_fail;
+    int flags = GDALGetMaskFlags(band);
+    if (flags & GMF_ALL_VALID) continue;
+    if (flags & GMF_NODATA) {
+      int has;
+      float nd = (float)GDALGetRasterNoDataValue(band, &has);
+      if (has && !isnan(nd))
+        for (int y = 0; y < ch; y++)
+          for (int x = 0; x < cw; x++)
+            if (out[(size_t)y * w + x] == nd) out[(size_t)y * w + x] = NAN;
+      continue;
+    }
+    if ((flags & GMF_PER_DATASET) && dataset_mask_done) continue;
+    if (!mask && !(mask = malloc((size_t)cw * ch))) {
+      return sd_error_set(err, SD_ERR_NOMEM, "reader: out of memory");
+    }
+    if (GDALRasterIO(GDALGetMaskBand(band), GF_Read, cx0, cy0, cw, ch, mask, cw, ch, GDT_Byte, 0, 0) != CE_None)
+      goto io_fail;
+    for (int y = 0; y < ch; y++)
+      for (int x = 0; x < cw; x++)
+        if (!mask[(size_t)y * cw + x]) out[(size_t)y * w + x] = NAN;
+    if (flags & GMF_PER_DATASET) dataset_mask_done = 1;
+  }
+  free(mask);
+  unify_nodata(dst);
+  return SD_OK;
+io_fail:
+  free(mask);
+  return sd_error_set(err, SD_ERR_INPUT, "reader: %s: read failed: %s", r->info.path, CPLGetLastErrorMsg());
+}
+
+static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err) {
+  sd_raster *r = rd->r;
+  int w = dst->width, h = dst->height;
+  GDALDriverH mem = GDALGetDriverByName("MEM");
+  GDALDatasetH ds = GDALCreate(mem, "", w, h, 0, GDT_Float32, NULL);
+  if (!ds) return sd_error_set(err, SD_ERR_INTERNAL, "reader: cannot create a memory dataset");
+  for (int b = 0; b < rd->nbands; b++) {
+    char opt[3][64];
+    snprintf(opt[0], sizeof opt[0], "DATAPOINTER=%p", (void *)dst->band[b]);
+    snprintf(opt[1], sizeof opt[1], "PIXELOFFSET=%d", (int)sizeof(float));
+    snprintf(opt[2], sizeof opt[2], "LINEOFFSET=%lld", (long long)w * (long long)sizeof(float));
+    char *opts[] = {opt[0], opt[1], opt[2], NULL};
+    GDALAddBand(ds, GDT_Float32, opts);
+  }
+  /* Grid pixel (x, y) of this window samples the input at grid position (x0+x+dx, y0+y+dy). */
+  double wgt[6];
+  memcpy(wgt, rd->grid.gt, sizeof wgt);
+  double fx = x0 + rd->dx, fy = y0 + rd->dy;
+  wgt[0] = rd->grid.gt[0] + fx * rd->grid.gt[1] + fy * rd->grid.gt[2];
+  wgt[3] = rd->grid.gt[3] + fx * rd->grid.gt[4] + fy * rd->grid.gt[5];
+  GDALSetGenImgProjTransformerDstGeoTransform(rd->gen_tr, wgt);
+  void *approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, rd->gen_tr, 0.01);
+
+  GDALWarpOptions *wo = GDALCreateWarpOptions();
+  wo->hSrcDS = r->ds;
+  wo->hDstDS = ds;
+  wo->nBandCount = rd->nbands;
+  wo->panSrcBands = CPLMalloc(sizeof(int) * rd->nbands);
+  wo->panDstBands = CPLMalloc(sizeof(int) * rd->nbands);
+  wo->padfDstNoDataReal = CPLMalloc(sizeof(double) * rd->nbands);
+  int any_nodata = 0;
+  for (int b = 0; b < rd->nbands; b++) {
+    wo->panSrcBands[b] = r->band_index[b];
+    wo->panDstBands[b] = b + 1;
+    wo->padfDstNoDataReal[b] = NAN;
+    int has;
+    GDALGetRasterNoDataValue(GDALGetRasterBand(r->ds, r->band_index[b]), &has);
+    any_nodata |= has;
+  }
+  if (any_nodata) {
+    wo->padfSrcNoDataReal = CPLMalloc(sizeof(double) * rd->nbands);
+    for (int b = 0; b < rd->nbands; b++) {
+      int has;
+      double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(r->ds, r->band_index[b]), &has);
+      wo->padfSrcNoDataReal[b] = has ? nd : NAN;
+    }
+  }
+  wo->nSrcAlphaBand = r->alpha_band;
+  wo->eResampleAlg = GRA_Cubic;
+  wo->eWorkingDataType = GDT_Float32;
+  wo->pfnTransformer = GDALApproxTransform;
+  wo->pTransformerArg = approx;
+  char nthreads[16];
+  snprintf(nthreads, sizeof nthreads, "%d", rd->threads);
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "NO_DATA");
+  wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "NUM_THREADS", nthreads);
+
+  sd_status st = SD_OK;
+  GDALWarpOperationH op = GDALCreateWarpOperation(wo);
+  if (!op || GDALChunkAndWarpImage(op, 0, 0, w, h) != CE_None)
+    st = sd_error_set(err, SD_ERR_INPUT, "reader: %s: resampling onto the grid failed: %s", r->info.path,
+                      CPLGetLastErrorMsg());
+  if (op) GDALDestroyWarpOperation(op);
+  GDALDestroyWarpOptions(wo);
+  GDALDestroyApproxTransformer(approx);
+  GDALClose(ds);
+  if (!st) unify_nodata(dst);
+  return st;
+}
+
+sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err) {
+  if (dst->nbands < rd->nbands) return sd_error_set(err, SD_ERR_INTERNAL, "reader: too few planes");
+  char nthreads[16];
+  snprintf(nthreads, sizeof nthreads, "%d", rd->threads);
+  CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", nthreads);
+  sd_status st;
+  if (rd->direct && rd->dx == 0 && rd->dy == 0)
+    st = read_direct(rd, x0, y0, dst, err);
+  else
+    st = read_warped(rd, x0, y0, dst, err);
+  CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", NULL);
+  return st;
+}

@@ -1,0 +1,207 @@
+/* vector.c: change objects as GeoJSON polygons (WGS84, through OGR), one feature per object. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+#include "io/io.h"
+
+/* Polygonizes the label image into an in-memory layer with field "id" (grid CRS, or pixel
+ * coordinates when the grid is not georeferenced). */
+static sd_status polygonize(const sd_grid *grid, const int32_t *labels, GDALDatasetH *mem_out, OGRLayerH *layer_out,
+                            sd_error *err) {
+  int w = grid->width, h = grid->height;
+  GDALDriverH memdrv = GDALGetDriverByName("MEM");
+  GDALDatasetH rast = GDALCreate(memdrv, "", w, h, 0, GDT_Int32, NULL);
+  GDALDatasetH maskds = GDALCreate(memdrv, "", w, h, 1, GDT_Byte, NULL);
+  if (!rast || !maskds) {
+    if (rast) GDALClose(rast);
+    if (maskds) GDALClose(maskds);
+    return sd_error_set(err, SD_ERR_NOMEM, "objects: cannot create raster for polygons");
+  }
+  char opt[3][64];
+  snprintf(opt[0], sizeof opt[0], "DATAPOINTER=%p", (void *)labels);
+  snprintf(opt[1], sizeof opt[1], "PIXELOFFSET=4");
+  snprintf(opt[2], sizeof opt[2], "LINEOFFSET=%lld", (long long)w * 4);
+  char *opts[] = {opt[0], opt[1], opt[2], NULL};
+  GDALAddBand(rast, GDT_Int32, opts);
+  double gt[6];
+  memcpy(gt, grid->gt, sizeof gt);
+  GDALSetGeoTransform(rast, gt);
+
+  /* Mask: labels > 0, written row by row from the label image. */
+  GDALRasterBandH mb = GDALGetRasterBand(maskds, 1);
+  unsigned char *row = malloc((size_t)w);
+  CPLErr we = row ? CE_None : CE_Failure;
+  for (int y = 0; y < h && we == CE_None; y++) {
+    for (int x = 0; x < w; x++)
+      row[x] = labels[(size_t)y * w + x] > 0;
+    we = GDALRasterIO(mb, GF_Write, 0, y, w, 1, row, w, 1, GDT_Byte, 0, 0);
+  }
+  free(row);
+  if (we != CE_None) {
+    GDALClose(rast);
+    GDALClose(maskds);
+    return sd_error_set(err, SD_ERR_NOMEM, "objects: cannot build the polygon mask");
+  }
+
+  GDALDatasetH vec = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
+  OGRSpatialReferenceH srs = NULL;
+  if (grid->wkt) {
+    srs = OSRNewSpatialReference(grid->wkt);
+    OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+  }
+  OGRLayerH layer = GDALDatasetCreateLayer(vec, "objects", srs, wkbPolygon, NULL);
+  if (srs) OSRDestroySpatialReference(srs);
+  OGRFieldDefnH fd = OGR_Fld_Create("id", OFTInteger);
+  OGR_L_CreateField(layer, fd, TRUE);
+  OGR_Fld_Destroy(fd);
+  char **popts = CSLSetNameValue(NULL, "8CONNECTED", "8");
+  CPLErr e = GDALPolygonize(GDALGetRasterBand(rast, 1), mb, layer, 0, popts, NULL, NULL);
+  CSLDestroy(popts);
+  GDALClose(rast);
+  GDALClose(maskds);
+  if (e != CE_None) {
+    GDALClose(vec);
+    return sd_error_set(err, SD_ERR_INTERNAL, "objects: polygonizing failed: %s", CPLGetLastErrorMsg());
+  }
+  *mem_out = vec;
+  *layer_out = layer;
+  return SD_OK;
+}
+
+static void add_real(OGRFeatureH f, const char *name, double v) {
+  int i = OGR_F_GetFieldIndex(f, name);
+  if (isfinite(v))
+    OGR_F_SetFieldDouble(f, i, v);
+  else
+    OGR_F_SetFieldNull(f, i);
+}
+
+sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const int32_t *labels, const sd_object *objs,
+                                  int n, sd_error *err) {
+  sd_gdal_init();
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  GDALDatasetH mem = NULL;
+  OGRLayerH poly = NULL;
+  sd_status s = polygonize(grid, labels, &mem, &poly, err);
+  if (s) {
+    sd_gdal_capture_end(&cap);
+    return s;
+  }
+
+  /* One geometry per object id (several polygons of one id become a multipolygon). */
+  OGRGeometryH *geoms = calloc((size_t)n + 1, sizeof *geoms);
+  OGRFeatureH f;
+  OGR_L_ResetReading(poly);
+  while (geoms && (f = OGR_L_GetNextFeature(poly))) {
+    int id = OGR_F_GetFieldAsInteger(f, 0);
+    if (id >= 1 && id <= n) {
+      OGRGeometryH g = OGR_F_StealGeometry(f);
+      if (!geoms[id]) {
+        geoms[id] = g;
+      } else {
+        if (wkbFlatten(OGR_G_GetGeometryType(geoms[id])) != wkbMultiPolygon)
+          geoms[id] = OGR_G_ForceToMultiPolygon(geoms[id]);
+        OGR_G_AddGeometryDirectly(geoms[id], g);
+      }
+    }
+    OGR_F_Destroy(f);
+  }
+
+  OGRCoordinateTransformationH ct = NULL;
+  OGRSpatialReferenceH wgs84 = NULL;
+  if (grid->wkt) {
+    OGRSpatialReferenceH src = OSRNewSpatialReference(grid->wkt);
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    wgs84 = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(wgs84, 4326);
+    OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
+    ct = OCTNewCoordinateTransformation(src, wgs84);
+    OSRDestroySpatialReference(src);
+  }
+
+  char **dopts = NULL, **lopts = NULL;
+  if (ct) lopts = CSLSetNameValue(lopts, "RFC7946", "YES");
+  lopts = CSLSetNameValue(lopts, "COORDINATE_PRECISION", "7");
+  GDALDatasetH out = GDALCreate(GDALGetDriverByName("GeoJSON"), path, 0, 0, 0, GDT_Unknown, dopts);
+  OGRLayerH layer = out ? GDALDatasetCreateLayer(out, "objects", wgs84, wkbUnknown, lopts) : NULL;
+  CSLDestroy(lopts);
+  if (!layer) {
+    s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot create GeoJSON: %s", path, cap.last);
+    goto done;
+  }
+  static const struct {
+    const char *name;
+    OGRFieldType type;
+  } fields[] = {
+      {"id", OFTInteger},           {"class", OFTString},       {"area_px", OFTInteger64},
+      {"area_m2", OFTReal},         {"bbox_x0", OFTInteger},    {"bbox_y0", OFTInteger},
+      {"bbox_x1", OFTInteger},      {"bbox_y1", OFTInteger},    {"centroid_x", OFTReal},
+      {"centroid_y", OFTReal},      {"lon", OFTReal},           {"lat", OFTReal},
+      {"mean_magnitude", OFTReal},  {"max_magnitude", OFTReal}, {"elongation", OFTReal},
+      {"orientation_deg", OFTReal}, {"length_m", OFTReal},      {"width_m", OFTReal},
+      {"rectangularity", OFTReal},  {"truncated", OFTInteger},
+  };
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+    OGRFieldDefnH d = OGR_Fld_Create(fields[i].name, fields[i].type);
+    if (!strcmp(fields[i].name, "truncated")) OGR_Fld_SetSubType(d, OFSTBoolean);
+    OGR_L_CreateField(layer, d, TRUE);
+    OGR_Fld_Destroy(d);
+  }
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+  for (int i = 0; i < n && !s; i++) {
+    const sd_object *o = &objs[i];
+    OGRFeatureH nf = OGR_F_Create(defn);
+    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "id"), o->id);
+    OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "class"), sd_class_name(o->cls));
+    OGR_F_SetFieldInteger64(nf, OGR_F_GetFieldIndex(nf, "area_px"), o->area_px);
+    add_real(nf, "area_m2", o->area_m2);
+    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_x0"), o->x0);
+    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_y0"), o->y0);
+    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_x1"), o->x1);
+    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_y1"), o->y1);
+    add_real(nf, "centroid_x", o->cx);
+    add_real(nf, "centroid_y", o->cy);
+    add_real(nf, "lon", o->lon);
+    add_real(nf, "lat", o->lat);
+    add_real(nf, "mean_magnitude", o->mean_mag);
+    add_real(nf, "max_magnitude", o->max_mag);
+    add_real(nf, "elongation", o->elongation);
+    add_real(nf, "orientation_deg", o->orientation_deg);
+    add_real(nf, "length_m", o->length_m);
+    add_real(nf, "width_m", o->width_m);
+    add_real(nf, "rectangularity", o->rectangularity);
+    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "truncated"), o->truncated);
+    OGRGeometryH g = geoms ? geoms[o->id] : NULL;
+    if (g) {
+      if (ct && OGR_G_Transform(g, ct) != OGRERR_NONE)
+        s = sd_error_set(err, SD_ERR_INTERNAL, "objects: cannot transform object %d to WGS84", o->id);
+      OGR_F_SetGeometryDirectly(nf, g);
+      geoms[o->id] = NULL;
+    }
+    if (!s && OGR_L_CreateFeature(layer, nf) != OGRERR_NONE)
+      s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot write feature: %s", path, cap.last);
+    OGR_F_Destroy(nf);
+  }
+
+done:
+  if (out) GDALClose(out);
+  if (!s && cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: write failed: %s", path, cap.last);
+  for (int i = 0; geoms && i <= n; i++)
+    if (geoms[i]) OGR_G_DestroyGeometry(geoms[i]);
+  free(geoms);
+  if (ct) OCTDestroyCoordinateTransformation(ct);
+  if (wgs84) OSRDestroySpatialReference(wgs84);
+  GDALClose(mem);
+  sd_gdal_capture_end(&cap);
+  return s;
+}

@@ -1,0 +1,91 @@
+/* writer.c: GeoTIFF outputs on the grid (tiled, DEFLATE), with write errors caught at close. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cpl_conv.h>
+#include <cpl_string.h>
+#include <gdal.h>
+
+#include "io/io.h"
+
+struct sd_gtiff {
+  GDALDatasetH ds;
+  GDALDataType type;
+  sd_gdal_capture cap;
+  char path[4096];
+};
+
+static GDALDataType gdal_type(sd_pixel_type t) {
+  switch (t) {
+  case SD_PIX_U8: return GDT_Byte;
+  case SD_PIX_F32: return GDT_Float32;
+  case SD_PIX_I32: return GDT_Int32;
+  case SD_PIX_U16: return GDT_UInt16;
+  }
+  return GDT_Byte;
+}
+
+sd_status sd_gtiff_create(const char *path, const sd_grid *grid, int nbands, sd_pixel_type type, int has_nodata,
+                          double nodata, sd_gtiff **out, sd_error *err) {
+  *out = NULL;
+  sd_gdal_init();
+  sd_gtiff *t = calloc(1, sizeof *t);
+  if (!t) return sd_error_set(err, SD_ERR_NOMEM, "writer: out of memory");
+  snprintf(t->path, sizeof t->path, "%s", path);
+  t->type = gdal_type(type);
+  char **opts = NULL;
+  opts = CSLSetNameValue(opts, "TILED", "YES");
+  opts = CSLSetNameValue(opts, "COMPRESS", "DEFLATE");
+  opts = CSLSetNameValue(opts, "ZLEVEL", "3");
+  opts = CSLSetNameValue(opts, "BIGTIFF", "IF_SAFER");
+  opts = CSLSetNameValue(opts, "NUM_THREADS", "ALL_CPUS");
+  if (type == SD_PIX_F32) opts = CSLSetNameValue(opts, "PREDICTOR", "3");
+  sd_gdal_capture_begin(&t->cap);
+  t->ds = GDALCreate(GDALGetDriverByName("GTiff"), path, grid->width, grid->height, nbands, t->type, opts);
+  CSLDestroy(opts);
+  if (!t->ds) {
+    sd_gdal_capture_end(&t->cap);
+    sd_status s = sd_error_set(err, SD_ERR_OUTPUT, "writer: %s: cannot create: %s", path, t->cap.last);
+    free(t);
+    return s;
+  }
+  GDALSetGeoTransform(t->ds, (double *)grid->gt);
+  if (grid->wkt) GDALSetProjection(t->ds, grid->wkt);
+  if (has_nodata)
+    for (int b = 1; b <= nbands; b++)
+      GDALSetRasterNoDataValue(GDALGetRasterBand(t->ds, b), nodata);
+  sd_gdal_capture_end(&t->cap);
+  *out = t;
+  return SD_OK;
+}
+
+sd_status sd_gtiff_write(sd_gtiff *t, int band, int y0, int rows, const void *data, sd_error *err) {
+  int w = GDALGetRasterXSize(t->ds);
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  CPLErr e =
+      GDALRasterIO(GDALGetRasterBand(t->ds, band), GF_Write, 0, y0, w, rows, (void *)data, w, rows, t->type, 0, 0);
+  sd_gdal_capture_end(&cap);
+  if (e != CE_None || cap.failures)
+    return sd_error_set(err, SD_ERR_OUTPUT, "writer: %s: write failed: %s", t->path, cap.last);
+  return SD_OK;
+}
+
+sd_status sd_gtiff_close(sd_gtiff *t, sd_error *err) {
+  if (!t) return SD_OK;
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  GDALFlushCache(t->ds);
+  GDALClose(t->ds);
+  sd_gdal_capture_end(&cap);
+  sd_status s = SD_OK;
+  if (cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "writer: %s: write failed: %s", t->path, cap.last);
+  free(t);
+  return s;
+}
+
+void sd_gtiff_set_rgb(sd_gtiff *t) {
+  static const GDALColorInterp ci[3] = {GCI_RedBand, GCI_GreenBand, GCI_BlueBand};
+  for (int b = 0; b < 3 && b < GDALGetRasterCount(t->ds); b++)
+    GDALSetRasterColorInterpretation(GDALGetRasterBand(t->ds, b + 1), ci[b]);
+}

@@ -1,0 +1,477 @@
+/* pipeline.c: sd_compare, the library entry point: grid, warp, register, normalise, diff,
+ * threshold, clean up, objects, outputs (atomically renamed into place). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+#include "render/render.h"
+#include "sd_config.h"
+#include "sitediff/sitediff.h"
+
+const char *sd_version(void) { return SD_VERSION; }
+
+void sd_compare_options_init(sd_compare_options *o) {
+  memset(o, 0, sizeof *o);
+  o->grid = SD_GRID_BEFORE;
+  o->do_register = 1;
+  o->threshold = -1;
+  o->open_radius = 1;
+  o->close_radius = 1;
+  o->min_area = 10;
+  o->max_pixels = 2e9;
+  o->overlay_max = 2048;
+}
+
+void sd_run_warn(sd_run *run, const char *fmt, ...) {
+  if (run->nwarn >= SD_MAX_WARNINGS) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(run->warnings[run->nwarn++], sizeof run->warnings[0], fmt, ap);
+  va_end(ap);
+  if (!run->opts->quiet) fprintf(stderr, "sitediff: warning: %s\n", run->warnings[run->nwarn - 1]);
+}
+
+static void progress(const sd_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(const sd_run *run, const char *fmt, ...) {
+  if (run->opts->quiet) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("sitediff: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+static sd_status check_options(const sd_compare_options *o, sd_error *err) {
+  if (!o->before || !o->after) return sd_error_set(err, SD_ERR_USAGE, "compare: two images are needed");
+  if (!o->outdir || !*o->outdir) return sd_error_set(err, SD_ERR_USAGE, "compare: -o OUTDIR is needed");
+  if (o->resolution < 0 || !isfinite(o->resolution))
+    return sd_error_set(err, SD_ERR_USAGE, "compare: --resolution must be a positive number");
+  if (o->open_radius < 0 || o->open_radius > 50 || o->close_radius < 0 || o->close_radius > 50)
+    return sd_error_set(err, SD_ERR_USAGE, "compare: --open/--close take a radius from 0 to 50");
+  if (o->min_area < 0 || !isfinite(o->min_area))
+    return sd_error_set(err, SD_ERR_USAGE, "compare: --min-area must be >= 0");
+  if (!isfinite(o->threshold)) return sd_error_set(err, SD_ERR_USAGE, "compare: --threshold must be a number");
+  if (o->threads < 0 || o->threads > 1024)
+    return sd_error_set(err, SD_ERR_USAGE, "compare: --threads must be 0 (all cores) to 1024");
+  if (o->overlay_max < 16) return sd_error_set(err, SD_ERR_USAGE, "compare: --overlay-max must be >= 16");
+  if (!(o->max_pixels >= 1)) return sd_error_set(err, SD_ERR_USAGE, "compare: --max-pixels must be >= 1");
+  return SD_OK;
+}
+
+/* Mean over bands into one plane (NaN stays NaN). */
+static void band_mean(const sd_planes *p, float *out) {
+  size_t n = (size_t)p->width * p->height;
+  for (size_t i = 0; i < n; i++) {
+    float s = 0;
+    for (int b = 0; b < p->nbands; b++)
+      s += p->band[b][i];
+    out[i] = s / p->nbands;
+  }
+}
+
+static sd_status measure_shift(sd_run *run, sd_reader *rb, sd_reader *ra, sd_planes *cb, sd_planes *ca, float *mb,
+                               float *ma, int cx, int cy, sd_shift *out, sd_error *err) {
+  sd_status s = sd_reader_read(ra, cx, cy, ca, err);
+  if (s) return s;
+  band_mean(ca, ma);
+  (void)rb;
+  (void)mb;
+  return sd_phasecorr(mb, ma, cb->width, cb->height, run->threads, out, err);
+}
+
+/* Global translation on a central chip; folded into the after reader. A measured shift is
+ * re-measured after it is applied, and the residual added, until it is below 0.002 px. */
+static sd_status do_register(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err) {
+  run->reg_status = "disabled";
+  if (!run->opts->do_register) return SD_OK;
+  int cw = run->grid.width < 1024 ? run->grid.width : 1024;
+  int ch = run->grid.height < 1024 ? run->grid.height : 1024;
+  run->reg_chip_w = cw;
+  run->reg_chip_h = ch;
+  if (cw < 32 || ch < 32) {
+    run->reg_status = "skipped";
+    sd_run_warn(run, "registration skipped: the common grid (%d x %d) is smaller than 32 x 32", run->grid.width,
+                run->grid.height);
+    return SD_OK;
+  }
+  int cx = (run->grid.width - cw) / 2, cy = (run->grid.height - ch) / 2;
+  sd_planes cb, ca;
+  sd_status s = sd_planes_alloc(&cb, run->nbands, cw, ch, err);
+  if (s) return s;
+  s = sd_planes_alloc(&ca, run->nbands, cw, ch, err);
+  float *mb = sd_alloc((size_t)cw * ch * sizeof(float)), *ma = sd_alloc((size_t)cw * ch * sizeof(float));
+  if (!s && (!mb || !ma)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
+  if (!s) s = sd_reader_read(rb, cx, cy, &cb, err);
+  if (!s) band_mean(&cb, mb);
+  sd_shift first;
+  if (!s) s = measure_shift(run, rb, ra, &cb, &ca, mb, ma, cx, cy, &first, err);
+  if (s) goto done;
+  run->first_peak = first.peak;
+  run->first_ratio = first.peak_ratio;
+  run->shift = first;
+  run->reg_rounds = 1;
+  int limit = (cw < ch ? cw : ch) / 4;
+  if (first.valid_fraction < 0.5) {
+    run->reg_status = "unreliable";
+    sd_run_warn(run, "registration not applied: only %.0f%% of the central chip is valid in both images",
+                100 * first.valid_fraction);
+  } else if (first.peak_ratio < 2.0 || fabs(first.dx) > limit || fabs(first.dy) > limit) {
+    run->reg_status = "unreliable";
+    sd_run_warn(run,
+                "registration not applied: weak correlation peak (height %.3f, %.2f x the next peak) "
+                "for a shift of (%.2f, %.2f) px",
+                first.peak, first.peak_ratio, first.dx, first.dy);
+  } else {
+    run->dx = first.dx;
+    run->dy = first.dy;
+    for (int round = 0; round < 2; round++) {
+      sd_reader_set_shift(ra, run->dx, run->dy);
+      sd_shift res;
+      s = measure_shift(run, rb, ra, &cb, &ca, mb, ma, cx, cy, &res, err);
+      if (s) goto done;
+      run->shift = res;
+      run->reg_rounds++;
+      if (fabs(res.dx) < 0.002 && fabs(res.dy) < 0.002) break;
+      run->dx += res.dx;
+      run->dy += res.dy;
+    }
+    run->dx = round(run->dx * 1000) / 1000;
+    run->dy = round(run->dy * 1000) / 1000;
+    sd_reader_set_shift(ra, run->dx, run->dy);
+    run->registered = 1;
+    run->reg_status = "applied";
+  }
+done:
+  sd_free(mb);
+  sd_free(ma);
+  sd_planes_free(&cb);
+  sd_planes_free(&ca);
+  return s;
+}
+
+/* Spread sample of rows: up to 16 strips totalling about a million pixels. */
+static sd_status read_sample(sd_run *run, sd_reader *rb, sd_reader *ra, sd_planes *sb, sd_planes *sa, sd_error *err) {
+  int W = run->grid.width, H = run->grid.height;
+  int rows = (int)((1 << 20) / W) + 1;
+  if (rows > H) rows = H;
+  int nstrips = rows < 16 ? rows : 16;
+  int sh = (rows + nstrips - 1) / nstrips;
+  sd_status s = sd_planes_alloc(sb, run->nbands, W, sh * nstrips, err);
+  if (!s) s = sd_planes_alloc(sa, run->nbands, W, sh * nstrips, err);
+  for (int k = 0; k < nstrips && !s; k++) {
+    int y = (int)((k + 0.5) * H / nstrips) - sh / 2;
+    if (y < 0) y = 0;
+    if (y + sh > H) y = H - sh;
+    sd_planes vb = *sb, va = *sa;
+    vb.height = va.height = sh;
+    for (int b = 0; b < run->nbands; b++) {
+      vb.band[b] += (size_t)k * sh * W;
+      va.band[b] += (size_t)k * sh * W;
+    }
+    s = sd_reader_read(rb, 0, y, &vb, err);
+    if (!s) s = sd_reader_read(ra, 0, y, &va, err);
+  }
+  return s;
+}
+
+/* One linear stretch for the three display channels (2nd to 98th percentile over all three),
+ * so hues stay true. */
+static void stretch_from_sample(const sd_planes *sa, const int rgb[3], sd_overlay *ov) {
+  size_t n = (size_t)sa->width * sa->height, k = 0;
+  float *tmp = malloc(3 * n * sizeof *tmp);
+  if (!tmp) return;
+  for (int c = 0; c < 3; c++)
+    for (size_t i = 0; i < n; i++)
+      if (!isnan(sa->band[rgb[c]][i])) tmp[k++] = sa->band[rgb[c]][i];
+  if (k) {
+    float lo = sd_quantile(tmp, k, 0.02), hi = sd_quantile(tmp, k, 0.98);
+    for (int c = 0; c < 3; c++) {
+      ov->lo[c] = lo;
+      ov->hi[c] = hi;
+    }
+  }
+  free(tmp);
+}
+
+/* Streams the grid in blocks: read both, diff into the magnitude, feed the overlay. */
+static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_diff_params *dp, float *mag,
+                           sd_gtiff *mag_tif, sd_overlay *ov, const int rgb[3], sd_error *err) {
+  int W = run->grid.width, H = run->grid.height, R = run->block_rows;
+  sd_planes pb, pa;
+  sd_status s = sd_planes_alloc(&pb, run->nbands, W, R, err);
+  if (!s) s = sd_planes_alloc(&pa, run->nbands, W, R, err);
+  float *block = s ? NULL : sd_alloc((size_t)W * R * sizeof(float));
+  if (!s && !block) s = sd_error_set(err, SD_ERR_NOMEM, "diff: out of memory for a %d-row block", R);
+  for (int y0 = 0; y0 < H && !s; y0 += R) {
+    int rows = y0 + R > H ? H - y0 : R;
+    pb.height = pa.height = rows;
+    s = sd_reader_read(rb, 0, y0, &pb, err);
+    if (!s) s = sd_reader_read(ra, 0, y0, &pa, err);
+    if (s) break;
+    size_t n = (size_t)W * rows;
+    sd_diff_fast(dp, (const float *const *)pb.band, (const float *const *)pa.band, n, block);
+    memcpy(mag + (size_t)y0 * W, block, n * sizeof(float));
+    s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
+    const float *disp[3] = {pa.band[rgb[0]], pa.band[rgb[1]], pa.band[rgb[2]]};
+    sd_overlay_add(ov, disp, y0, rows);
+  }
+  sd_free(block);
+  sd_planes_free(&pb);
+  sd_planes_free(&pa);
+  return s;
+}
+
+enum { OUT_MASK, OUT_MAG, OUT_OBJECTS, OUT_OVERLAY, OUT_REPORT, OUT_COUNT };
+static const char *const out_names[OUT_COUNT] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson",
+                                                 "overlay.png", "report.json"};
+
+sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, sd_error *err) {
+  sd_run run;
+  memset(&run, 0, sizeof run);
+  run.opts = opts;
+  if (result) memset(result, 0, sizeof *result);
+  double t0 = sd_now(), t = t0;
+  sd_status s = check_options(opts, err);
+  if (s) return s;
+  run.threads = opts->threads > 0 ? opts->threads : sd_omp_threads();
+#ifdef _OPENMP
+  int saved_threads = omp_get_max_threads();
+  omp_set_num_threads(run.threads);
+#endif
+  char tmp[OUT_COUNT][4096], fin[OUT_COUNT][4096];
+  int created[OUT_COUNT] = {0};
+  float *mag = NULL;
+  uint8_t *mask = NULL;
+  int32_t *labels = NULL;
+  sd_reader *rb = NULL, *ra = NULL;
+  sd_gtiff *mag_tif = NULL, *mask_tif = NULL;
+  sd_overlay ov;
+  memset(&ov, 0, sizeof ov);
+  sd_planes sb = {0}, sa = {0};
+  sd_geo *geo = NULL;
+
+  s = sd_raster_open("before", opts->before, opts->max_pixels, &run.before, err);
+  if (!s) s = sd_raster_open("after", opts->after, opts->max_pixels, &run.after, err);
+  if (s) goto done;
+  const sd_raster_info *bi = sd_raster_get_info(run.before), *ai = sd_raster_get_info(run.after);
+  run.nbands = bi->nbands < ai->nbands ? bi->nbands : ai->nbands;
+  if (bi->nbands != ai->nbands)
+    sd_run_warn(&run, "band counts differ (%s: %d, %s: %d): the first %d bands of each are compared", bi->path,
+                bi->nbands, ai->path, ai->nbands, run.nbands);
+  run.t.open = sd_now() - t;
+  t = sd_now();
+
+  s = sd_grid_compute(run.before, run.after, opts->grid, opts->resolution, &run.grid, err);
+  if (s) goto done;
+  if ((double)run.grid.width * run.grid.height > opts->max_pixels) {
+    s = sd_error_set(err, SD_ERR_LIMIT,
+                     "grid: the common grid is %d x %d pixels, more than --max-pixels %.0f; raise --max-pixels "
+                     "or pick a coarser --resolution",
+                     run.grid.width, run.grid.height, opts->max_pixels);
+    goto done;
+  }
+  if (!run.grid.georef)
+    sd_run_warn(&run, "neither image is georeferenced: they are compared as one pixel grid, areas are in pixels");
+  progress(&run, "grid %d x %d, %s, pixel %.3g x %.3g m", run.grid.width, run.grid.height, run.grid.crs,
+           run.grid.pixel_w_m, run.grid.pixel_h_m);
+  s = sd_reader_create(run.before, &run.grid, run.nbands, run.threads, &rb, err);
+  if (!s) s = sd_reader_create(run.after, &run.grid, run.nbands, run.threads, &ra, err);
+  if (s) goto done;
+  {
+    /* Blocks of about 32 MiB of input across both images. */
+    size_t per_row = (size_t)run.grid.width * run.nbands * 2 * sizeof(float);
+    int R = opts->block_rows > 0 ? opts->block_rows : (int)((32u << 20) / per_row);
+    if (R < 8) R = 8;
+    if (R > run.grid.height) R = run.grid.height;
+    run.block_rows = R;
+  }
+  run.t.grid = sd_now() - t;
+  t = sd_now();
+
+  s = do_register(&run, rb, ra, err);
+  if (s) goto done;
+  progress(&run, "registration %s: dx %.3f, dy %.3f px", run.reg_status, run.dx, run.dy);
+  run.t.registration = sd_now() - t;
+  t = sd_now();
+
+  s = read_sample(&run, rb, ra, &sb, &sa, err);
+  if (!s) s = sd_radiometry_fit(&sb, &sa, &run.radio, err);
+  if (s) goto done;
+  if (run.radio.samples < 16) {
+    s = sd_error_set(err, SD_ERR_INPUT, "compare: %s and %s have almost no valid pixels in common (nodata or masks)",
+                     bi->path, ai->path);
+    goto done;
+  }
+  s = sd_overlay_init(&ov, run.grid.width, run.grid.height, opts->overlay_max, err);
+  if (s) goto done;
+  int rgb[3];
+  for (int c = 0; c < 3; c++)
+    rgb[c] = ai->rgb[c] < run.nbands ? ai->rgb[c] : 0;
+  stretch_from_sample(&sa, rgb, &ov);
+  sd_planes_free(&sb);
+  sd_planes_free(&sa);
+  run.t.radiometry = sd_now() - t;
+  t = sd_now();
+
+  s = sd_mkdir_p(opts->outdir, err);
+  if (s) goto done;
+  for (int i = 0; i < OUT_COUNT; i++) {
+    sd_temp_name(tmp[i], sizeof tmp[i], opts->outdir, out_names[i]);
+    sd_join(fin[i], sizeof fin[i], opts->outdir, out_names[i]);
+  }
+  size_t npx = (size_t)run.grid.width * run.grid.height;
+  mag = sd_alloc(npx * sizeof *mag);
+  if (!mag) {
+    s = sd_error_set(err, SD_ERR_NOMEM, "compare: out of memory for a %d x %d grid", run.grid.width, run.grid.height);
+    goto done;
+  }
+  created[OUT_MAG] = 1;
+  s = sd_gtiff_create(tmp[OUT_MAG], &run.grid, 1, SD_PIX_F32, 1, NAN, &mag_tif, err);
+  if (s) goto done;
+  sd_diff_params dp = {.nbands = run.nbands};
+  for (int b = 0; b < run.nbands; b++) {
+    dp.gain[b] = run.radio.gain[b];
+    dp.offset[b] = run.radio.offset[b];
+    dp.sigma[b] = run.radio.sigma[b];
+  }
+  s = diff_pass(&run, rb, ra, &dp, mag, mag_tif, &ov, rgb, err);
+  sd_status cs = sd_gtiff_close(mag_tif, err);
+  mag_tif = NULL;
+  if (!s) s = cs;
+  if (s) goto done;
+  run.t.diff = sd_now() - t;
+  t = sd_now();
+
+  {
+    int64_t *hist = malloc(sizeof(int64_t) * SD_HIST_BINS);
+    if (!hist) {
+      s = sd_error_set(err, SD_ERR_NOMEM, "threshold: out of memory");
+      goto done;
+    }
+    sd_hist_build(mag, npx, hist);
+    sd_threshold_auto(hist, &run.thr);
+    for (int b = 0; b < SD_HIST_BINS; b++)
+      run.valid_px += hist[b];
+    free(hist);
+  }
+  if (run.valid_px == 0) {
+    s = sd_error_set(err, SD_ERR_INPUT, "compare: %s and %s: every pixel of the common grid is nodata", bi->path,
+                     ai->path);
+    goto done;
+  }
+  if (opts->threshold >= 0) {
+    run.thr.value = opts->threshold;
+    run.thr.method = "fixed";
+    run.thr.why = "given with --threshold";
+  }
+  mask = malloc(npx);
+  labels = malloc(npx * sizeof *labels);
+  if (!mask || !labels) {
+    s = sd_error_set(err, SD_ERR_NOMEM, "compare: out of memory for the mask");
+    goto done;
+  }
+  {
+    const float thr = (float)run.thr.value;
+    SD_OMP(parallel for simd schedule(static))
+    for (size_t i = 0; i < npx; i++)
+      mask[i] = isnan(mag[i]) ? 255 : mag[i] > thr;
+  }
+  run.t.threshold = sd_now() - t;
+  t = sd_now();
+
+  sd_morph_open(mask, run.grid.width, run.grid.height, opts->open_radius);
+  sd_morph_close(mask, run.grid.width, run.grid.height, opts->close_radius);
+  int nl = sd_label(mask, run.grid.width, run.grid.height, labels);
+  if (nl < 0) {
+    s = sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
+    goto done;
+  }
+  double px_area = run.grid.pixel_w_m * run.grid.pixel_h_m;
+  run.min_area_px = (int64_t)ceil(opts->min_area / px_area - 1e-9);
+  if (run.min_area_px < 1) run.min_area_px = 1;
+  nl = sd_label_filter_area(mask, labels, run.grid.width, run.grid.height, nl, run.min_area_px);
+  for (size_t i = 0; i < npx; i++)
+    run.changed_px += mask[i] == 1;
+  run.t.cleanup = sd_now() - t;
+  t = sd_now();
+
+  run.nobjs = nl;
+  run.objs = calloc((size_t)nl + 1, sizeof *run.objs);
+  if (!run.objs) {
+    s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory for %d objects", nl);
+    goto done;
+  }
+  sd_pixel_geom pg = {run.grid.pixel_w_m, run.grid.pixel_h_m};
+  sd_objects_measure(labels, mask, mag, run.grid.width, run.grid.height, nl, pg, run.objs);
+  sd_objects_classify(run.objs, nl, pg);
+  s = sd_geo_create(&run.grid, &geo, err);
+  if (s) goto done;
+  for (int i = 0; i < nl; i++)
+    sd_geo_lonlat(geo, run.objs[i].cx, run.objs[i].cy, &run.objs[i].lon, &run.objs[i].lat);
+  run.t.objects = sd_now() - t;
+  t = sd_now();
+
+  created[OUT_MASK] = 1;
+  s = sd_gtiff_create(tmp[OUT_MASK], &run.grid, 1, SD_PIX_U8, 1, 255, &mask_tif, err);
+  if (!s) s = sd_gtiff_write(mask_tif, 1, 0, run.grid.height, mask, err);
+  cs = sd_gtiff_close(mask_tif, err);
+  mask_tif = NULL;
+  if (!s) s = cs;
+  created[OUT_OBJECTS] = 1;
+  if (!s) s = sd_vector_write_objects(tmp[OUT_OBJECTS], &run.grid, labels, run.objs, nl, err);
+  created[OUT_OVERLAY] = 1;
+  if (!s) s = sd_overlay_write(&ov, labels, run.objs, tmp[OUT_OVERLAY], err);
+  if (s) goto done;
+  run.t.write = sd_now() - t;
+  run.t.total = sd_now() - t0;
+  created[OUT_REPORT] = 1;
+  s = sd_report_write(&run, tmp[OUT_REPORT], err);
+  if (s) goto done;
+  for (int i = 0; i < OUT_COUNT && !s; i++)
+    if (rename(tmp[i], fin[i]) != 0) s = sd_error_set(err, SD_ERR_OUTPUT, "output: cannot move %s into place", fin[i]);
+  if (!s) memset(created, 0, sizeof created);
+  progress(&run, "%d objects, %lld changed pixels, threshold %.2f (%s); outputs in %s", nl, (long long)run.changed_px,
+           run.thr.value, run.thr.method, opts->outdir);
+
+  if (result) {
+    result->dx = run.dx;
+    result->dy = run.dy;
+    result->reg_peak = run.first_peak;
+    result->registered = run.registered;
+    result->threshold = run.thr.value;
+    result->width = run.grid.width;
+    result->height = run.grid.height;
+    result->changed_px = run.changed_px;
+    result->n_objects = nl;
+    for (int i = 0; i < nl; i++)
+      result->by_class[run.objs[i].cls]++;
+  }
+
+done:
+  if (mag_tif) sd_gtiff_close(mag_tif, NULL);
+  if (mask_tif) sd_gtiff_close(mask_tif, NULL);
+  for (int i = 0; i < OUT_COUNT; i++)
+    if (created[i]) unlink(tmp[i]);
+  sd_geo_free(geo);
+  free(run.objs);
+  free(mask);
+  free(labels);
+  sd_free(mag);
+  sd_overlay_free(&ov);
+  sd_planes_free(&sb);
+  sd_planes_free(&sa);
+  sd_reader_free(rb);
+  sd_reader_free(ra);
+  sd_grid_free(&run.grid);
+  sd_raster_close(run.before);
+  sd_raster_close(run.after);
+#ifdef _OPENMP
+  omp_set_num_threads(saved_threads);
+#endif
+  return s;
+}

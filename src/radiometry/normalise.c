@@ -1,0 +1,126 @@
+/* normalise.c: robust, iterated gain/offset fit on probably-unchanged pixels. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "radiometry/radiometry.h"
+
+static float median_of(const float *v, size_t n, float *tmp) {
+  memcpy(tmp, v, n * sizeof *tmp);
+  return sd_quantile(tmp, n, 0.5);
+}
+
+static float mad_of(const float *v, size_t n, float med, float *tmp) {
+  for (size_t i = 0; i < n; i++)
+    tmp[i] = fabsf(v[i] - med);
+  return 1.4826f * sd_quantile(tmp, n, 0.5);
+}
+
+sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, sd_radiometry *out, sd_error *err) {
+  memset(out, 0, sizeof *out);
+  int nb = before->nbands;
+  out->nbands = nb;
+  size_t total = (size_t)before->width * before->height;
+  /* Gather pixels valid in both into compact arrays. */
+  size_t n = 0;
+  for (size_t i = 0; i < total; i++)
+    if (!isnan(before->band[0][i]) && !isnan(after->band[0][i])) n++;
+  out->samples = (long long)n;
+  for (int b = 0; b < nb; b++) {
+    out->gain[b] = 1;
+    out->offset[b] = 0;
+    out->sigma[b] = 1;
+  }
+  if (n < 16) return SD_OK; /* the caller reports too little overlap */
+
+  float *A = malloc(sizeof(float) * n * nb), *B = malloc(sizeof(float) * n * nb);
+  float *tmp = malloc(sizeof(float) * n), *res = malloc(sizeof(float) * n);
+  unsigned char *keep = malloc(n);
+  float *score = malloc(sizeof(float) * n);
+  sd_status st = SD_OK;
+  if (!A || !B || !tmp || !res || !keep || !score) {
+    st = sd_error_set(err, SD_ERR_NOMEM, "radiometry: out of memory for %zu samples", n);
+    goto done;
+  }
+  for (int b = 0; b < nb; b++) {
+    size_t k = 0;
+    for (size_t i = 0; i < total; i++)
+      if (!isnan(before->band[0][i]) && !isnan(after->band[0][i])) {
+        A[b * n + k] = after->band[b][i];
+        B[b * n + k] = before->band[b][i];
+        k++;
+      }
+  }
+  for (int b = 0; b < nb; b++) {
+    const float *a = A + b * n, *bb = B + b * n;
+    float ma = median_of(a, n, tmp), mb = median_of(bb, n, tmp);
+    float sa = mad_of(a, n, ma, tmp), sb = mad_of(bb, n, mb, tmp);
+    out->gain[b] = sa > 0 && sb > 0 ? sb / sa : 1.0f;
+    out->offset[b] = mb - out->gain[b] * ma;
+  }
+  const int rounds = 5;
+  for (int it = 0; it < rounds; it++) {
+    for (size_t i = 0; i < n; i++)
+      score[i] = 0;
+    for (int b = 0; b < nb; b++) {
+      const float *a = A + b * n, *bb = B + b * n;
+      for (size_t i = 0; i < n; i++)
+        res[i] = bb[i] - (out->gain[b] * a[i] + out->offset[b]);
+      float mr = median_of(res, n, tmp);
+      float s = mad_of(res, n, mr, tmp);
+      if (!(s > 0)) s = 1e-6f;
+      out->sigma[b] = s;
+      for (size_t i = 0; i < n; i++)
+        score[i] += (res[i] - mr) * (res[i] - mr) / (s * s);
+    }
+    long long kept = 0;
+    for (size_t i = 0; i < n; i++) {
+      keep[i] = score[i] / nb < 9.0f;
+      kept += keep[i];
+    }
+    out->kept = kept;
+    out->iterations = it + 1;
+    if (kept < 16) break;
+    for (int b = 0; b < nb; b++) {
+      const float *a = A + b * n, *bb = B + b * n;
+      double sa = 0, sb = 0;
+      for (size_t i = 0; i < n; i++)
+        if (keep[i]) {
+          sa += a[i];
+          sb += bb[i];
+        }
+      double ma = sa / kept, mb = sb / kept, vaa = 0, vbb = 0, vab = 0;
+      for (size_t i = 0; i < n; i++)
+        if (keep[i]) {
+          double da = a[i] - ma, db = bb[i] - mb;
+          vaa += da * da;
+          vbb += db * db;
+          vab += da * db;
+        }
+      /* Reduced major axis: symmetric in the two dates, no attenuation from noise in `after`. */
+      double g = vaa > 0 && vbb > 0 ? copysign(sqrt(vbb / vaa), vab) : 1.0;
+      if (!(g > 0)) g = 1.0; /* a negative gain means no usable relation: keep identity scale */
+      out->gain[b] = (float)g;
+      out->offset[b] = (float)(mb - g * ma);
+    }
+  }
+  /* Final spread over all samples (robust: change is a minority), floored away from zero. */
+  for (int b = 0; b < nb; b++) {
+    const float *a = A + b * n, *bb = B + b * n;
+    for (size_t i = 0; i < n; i++)
+      res[i] = bb[i] - (out->gain[b] * a[i] + out->offset[b]);
+    float mr = median_of(res, n, tmp);
+    float s = mad_of(res, n, mr, tmp);
+    float scale = fabsf(median_of(bb, n, tmp)) + 1.0f;
+    if (!(s > 1e-5f * scale)) s = 1e-5f * scale;
+    out->sigma[b] = s;
+  }
+done:
+  free(A);
+  free(B);
+  free(tmp);
+  free(res);
+  free(keep);
+  free(score);
+  return st;
+}

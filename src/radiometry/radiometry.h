@@ -1,0 +1,20 @@
+/* radiometry.h: per-band gain/offset mapping the after image onto the before image's radiometry. */
+#ifndef SD_RADIOMETRY_H
+#define SD_RADIOMETRY_H
+
+#include "core/core.h"
+
+typedef struct sd_radiometry {
+  int nbands;
+  float gain[SD_MAX_BANDS], offset[SD_MAX_BANDS]; /* before ≈ gain * after + offset */
+  float sigma[SD_MAX_BANDS];                      /* robust spread of the no-change residual, before units */
+  long long samples;                              /* pixels valid in both */
+  long long kept;                                 /* pixels judged unchanged in the last round */
+  int iterations;
+} sd_radiometry;
+
+/* Fits on a sample of co-registered pixels (NaN = nodata): start from median/MAD matching,
+ * then rounds of reduced-major-axis regression on pixels whose residual stays within 3 sigma. */
+sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, sd_radiometry *out, sd_error *err);
+
+#endif

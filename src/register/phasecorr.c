@@ -1,0 +1,233 @@
+/* phasecorr.c: phase correlation with FFTW (single precision) and an upsampled-DFT peak
+ * refinement (Guizar-Sicairos et al., 2008) evaluated on the half spectrum. */
+/* fftw3.h first: fftwf_complex is then float[2], whatever complex.h defines after it. */
+#include <fftw3.h>
+
+#include <complex.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "register/register.h"
+
+static pthread_once_t fftw_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void fftw_setup(void) {
+  fftwf_init_threads();
+  fftwf_make_planner_thread_safe();
+}
+
+/* Box blur of a plane in place (radius r, clipped at the edges), rows then columns. */
+static void box_blur(float *v, float *tmp, int w, int h, int r) {
+  for (int y = 0; y < h; y++) {
+    const float *row = v + (size_t)y * w;
+    float acc = 0;
+    int cnt = 0;
+    for (int x = 0; x < r && x < w; x++, cnt++)
+      acc += row[x];
+    for (int x = 0; x < w; x++) {
+      if (x + r < w) {
+        acc += row[x + r];
+        cnt++;
+      }
+      if (x - r - 1 >= 0) {
+        acc -= row[x - r - 1];
+        cnt--;
+      }
+      tmp[(size_t)y * w + x] = acc / cnt;
+    }
+  }
+  for (int x = 0; x < w; x++) {
+    float acc = 0;
+    int cnt = 0;
+    for (int y = 0; y < r && y < h; y++, cnt++)
+      acc += tmp[(size_t)y * w + x];
+    for (int y = 0; y < h; y++) {
+      if (y + r < h) {
+        acc += tmp[(size_t)(y + r) * w + x];
+        cnt++;
+      }
+      if (y - r - 1 >= 0) {
+        acc -= tmp[(size_t)(y - r - 1) * w + x];
+        cnt--;
+      }
+      v[(size_t)y * w + x] = acc / cnt;
+    }
+  }
+}
+
+/* Mean-free copy weighted by a Hann window and by a tapered validity mask, so neither the chip
+ * border nor a nodata edge adds a feature of its own. Returns the valid count. */
+static size_t prepare(const float *src, float *dst, float *tmp, int w, int h) {
+  double sum = 0;
+  size_t n = 0, total = (size_t)w * h;
+  for (size_t i = 0; i < total; i++)
+    if (isfinite(src[i])) {
+      sum += src[i];
+      n++;
+    }
+  float mean = n ? (float)(sum / (double)n) : 0.0f;
+  float *wgt = dst; /* the weight is built in place, then multiplied by the data */
+  for (size_t i = 0; i < total; i++)
+    wgt[i] = isfinite(src[i]) ? 1.0f : 0.0f;
+  if (n < total) {
+    /* Ramp to zero over ~8 px inside valid ground next to nodata. */
+    box_blur(wgt, tmp, w, h, 4);
+    box_blur(wgt, tmp, w, h, 4);
+    for (size_t i = 0; i < total; i++) {
+      float t = isfinite(src[i]) ? 2.0f * wgt[i] - 1.0f : 0.0f;
+      wgt[i] = t > 0 ? t : 0;
+    }
+  }
+  for (int y = 0; y < h; y++) {
+    float wy = 0.5f - 0.5f * cosf(2.0f * (float)M_PI * (y + 0.5f) / h);
+    for (int x = 0; x < w; x++) {
+      float wx = 0.5f - 0.5f * cosf(2.0f * (float)M_PI * (x + 0.5f) / w);
+      size_t i = (size_t)y * w + x;
+      dst[i] = wgt[i] > 0 ? (src[i] - mean) * wgt[i] * wx * wy : 0.0f;
+    }
+  }
+  return n;
+}
+
+/* Correlation surface at points (x0 + i*step, y0 + j*step), i, j in [0, u), from the
+ * normalised cross-power half spectrum R (h rows x (w/2+1) columns). */
+static void upsampled_dft(const fftwf_complex *R, int w, int h, double x0, double y0, double step, int u, double *out) {
+  int hw = w / 2 + 1;
+  double complex *ex = malloc(sizeof *ex * (size_t)hw * u);
+  double complex *T = malloc(sizeof *T * (size_t)h * u);
+  for (int kx = 0; kx < hw; kx++) {
+    double c = (kx == 0 || (w % 2 == 0 && kx == w / 2)) ? 1.0 : 2.0;
+    for (int i = 0; i < u; i++)
+      ex[(size_t)kx * u + i] = c * cexp(I * 2.0 * M_PI * kx * (x0 + i * step) / w);
+  }
+  SD_OMP(parallel for schedule(static))
+  for (int ky = 0; ky < h; ky++) {
+    const fftwf_complex *row = R + (size_t)ky * hw;
+    for (int i = 0; i < u; i++) {
+      double complex acc = 0;
+      for (int kx = 0; kx < hw; kx++)
+        acc += (row[kx][0] + I * row[kx][1]) * ex[(size_t)kx * u + i];
+      T[(size_t)ky * u + i] = acc;
+    }
+  }
+  for (int j = 0; j < u; j++) {
+    double y = y0 + j * step;
+    for (int i = 0; i < u; i++)
+      out[j * u + i] = 0;
+    for (int ky = 0; ky < h; ky++) {
+      int fy = ky < (h + 1) / 2 ? ky : ky - h;
+      double complex e = cexp(I * 2.0 * M_PI * fy * y / h);
+      for (int i = 0; i < u; i++)
+        out[j * u + i] += creal(e * T[(size_t)ky * u + i]);
+    }
+    for (int i = 0; i < u; i++)
+      out[j * u + i] /= (double)w * h;
+  }
+  free(ex);
+  free(T);
+}
+
+sd_status sd_phasecorr(const float *ref, const float *mov, int w, int h, int threads, sd_shift *out, sd_error *err) {
+  memset(out, 0, sizeof *out);
+  if (w < 16 || h < 16) return sd_error_set(err, SD_ERR_INPUT, "register: chip %d x %d is too small", w, h);
+  pthread_once(&fftw_once, fftw_setup);
+  int hw = w / 2 + 1;
+  size_t n = (size_t)w * h, nc = (size_t)h * hw;
+  float *a = fftwf_alloc_real(n), *b = fftwf_alloc_real(n);
+  fftwf_complex *A = fftwf_alloc_complex(nc), *B = fftwf_alloc_complex(nc);
+  if (!a || !b || !A || !B) {
+    fftwf_free(a);
+    fftwf_free(b);
+    fftwf_free(A);
+    fftwf_free(B);
+    return sd_error_set(err, SD_ERR_NOMEM, "register: out of memory for a %d x %d chip", w, h);
+  }
+  float *tmp = malloc(n * sizeof *tmp);
+  if (!tmp) {
+    fftwf_free(a);
+    fftwf_free(b);
+    fftwf_free(A);
+    fftwf_free(B);
+    return sd_error_set(err, SD_ERR_NOMEM, "register: out of memory for a %d x %d chip", w, h);
+  }
+  size_t na = prepare(ref, a, tmp, w, h), nb = prepare(mov, b, tmp, w, h);
+  free(tmp);
+  out->valid_fraction = (double)(na < nb ? na : nb) / (double)n;
+
+  pthread_mutex_lock(&plan_lock);
+  fftwf_plan_with_nthreads(threads > 0 ? threads : 1);
+  fftwf_plan pa = fftwf_plan_dft_r2c_2d(h, w, a, A, FFTW_ESTIMATE);
+  fftwf_plan pb = fftwf_plan_dft_r2c_2d(h, w, b, B, FFTW_ESTIMATE);
+  fftwf_plan pi = fftwf_plan_dft_c2r_2d(h, w, A, a, FFTW_ESTIMATE);
+  pthread_mutex_unlock(&plan_lock);
+  fftwf_execute(pa);
+  fftwf_execute(pb);
+
+  /* Normalised cross-power spectrum of mov against ref: its inverse peaks at the shift.
+   * Whitening gives every frequency one vote; above half Nyquist ground carries little
+   * signal, so those votes taper to zero (raised cosine from 0.5 to 1.0 Nyquist, radial). */
+  const double taper0 = 0.5; /* measured on fBm ground: 0.3-0.5 exact to 0.02 px, 1.0 off by 0.15 */
+  for (int ky = 0; ky < h; ky++) {
+    double fy = (ky < (h + 1) / 2 ? ky : ky - h) / (0.5 * h);
+    for (int kx = 0; kx < hw; kx++) {
+      double fx = kx / (0.5 * w), f = sqrt(fx * fx + fy * fy);
+      float wgt = f <= taper0 ? 1.0f : f >= 1.0 ? 0.0f : (float)(0.5 + 0.5 * cos(M_PI * (f - taper0) / (1.0 - taper0)));
+      size_t i = (size_t)ky * hw + kx;
+      float re = B[i][0] * A[i][0] + B[i][1] * A[i][1];
+      float im = B[i][1] * A[i][0] - B[i][0] * A[i][1];
+      float mag = sqrtf(re * re + im * im);
+      float s = mag > 1e-20f ? wgt / mag : 0.0f;
+      A[i][0] = re * s;
+      A[i][1] = im * s;
+    }
+  }
+  memcpy(B, A, sizeof(fftwf_complex) * nc); /* c2r destroys its input */
+  fftwf_execute(pi);
+
+  size_t best = 0;
+  for (size_t i = 1; i < n; i++)
+    if (a[i] > a[best]) best = i;
+  int px = (int)(best % w), py = (int)(best / w);
+  if (px > w / 2) px -= w;
+  if (py > h / 2) py -= h;
+  double second = 0;
+  for (int y = 0; y < h; y++) {
+    int sy = y > h / 2 ? y - h : y;
+    for (int x = 0; x < w; x++) {
+      int sx = x > w / 2 ? x - w : x;
+      if (abs(sx - px) <= 3 && abs(sy - py) <= 3) continue;
+      if (a[(size_t)y * w + x] > second) second = a[(size_t)y * w + x];
+    }
+  }
+
+  /* Refine: three rounds, each 21 x 21 points, step 0.1, 0.01, 0.001 px. */
+  double cx = px, cy = py, peak = a[best] / (double)n;
+  double grid[21 * 21];
+  for (double step = 0.1; step > 0.0005; step /= 10) {
+    upsampled_dft((const fftwf_complex *)B, w, h, cx - 10 * step, cy - 10 * step, step, 21, grid);
+    int bi = 0;
+    for (int i = 1; i < 21 * 21; i++)
+      if (grid[i] > grid[bi]) bi = i;
+    cx = cx - 10 * step + (bi % 21) * step;
+    cy = cy - 10 * step + (bi / 21) * step;
+    peak = grid[bi];
+  }
+  out->dx = round(cx * 1000.0) / 1000.0;
+  out->dy = round(cy * 1000.0) / 1000.0;
+  out->peak = peak;
+  out->peak_ratio = second > 0 ? peak / (second / (double)n) : INFINITY;
+
+  pthread_mutex_lock(&plan_lock);
+  fftwf_destroy_plan(pa);
+  fftwf_destroy_plan(pb);
+  fftwf_destroy_plan(pi);
+  pthread_mutex_unlock(&plan_lock);
+  fftwf_free(a);
+  fftwf_free(b);
+  fftwf_free(A);
+  fftwf_free(B);
+  return SD_OK;
+}

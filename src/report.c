@@ -1,0 +1,106 @@
+/* report.c: report.json, everything needed to reproduce and judge a run (jansson). */
+#include <math.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "io/io.h"
+#include "pipeline.h"
+#include "sitediff/sitediff.h"
+
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static json_t *input_json(const sd_raster_info *in) {
+  return json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:b, s:[f,f,f,f,f,f]}", "path", in->path, "width", in->width,
+                   "height", in->height, "bands", in->nbands, "type", in->type, "crs", in->crs, "georeferenced",
+                   in->georef, "geotransform", in->gt[0], in->gt[1], in->gt[2], in->gt[3], in->gt[4], in->gt[5]);
+}
+
+static const char *grid_ref_name(sd_grid_ref g) {
+  switch (g) {
+  case SD_GRID_BEFORE: return "before";
+  case SD_GRID_AFTER: return "after";
+  case SD_GRID_FINER: return "finer";
+  case SD_GRID_COARSER: return "coarser";
+  }
+  return "?";
+}
+
+sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
+  const sd_compare_options *o = run->opts;
+  const sd_grid *g = &run->grid;
+  json_t *root = json_object();
+  json_object_set_new(root, "tool", json_string("sitediff"));
+  json_object_set_new(root, "version", json_string(sd_version()));
+  json_object_set_new(root, "inputs",
+                      json_pack("{s:o, s:o, s:i}", "before", input_json(sd_raster_get_info(run->before)), "after",
+                                input_json(sd_raster_get_info(run->after)), "bands_compared", run->nbands));
+  json_object_set_new(root, "grid",
+                      json_pack("{s:s, s:s, s:i, s:i, s:[f,f,f,f,f,f], s:o, s:o, s:b}", "reference",
+                                grid_ref_name(o->grid), "crs", g->crs, "width", g->width, "height", g->height,
+                                "geotransform", g->gt[0], g->gt[1], g->gt[2], g->gt[3], g->gt[4], g->gt[5],
+                                "pixel_width_m", num(g->pixel_w_m), "pixel_height_m", num(g->pixel_h_m),
+                                "georeferenced", g->georef));
+  json_t *reg = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:[i,i], s:s}", "status", run->reg_status,
+                          "dx", num(run->dx), "dy", num(run->dy), "peak", num(run->first_peak), "peak_ratio",
+                          num(run->first_ratio), "residual_dx", num(run->registered ? run->shift.dx : NAN),
+                          "residual_dy", num(run->registered ? run->shift.dy : NAN), "valid_fraction",
+                          num(run->shift.valid_fraction), "rounds", run->reg_rounds, "chip", run->reg_chip_w,
+                          run->reg_chip_h, "method", "phase correlation (FFTW), upsampled DFT to 0.001 px");
+  json_object_set_new(reg, "reliable", json_boolean(run->registered));
+  json_object_set_new(root, "registration", reg);
+
+  json_t *bands = json_array();
+  for (int b = 0; b < run->radio.nbands; b++)
+    json_array_append_new(bands, json_pack("{s:i, s:o, s:o, s:o}", "band", b + 1, "gain", num(run->radio.gain[b]),
+                                           "offset", num(run->radio.offset[b]), "sigma", num(run->radio.sigma[b])));
+  json_object_set_new(root, "radiometry",
+                      json_pack("{s:s, s:o, s:I, s:I, s:i}", "method",
+                                "reduced-major-axis gain/offset, after -> before, re-fitted on pixels within 3 sigma",
+                                "bands", bands, "samples", (json_int_t)run->radio.samples, "unchanged_samples",
+                                (json_int_t)run->radio.kept, "iterations", run->radio.iterations));
+  json_object_set_new(root, "magnitude",
+                      json_pack("{s:s}", "definition",
+                                "sqrt(mean over bands of ((gain*after+offset-before)/sigma)^2): change-vector "
+                                "length in units of the no-change noise"));
+  json_object_set_new(root, "threshold",
+                      json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "method", run->thr.method, "value",
+                                num(run->thr.value), "why", run->thr.why, "otsu", num(run->thr.otsu), "noise_floor",
+                                num(run->thr.noise_floor), "median", num(run->thr.median), "sigma",
+                                num(run->thr.sigma)));
+  json_object_set_new(root, "cleanup",
+                      json_pack("{s:i, s:i, s:o, s:I}", "open_radius", o->open_radius, "close_radius", o->close_radius,
+                                "min_area", num(o->min_area), "min_area_px", (json_int_t)run->min_area_px));
+  json_t *by_class = json_object();
+  int counts[SD_CLASS_COUNT] = {0};
+  for (int i = 0; i < run->nobjs; i++)
+    counts[run->objs[i].cls]++;
+  for (int c = 0; c < SD_CLASS_COUNT; c++)
+    json_object_set_new(by_class, sd_class_name(c), json_integer(counts[c]));
+  double px_area = g->pixel_w_m * g->pixel_h_m;
+  json_object_set_new(root, "change",
+                      json_pack("{s:I, s:I, s:o, s:o}", "valid_pixels", (json_int_t)run->valid_px, "changed_pixels",
+                                (json_int_t)run->changed_px, "changed_area_m2", num(run->changed_px * px_area),
+                                "changed_fraction",
+                                num(run->valid_px ? (double)run->changed_px / (double)run->valid_px : NAN)));
+  json_object_set_new(root, "objects", json_pack("{s:i, s:o}", "count", run->nobjs, "by_class", by_class));
+  const sd_stage_times *t = &run->t;
+  json_object_set_new(root, "seconds",
+                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open", t->open, "grid", t->grid,
+                                "registration", t->registration, "radiometry", t->radiometry, "diff", t->diff,
+                                "threshold", t->threshold, "cleanup", t->cleanup, "objects", t->objects, "write",
+                                t->write, "total", t->total));
+  json_object_set_new(root, "threads", json_integer(run->threads));
+  json_object_set_new(root, "block_rows", json_integer(run->block_rows));
+  json_t *warn = json_array();
+  for (int i = 0; i < run->nwarn; i++)
+    json_array_append_new(warn, json_string(run->warnings[i]));
+  json_object_set_new(root, "warnings", warn);
+  json_object_set_new(root, "outputs",
+                      json_pack("[s,s,s,s,s]", "change_mask.tif", "change_magnitude.tif", "objects.geojson",
+                                "overlay.png", "report.json"));
+  int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+  json_decref(root);
+  if (rc != 0) return sd_error_set(err, SD_ERR_OUTPUT, "report: %s: cannot write", path);
+  return SD_OK;
+}

@@ -1,0 +1,252 @@
+/* synth.c: `sitediff synth`: renders a before/after pair of a procedural site with known
+ * change, shift, radiometry and noise, plus truth.tif and truth.json. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "io/io.h"
+#include "sitediff/sitediff.h"
+#include "synth/scene.h"
+
+void sd_synth_options_init(sd_synth_options *o) {
+  memset(o, 0, sizeof *o);
+  o->size = 512;
+  o->seed = 1;
+  o->pixel_size = 0.5;
+  o->after_scale = 1.25;
+  o->shift_x = 0.37;
+  o->shift_y = -0.21;
+  o->noise = 20;
+  o->bands = 4;
+}
+
+enum { SS = 3, STRIP = 64 };
+static const int BEFORE_EPSG = 32636;
+
+typedef struct image_spec {
+  sd_grid grid;
+  int after;         /* renders the after state with shift, gain, offset */
+  double dx_m, dv_m; /* content shift in metres (u east, v south) */
+  float gain[4], offset[4];
+} image_spec;
+
+/* Local scene coordinates (u east, v south, metres) of the grid's pixel corners on row cy. */
+static sd_status corner_row(const image_spec *im, const char *local_wkt, double X0, double Y0, int cy, double *u,
+                            double *v, sd_error *err) {
+  int n = im->grid.width + 1;
+  for (int x = 0; x < n; x++) {
+    u[x] = im->grid.gt[0] + x * im->grid.gt[1] + cy * im->grid.gt[2];
+    v[x] = im->grid.gt[3] + x * im->grid.gt[4] + cy * im->grid.gt[5];
+  }
+  if (im->grid.wkt != local_wkt) {
+    sd_status s = sd_transform_points(im->grid.wkt, local_wkt, n, u, v, err);
+    if (s) return s;
+  }
+  for (int x = 0; x < n; x++) {
+    u[x] = u[x] - X0;
+    v[x] = Y0 - v[x];
+  }
+  return SD_OK;
+}
+
+static float noise_at(uint64_t seed, int img, int band, int x, int y) {
+  sd_rng r = {sd_hash64(seed ^ ((uint64_t)img << 60) ^ ((uint64_t)band << 56) ^ ((uint64_t)y << 28) ^ (uint64_t)x)};
+  return (float)sd_rng_normal(&r);
+}
+
+static sd_status render(const sd_synth_options *o, const sd_scene *sc, const image_spec *im, const char *local_wkt,
+                        double X0, double Y0, const char *path, sd_error *err) {
+  int W = im->grid.width, H = im->grid.height, nb = o->bands;
+  sd_gtiff *t;
+  sd_status s = sd_gtiff_create(path, &im->grid, nb, SD_PIX_U16, 0, 0, &t, err);
+  if (s) return s;
+  if (nb >= 3) sd_gtiff_set_rgb(t);
+  double *cu = malloc(sizeof(double) * (W + 1) * (STRIP + 1)), *cv = malloc(sizeof(double) * (W + 1) * (STRIP + 1));
+  uint16_t *buf = malloc(sizeof(uint16_t) * (size_t)W * STRIP * nb);
+  if (!cu || !cv || !buf) s = sd_error_set(err, SD_ERR_NOMEM, "synth: out of memory");
+  for (int y0 = 0; y0 < H && !s; y0 += STRIP) {
+    int rows = y0 + STRIP > H ? H - y0 : STRIP;
+    for (int r = 0; r <= rows && !s; r++)
+      s = corner_row(im, local_wkt, X0, Y0, y0 + r, cu + (size_t)r * (W + 1), cv + (size_t)r * (W + 1), err);
+    if (s) break;
+    SD_OMP(parallel for schedule(dynamic, 1))
+    for (int r = 0; r < rows; r++) {
+      const double *u0 = cu + (size_t)r * (W + 1), *v0 = cv + (size_t)r * (W + 1);
+      const double *u1 = u0 + W + 1, *v1 = v0 + W + 1;
+      for (int x = 0; x < W; x++) {
+        float acc[4] = {0, 0, 0, 0};
+        for (int j = 0; j < SS; j++)
+          for (int i = 0; i < SS; i++) {
+            double fx = (i + 0.5) / SS, fy = (j + 0.5) / SS;
+            double u = (1 - fy) * ((1 - fx) * u0[x] + fx * u0[x + 1]) + fy * ((1 - fx) * u1[x] + fx * u1[x + 1]);
+            double v = (1 - fy) * ((1 - fx) * v0[x] + fx * v0[x + 1]) + fy * ((1 - fx) * v1[x] + fx * v1[x + 1]);
+            float refl[4];
+            sd_scene_sample(sc, u - im->dx_m, v - im->dv_m, im->after, refl);
+            for (int b = 0; b < 4; b++)
+              acc[b] += refl[b];
+          }
+        float val[4];
+        for (int b = 0; b < 4; b++)
+          val[b] = 300.0f + 9000.0f * acc[b] / (SS * SS);
+        if (nb == 1) val[0] = (val[0] + val[1] + val[2]) / 3.0f;
+        for (int b = 0; b < nb; b++) {
+          float dn = val[b];
+          if (im->after) dn = im->gain[b] * dn + im->offset[b];
+          dn += (float)o->noise * noise_at(o->seed, im->after, b, x, y0 + r);
+          dn = dn < 0 ? 0 : dn > 65535 ? 65535 : dn;
+          buf[(size_t)b * W * STRIP + (size_t)r * W + x] = (uint16_t)lrintf(dn);
+        }
+      }
+    }
+    for (int b = 0; b < nb && !s; b++)
+      s = sd_gtiff_write(t, b + 1, y0, rows, buf + (size_t)b * W * STRIP, err);
+  }
+  free(cu);
+  free(cv);
+  free(buf);
+  sd_status cs = sd_gtiff_close(t, err);
+  return s ? s : cs;
+}
+
+static sd_status write_truth(const sd_synth_options *o, const sd_scene *sc, const image_spec *bim,
+                             const image_spec *aim, const char *outdir, sd_error *err) {
+  int W = bim->grid.width, H = bim->grid.height;
+  char path[4096];
+  sd_join(path, sizeof path, outdir, "truth.tif");
+  sd_gtiff *t;
+  sd_status s = sd_gtiff_create(path, &bim->grid, 1, SD_PIX_U16, 0, 0, &t, err);
+  if (s) return s;
+  uint16_t *row = malloc(sizeof(uint16_t) * W);
+  double px = o->pixel_size;
+  int64_t area[32] = {0};
+  for (int y = 0; y < H && !s && row; y++) {
+    for (int x = 0; x < W; x++) {
+      row[x] = (uint16_t)sd_scene_truth(sc, (x + 0.5) * px, (y + 0.5) * px);
+      if (row[x] && row[x] < 32) area[row[x]]++;
+    }
+    s = sd_gtiff_write(t, 1, y, 1, row, err);
+  }
+  free(row);
+  sd_status cs = sd_gtiff_close(t, err);
+  if (s || cs) return s ? s : cs;
+
+  json_t *objs = json_array();
+  for (int i = 0; i < sc->nchanges; i++) {
+    const sd_change *c = &sc->change[i];
+    json_array_append_new(objs, json_pack("{s:i, s:s, s:s, s:s, s:f, s:f, s:I}", "id", c->id, "kind",
+                                          sd_change_kind_name(c->kind), "class", sd_change_kind_class(c->kind), "sign",
+                                          c->kind == SD_CHANGE_RENOVATED ? "altered" : "new", "x", c->cu / px, "y",
+                                          c->cv / px, "area_px", (json_int_t)(c->id < 32 ? area[c->id] : 0)));
+  }
+  json_t *gains = json_array(), *offsets = json_array();
+  for (int b = 0; b < o->bands; b++) {
+    json_array_append_new(gains, json_real(aim->gain[b]));
+    json_array_append_new(offsets, json_real(aim->offset[b]));
+  }
+  json_t *root = json_pack("{s:I, s:i, s:f, s:f, s:f, s:{s:f, s:f, s:s}, s:o, s:o, s:s, s:s, s:i, s:o}", "seed",
+                           (json_int_t)o->seed, "size", o->size, "pixel_size", o->pixel_size, "after_scale",
+                           o->after_scale, "noise", o->noise, "shift", "dx", o->shift_x, "dy", o->shift_y, "units",
+                           "before-grid pixels: a feature at (x, y) in before is at (x+dx, y+dy) in after", "gain",
+                           gains, "offset", offsets, "before_crs", bim->grid.crs, "after_crs", aim->grid.crs, "bands",
+                           o->bands, "objects", objs);
+  sd_join(path, sizeof path, outdir, "truth.json");
+  int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  json_decref(root);
+  return rc ? sd_error_set(err, SD_ERR_OUTPUT, "synth: %s: cannot write", path) : SD_OK;
+}
+
+sd_status sd_synth(const sd_synth_options *o, sd_error *err) {
+  if (o->size < 64 || o->size > 65536) return sd_error_set(err, SD_ERR_USAGE, "synth: --size must be from 64 to 65536");
+  if (!(o->pixel_size > 0 && o->pixel_size < 1000))
+    return sd_error_set(err, SD_ERR_USAGE, "synth: --pixel-size must be > 0 and < 1000");
+  if (!(o->after_scale >= 0.2 && o->after_scale <= 5))
+    return sd_error_set(err, SD_ERR_USAGE, "synth: --after-scale must be from 0.2 to 5");
+  if (!(fabs(o->shift_x) <= 50 && fabs(o->shift_y) <= 50))
+    return sd_error_set(err, SD_ERR_USAGE, "synth: --shift must be within 50 pixels");
+  if (!(o->noise >= 0 && o->noise <= 5000)) return sd_error_set(err, SD_ERR_USAGE, "synth: --noise must be 0 to 5000");
+  if (o->bands < 1 || o->bands > 4) return sd_error_set(err, SD_ERR_USAGE, "synth: --bands must be 1 to 4");
+  sd_status s = sd_mkdir_p(o->outdir, err);
+  if (s) return s;
+
+  double px = o->pixel_size, S = o->size * px;
+  sd_scene *sc = malloc(sizeof *sc);
+  if (!sc) return sd_error_set(err, SD_ERR_NOMEM, "synth: out of memory");
+  sd_scene_init(sc, o->seed, S, px);
+  sd_rng rng = {sd_hash64(o->seed * 104729 + 3)};
+
+  image_spec bim = {0}, aim = {0};
+  char *utm = NULL, *awkt = NULL;
+  s = sd_wkt_from_epsg(BEFORE_EPSG, &utm, err);
+  if (!s && o->after_epsg && o->after_epsg != BEFORE_EPSG) s = sd_wkt_from_epsg(o->after_epsg, &awkt, err);
+  if (s) goto done;
+  double X0 = 500000.0 - 0.5 * S + 0.25 * px, Y0 = 5600000.0 + 0.5 * S;
+  bim.grid = (sd_grid){.width = o->size, .height = o->size, .gt = {X0, px, 0, Y0, 0, -px}, .wkt = utm, .georef = 1};
+  snprintf(bim.grid.crs, sizeof bim.grid.crs, "EPSG:%d", BEFORE_EPSG);
+
+  /* The after image covers another extent (u 0.04S..1.1S, v -0.06S..0.93S) on its own grid. */
+  double pa = px * o->after_scale;
+  double ou = 0.04 * S + sd_rng_range(&rng, 0, pa), ov = -0.06 * S + sd_rng_range(&rng, 0, pa);
+  double eu = 1.10 * S, ev = 0.93 * S;
+  aim.after = 1;
+  aim.dx_m = o->shift_x * px;
+  aim.dv_m = o->shift_y * px;
+  for (int b = 0; b < 4; b++) {
+    aim.gain[b] = (float)sd_rng_range(&rng, 0.85, 1.15);
+    aim.offset[b] = (float)sd_rng_range(&rng, -150, 150);
+  }
+  if (!awkt) {
+    aim.grid = (sd_grid){.width = (int)ceil((eu - ou) / pa),
+                         .height = (int)ceil((ev - ov) / pa),
+                         .gt = {X0 + ou, pa, 0, Y0 - ov, 0, -pa},
+                         .wkt = utm,
+                         .georef = 1};
+    snprintf(aim.grid.crs, sizeof aim.grid.crs, "EPSG:%d", BEFORE_EPSG);
+  } else {
+    /* Bounding box of the local extent in the after CRS, pixel size ~pa metres. */
+    double xs[8], ys[8];
+    double us[8] = {ou, eu, ou, eu, (ou + eu) / 2, (ou + eu) / 2, ou, eu};
+    double vs[8] = {ov, ov, ev, ev, ov, ev, (ov + ev) / 2, (ov + ev) / 2};
+    for (int i = 0; i < 8; i++) {
+      xs[i] = X0 + us[i];
+      ys[i] = Y0 - vs[i];
+    }
+    s = sd_transform_points(utm, awkt, 8, xs, ys, err);
+    if (s) goto done;
+    double minx = xs[0], maxx = xs[0], miny = ys[0], maxy = ys[0];
+    for (int i = 1; i < 8; i++) {
+      minx = fmin(minx, xs[i]);
+      maxx = fmax(maxx, xs[i]);
+      miny = fmin(miny, ys[i]);
+      maxy = fmax(maxy, ys[i]);
+    }
+    double pxa = pa, pya = pa;
+    if (sd_wkt_is_geographic(awkt)) {
+      double lat = 0.5 * (miny + maxy);
+      pxa = pa / (111320.0 * cos(lat * M_PI / 180.0));
+      pya = pa / 110574.0;
+    }
+    aim.grid = (sd_grid){.width = (int)ceil((maxx - minx) / pxa),
+                         .height = (int)ceil((maxy - miny) / pya),
+                         .gt = {minx, pxa, 0, maxy, 0, -pya},
+                         .wkt = awkt,
+                         .georef = 1};
+    snprintf(aim.grid.crs, sizeof aim.grid.crs, "EPSG:%d", o->after_epsg);
+  }
+
+  char path[4096];
+  sd_join(path, sizeof path, o->outdir, "before.tif");
+  s = render(o, sc, &bim, utm, X0, Y0, path, err);
+  if (!s) {
+    sd_join(path, sizeof path, o->outdir, "after.tif");
+    s = render(o, sc, &aim, utm, X0, Y0, path, err);
+  }
+  if (!s) s = write_truth(o, sc, &bim, &aim, o->outdir, err);
+done:
+  free(utm);
+  free(awkt);
+  free(sc);
+  return s;
+}

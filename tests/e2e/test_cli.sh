@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# test_cli.sh: the command line as a user meets it: exit codes, messages that name the file and
+# the problem, no output left behind by a failed run, ungeoreferenced pairs.
+set -u
+SD=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect CODE PATTERN -- command...: exit code and a message on stderr matching PATTERN
+expect() {
+  local code=$1 pat=$2
+  shift 3
+  "$@" >"$T/out.txt" 2>"$T/err.txt"
+  local rc=$?
+  if [ "$rc" -ne "$code" ]; then bad "'$*' exited $rc, expected $code: $(cat "$T/err.txt")"; return; fi
+  if [ -n "$pat" ] && ! grep -qE -- "$pat" "$T/err.txt"; then
+    bad "'$*' message does not match /$pat/: $(cat "$T/err.txt")"; return
+  fi
+  ok
+}
+# no_outputs DIR: a failed run left nothing (the folder is absent or empty)
+no_outputs() {
+  if [ -d "$1" ] && [ -n "$(ls -A "$1")" ]; then bad "failed run left files in $1: $(ls -A "$1")"; else ok; fi
+}
+
+"$SD" synth "$T/p" --size 128 --seed 3 >/dev/null 2>&1 || bad "synth failed"
+B=$T/p/before.tif A=$T/p/after.tif
+
+expect 2 "usage" -- "$SD"
+expect 2 "unknown command" -- "$SD" frobnicate
+expect 0 "" -- "$SD" compare --help
+expect 2 "two images" -- "$SD" compare "$B" -o "$T/o"
+expect 2 "-o OUTDIR" -- "$SD" compare "$B" "$A"
+expect 2 "unknown option --bogus" -- "$SD" compare "$B" "$A" -o "$T/o" --bogus
+expect 2 "--threads: 'abc'" -- "$SD" compare "$B" "$A" -o "$T/o" --threads abc
+expect 2 "--grid: 'sideways'" -- "$SD" compare "$B" "$A" -o "$T/o" --grid sideways
+expect 2 "--min-area: '-5'" -- "$SD" compare "$B" "$A" -o "$T/o" --min-area -5
+expect 2 "--size" -- "$SD" synth "$T/s" --size 10
+no_outputs "$T/o"
+
+expect 1 "before: $T/missing.tif: No such file" -- "$SD" compare "$T/missing.tif" "$A" -o "$T/o"
+: >"$T/empty.tif"
+expect 1 "after: $T/empty.tif: file is empty" -- "$SD" compare "$B" "$T/empty.tif" -o "$T/o"
+head -c 5000 /dev/urandom >"$T/random.tif"
+expect 1 "after: $T/random.tif: not a readable raster" -- "$SD" compare "$B" "$T/random.tif" -o "$T/o"
+head -c 3000 "$A" >"$T/truncated.tif"
+expect 1 "truncated.tif" -- "$SD" compare "$B" "$T/truncated.tif" -o "$T/o"
+expect 1 "is a folder" -- "$SD" compare "$T/p" "$A" -o "$T/o"
+no_outputs "$T/o"
+: >"$T/afile"
+expect 1 "exists and is not a folder" -- "$SD" compare "$B" "$A" -o "$T/afile" -q
+
+# Far away: same image moved 100 km east.
+gdal_translate -q -a_ullr 700000 5700000 700064 5699936 "$A" "$T/far.tif"
+expect 1 "do not overlap" -- "$SD" compare "$B" "$T/far.tif" -o "$T/o"
+no_outputs "$T/o"
+
+# Strip georeferencing (baseline TIFF, no side-car files).
+GDAL_PAM_ENABLED=NO gdal_translate -q -co PROFILE=BASELINE "$B" "$T/plain_before.tif"
+GDAL_PAM_ENABLED=NO gdal_translate -q -co PROFILE=BASELINE -srcwin 0 0 128 128 "$B" "$T/plain_after.tif"
+expect 1 "is georeferenced but .*plain_after.tif is not" -- "$SD" compare "$B" "$T/plain_after.tif" -o "$T/o"
+no_outputs "$T/o"
+expect 0 "neither image is georeferenced" -- "$SD" compare "$T/plain_before.tif" "$T/plain_after.tif" -o "$T/u"
+if grep -q "neither image is georeferenced" "$T/u/report.json" 2>/dev/null; then ok; else bad "report lacks the warning"; fi
+
+# A good run: exit 0, five outputs, a report that parses and says what it did.
+expect 0 "" -- "$SD" compare "$B" "$A" -o "$T/good" -q
+for f in change_mask.tif change_magnitude.tif objects.geojson overlay.png report.json; do
+  if [ -s "$T/good/$f" ]; then ok; else bad "missing $f"; fi
+done
+if [ -z "$(ls -A "$T/good" | grep tmp)" ]; then ok; else bad "temporary files left"; fi
+if grep -q '"dx"' "$T/good/report.json" && grep -q '"by_class"' "$T/good/report.json"; then ok; else bad "report incomplete"; fi
+expect 0 "" -- "$SD" score "$T/good/change_mask.tif" "$T/p/truth.tif"
+grep -qE "F1 0\.[5-9]|F1 1\.0" "$T/out.txt" && ok || bad "score output: $(cat "$T/out.txt")"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

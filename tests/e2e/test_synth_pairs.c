@@ -1,0 +1,214 @@
+/* test_synth_pairs.c: end to end on generated pairs with known truth, over seeds, pixel-size
+ * ratios, shifts and CRS: registration error, pixel F1, object recall, the five outputs on the
+ * before grid, GeoJSON in WGS84 inside the footprint, and identical output for 1 and 2 threads. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gdal.h>
+#include <jansson.h>
+#include <ogr_srs_api.h>
+
+#include "../check.h"
+#include "sitediff/sitediff.h"
+
+typedef struct pair_case {
+  uint64_t seed;
+  double scale, sx, sy, noise;
+  int epsg;
+} pair_case;
+
+static const pair_case cases[] = {
+    {1, 1.25, 0.37, -0.21, 20, 0},   {2, 0.7, -1.30, 0.60, 20, 0},   {3, 1.4, 0.50, 0.50, 30, 0},
+    {4, 1.0, 2.25, -1.75, 20, 4326}, {5, 0.85, -0.40, -0.90, 40, 0}, {6, 1.1, 0.10, 0.20, 20, 4326},
+};
+
+static float *read_band(const char *path, int *w, int *h, double gt[6], char **wkt) {
+  GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
+  if (!ds) return NULL;
+  *w = GDALGetRasterXSize(ds);
+  *h = GDALGetRasterYSize(ds);
+  GDALGetGeoTransform(ds, gt);
+  if (wkt) *wkt = strdup(GDALGetProjectionRef(ds));
+  float *v = malloc(sizeof(float) * (size_t)*w * *h);
+  if (GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, *w, *h, v, *w, *h, GDT_Float32, 0, 0) != CE_None) {
+    free(v);
+    v = NULL;
+  }
+  GDALClose(ds);
+  return v;
+}
+
+static int file_exists(const char *dir, const char *name) {
+  char p[4096];
+  struct stat st;
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  return stat(p, &st) == 0 && st.st_size > 0;
+}
+
+static int leftover_temps(const char *dir) {
+  DIR *d = opendir(dir);
+  int n = 0;
+  struct dirent *e;
+  while (d && (e = readdir(d)))
+    if (strstr(e->d_name, ".tmp-")) n++;
+  if (d) closedir(d);
+  return n;
+}
+
+static void check_geojson(const char *out, const double gt[6], int w, int h, const char *wkt, int nobj) {
+  char p[4096];
+  snprintf(p, sizeof p, "%s/objects.geojson", out);
+  json_error_t je;
+  json_t *root = json_load_file(p, 0, &je);
+  CHECK(root, "objects.geojson does not parse: %s", je.text);
+  if (!root) return;
+  json_t *feats = json_object_get(root, "features");
+  CHECK((int)json_array_size(feats) == nobj, "%zu features, report says %d objects", json_array_size(feats), nobj);
+  /* Footprint of the grid in lon/lat. */
+  OGRSpatialReferenceH src = OSRNewSpatialReference(wkt), dst = OSRNewSpatialReference(NULL);
+  OSRImportFromEPSG(dst, 4326);
+  OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+  OSRSetAxisMappingStrategy(dst, OAMS_TRADITIONAL_GIS_ORDER);
+  OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(src, dst);
+  double xs[4] = {gt[0], gt[0] + w * gt[1], gt[0], gt[0] + w * gt[1]};
+  double ys[4] = {gt[3], gt[3], gt[3] + h * gt[5], gt[3] + h * gt[5]};
+  OCTTransform(ct, 4, xs, ys, NULL);
+  double lo0 = fmin(fmin(xs[0], xs[1]), fmin(xs[2], xs[3])), lo1 = fmax(fmax(xs[0], xs[1]), fmax(xs[2], xs[3]));
+  double la0 = fmin(fmin(ys[0], ys[1]), fmin(ys[2], ys[3])), la1 = fmax(fmax(ys[0], ys[1]), fmax(ys[2], ys[3]));
+  int outside = 0, points = 0;
+  size_t i;
+  json_t *f;
+  json_array_foreach(feats, i, f) {
+    json_t *props = json_object_get(f, "properties");
+    CHECK(json_is_integer(json_object_get(props, "id")) && json_is_string(json_object_get(props, "class")),
+          "feature %zu lacks id or class", i);
+    json_t *rings = json_object_get(json_object_get(f, "geometry"), "coordinates");
+    const char *gtype = json_string_value(json_object_get(json_object_get(f, "geometry"), "type"));
+    CHECK(gtype && (!strcmp(gtype, "Polygon") || !strcmp(gtype, "MultiPolygon")), "feature %zu is not a polygon", i);
+    if (!gtype || strcmp(gtype, "Polygon")) continue;
+    size_t r, k;
+    json_t *ring, *pt;
+    json_array_foreach(rings, r, ring) json_array_foreach(ring, k, pt) {
+      double lon = json_real_value(json_array_get(pt, 0)), lat = json_real_value(json_array_get(pt, 1));
+      points++;
+      if (lon < lo0 - 1e-6 || lon > lo1 + 1e-6 || lat < la0 - 1e-6 || lat > la1 + 1e-6) outside++;
+    }
+    double clon = json_real_value(json_object_get(props, "lon")), clat = json_real_value(json_object_get(props, "lat"));
+    CHECK(clon > lo0 && clon < lo1 && clat > la0 && clat < la1, "centroid lon/lat of feature %zu outside", i);
+  }
+  CHECK(points > 0 && outside == 0, "%d of %d polygon vertices outside the grid footprint in WGS84", outside, points);
+  OCTDestroyCoordinateTransformation(ct);
+  OSRDestroySpatialReference(src);
+  OSRDestroySpatialReference(dst);
+  json_decref(root);
+}
+
+static void run_case(const pair_case *c, int idx) {
+  char dir[256], out[256], p1[512], p2[512], out1[300];
+  snprintf(dir, sizeof dir, "synth-pairs/case%d", idx);
+  snprintf(out, sizeof out, "synth-pairs/case%d/out", idx);
+  sd_error err = {0};
+  sd_synth_options so;
+  sd_synth_options_init(&so);
+  so.outdir = dir;
+  so.seed = c->seed;
+  so.size = 512;
+  so.after_scale = c->scale;
+  so.shift_x = c->sx;
+  so.shift_y = c->sy;
+  so.noise = c->noise;
+  so.after_epsg = c->epsg;
+  CHECK(sd_synth(&so, &err) == SD_OK, "synth: %s", err.msg);
+  sd_compare_options o;
+  sd_compare_options_init(&o);
+  snprintf(p1, sizeof p1, "%s/before.tif", dir);
+  snprintf(p2, sizeof p2, "%s/after.tif", dir);
+  o.before = p1;
+  o.after = p2;
+  o.outdir = out;
+  o.quiet = 1;
+  sd_compare_result res;
+  sd_status s = sd_compare(&o, &res, &err);
+  CHECK(s == SD_OK, "case %d: compare: %s", idx, err.msg);
+  if (s) return;
+  CHECK(res.registered, "case %d: registration not applied", idx);
+  CHECK_NEAR(res.dx, c->sx, 0.1, "shift dx");
+  CHECK_NEAR(res.dy, c->sy, 0.1, "shift dy");
+  const char *names[] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson", "overlay.png", "report.json"};
+  for (int i = 0; i < 5; i++)
+    CHECK(file_exists(out, names[i]), "case %d: %s missing", idx, names[i]);
+  CHECK(leftover_temps(out) == 0, "case %d: temporary files left behind", idx);
+
+  char mpath[512], tpath[512], gpath[512];
+  snprintf(mpath, sizeof mpath, "%s/change_mask.tif", out);
+  snprintf(gpath, sizeof gpath, "%s/change_magnitude.tif", out);
+  snprintf(tpath, sizeof tpath, "%s/truth.tif", dir);
+  sd_score sc;
+  CHECK(sd_score_files(mpath, tpath, &sc, &err) == SD_OK, "score: %s", err.msg);
+  printf("case %d (seed %llu, scale %.2f, shift %.2f,%.2f, EPSG %d): dx %.3f dy %.3f  F1 %.3f  P %.3f R %.3f  "
+         "objects %d/%d  detected %d (trench %d, structure %d, equipment %d, area %d)\n",
+         idx, (unsigned long long)c->seed, c->scale, c->sx, c->sy, c->epsg ? c->epsg : 32636, res.dx, res.dy, sc.f1,
+         sc.precision, sc.recall, sc.truth_found, sc.truth_objects, res.n_objects, res.by_class[0], res.by_class[1],
+         res.by_class[2], res.by_class[3]);
+  CHECK(sc.f1 >= 0.8, "case %d: pixel F1 %.3f < 0.8", idx, sc.f1);
+  CHECK(sc.object_recall >= 0.9, "case %d: object recall %.3f < 0.9", idx, sc.object_recall);
+  CHECK(sc.truth_objects >= 6, "case %d: only %d truth objects on the grid", idx, sc.truth_objects);
+
+  /* Outputs lie on the before grid: same pixel size, origin an integer number of pixels away. */
+  int bw, bh, mw, mh, gw, gh;
+  double bgt[6], mgt[6], ggt[6];
+  char *wkt = NULL;
+  float *bef = read_band(p1, &bw, &bh, bgt, NULL);
+  float *mask = read_band(mpath, &mw, &mh, mgt, &wkt);
+  float *mag = read_band(gpath, &gw, &gh, ggt, NULL);
+  CHECK(bef && mask && mag, "case %d: outputs unreadable", idx);
+  if (bef && mask && mag) {
+    CHECK_NEAR(mgt[1], bgt[1], 1e-9, "mask pixel width");
+    CHECK_NEAR(mgt[5], bgt[5], 1e-9, "mask pixel height");
+    double ox = (mgt[0] - bgt[0]) / bgt[1], oy = (mgt[3] - bgt[3]) / bgt[5];
+    CHECK(fabs(ox - round(ox)) < 1e-6 && fabs(oy - round(oy)) < 1e-6, "mask origin off the before grid");
+    CHECK(ox >= 0 && oy >= 0 && mw + ox <= bw && mh + oy <= bh, "mask grid not inside the before image");
+    CHECK(gw == mw && gh == mh && !memcmp(ggt, mgt, sizeof mgt), "magnitude and mask grids differ");
+    int badv = 0;
+    for (size_t i = 0; i < (size_t)mw * mh; i++)
+      badv += !(mask[i] == 0 || mask[i] == 1 || mask[i] == 255);
+    CHECK(badv == 0, "mask has %d values outside {0, 1, 255}", badv);
+    check_geojson(out, mgt, mw, mh, wkt, res.n_objects);
+  }
+  if (idx == 0 && mask && mag) {
+    /* Same input, 1 thread: the same mask and magnitude. */
+
+    snprintf(out1, sizeof out1, "%s/out-1thread", dir);
+    o.outdir = out1;
+    o.threads = 1;
+    CHECK(sd_compare(&o, NULL, &err) == SD_OK, "1 thread: %s", err.msg);
+    char m1[512], g1[512];
+    snprintf(m1, sizeof m1, "%s/change_mask.tif", out1);
+    snprintf(g1, sizeof g1, "%s/change_magnitude.tif", out1);
+    int w1, h1;
+    double gt1[6];
+    float *mask1 = read_band(m1, &w1, &h1, gt1, NULL), *mag1 = read_band(g1, &w1, &h1, gt1, NULL);
+    CHECK(mask1 && mag1 && w1 == mw && h1 == mh, "1-thread outputs unreadable or other size");
+    if (mask1 && mag1 && w1 == mw && h1 == mh) {
+      CHECK(!memcmp(mask1, mask, sizeof(float) * mw * mh), "mask differs between 1 and 2 threads");
+      CHECK(!memcmp(mag1, mag, sizeof(float) * mw * mh), "magnitude differs between 1 and 2 threads");
+    }
+    free(mask1);
+    free(mag1);
+  }
+  free(bef);
+  free(mask);
+  free(mag);
+  free(wkt);
+}
+
+int main(void) {
+  GDALAllRegister();
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    run_case(&cases[i], (int)i);
+  return check_done("test_synth_pairs");
+}

@@ -1,0 +1,75 @@
+/* test_label.c: union-find labelling equals the flood-fill twin on random masks; morphology
+ * and the area filter on constructed masks. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../check.h"
+#include "detect/detect.h"
+
+int main(void) {
+  sd_rng r = {2024};
+  const int sizes[][2] = {{1, 1}, {1, 17}, {17, 1}, {31, 29}, {257, 131}, {640, 480}};
+  const double dens[] = {0.05, 0.3, 0.45, 0.6, 0.9};
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+    for (size_t d = 0; d < sizeof dens / sizeof dens[0]; d++) {
+      int w = sizes[s][0], h = sizes[s][1];
+      size_t n = (size_t)w * h;
+      uint8_t *m = malloc(n);
+      int32_t *a = malloc(n * 4), *b = malloc(n * 4);
+      for (size_t i = 0; i < n; i++) {
+        double u = sd_rng_uniform(&r);
+        m[i] = u < dens[d] ? 1 : u < dens[d] + 0.02 ? 255 : 0;
+      }
+      int na = sd_label(m, w, h, a), nb = sd_label_ref(m, w, h, b);
+      CHECK(na == nb, "%dx%d density %.2f: %d vs %d components", w, h, dens[d], na, nb);
+      CHECK(memcmp(a, b, n * 4) == 0, "%dx%d density %.2f: label images differ", w, h, dens[d]);
+      free(m);
+      free(a);
+      free(b);
+    }
+  /* 8-connectivity: a diagonal chain is one component; two blocks apart are two. */
+  enum { W = 12, H = 10 };
+  uint8_t m[W * H] = {0};
+  int32_t l[W * H];
+  for (int i = 0; i < 5; i++)
+    m[i * W + i] = 1;
+  for (int y = 6; y < 9; y++)
+    for (int x = 7; x < 10; x++)
+      m[y * W + x] = 1;
+  CHECK(sd_label(m, W, H, l) == 2, "diagonal chain plus block should be 2 components");
+  CHECK(l[0] == 1 && l[4 * W + 4] == 1 && l[7 * W + 8] == 2, "labels not in raster order");
+  /* Area filter drops the 5-pixel chain, keeps and renumbers the 9-pixel block. */
+  int n = sd_label_filter_area(m, l, W, H, 2, 6);
+  CHECK(n == 1 && l[7 * W + 8] == 1 && m[0] == 0 && l[0] == 0, "area filter wrong (n=%d)", n);
+
+  /* Opening removes an isolated pixel and a 1-px line, keeps a 3x3 block; nodata survives. */
+  memset(m, 0, sizeof m);
+  m[1 * W + 1] = 1;
+  for (int x = 0; x < W; x++)
+    m[4 * W + x] = 1;
+  for (int y = 6; y < 9; y++)
+    for (int x = 7; x < 10; x++)
+      m[y * W + x] = 1;
+  m[9 * W + 0] = 255;
+  sd_morph_open(m, W, H, 1);
+  int ones = 0;
+  for (int i = 0; i < W * H; i++)
+    ones += m[i] == 1;
+  CHECK(ones == 9, "opening left %d pixels, expected the 3x3 block (9)", ones);
+  CHECK(m[7 * W + 8] == 1 && m[1 * W + 1] == 0 && m[4 * W + 5] == 0, "opening kept the wrong pixels");
+  CHECK(m[9 * W + 0] == 255, "nodata changed by morphology");
+  /* Closing fills a one-pixel hole in a block and a one-pixel gap. */
+  memset(m, 0, sizeof m);
+  for (int y = 2; y < 7; y++)
+    for (int x = 2; x < 7; x++)
+      m[y * W + x] = 1;
+  m[4 * W + 4] = 0;
+  sd_morph_close(m, W, H, 1);
+  CHECK(m[4 * W + 4] == 1, "closing did not fill the hole");
+  ones = 0;
+  for (int i = 0; i < W * H; i++)
+    ones += m[i] == 1;
+  CHECK(ones == 25 && m[2 * W + 2] == 1, "closing changed the block's outline (%d pixels)", ones);
+  return check_done("test_label");
+}

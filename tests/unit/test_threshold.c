@@ -1,0 +1,102 @@
+/* test_threshold.c: Otsu on histograms with known answers; the automatic choice on scenes
+ * with common and with rare change. */
+#include <string.h>
+
+#include "../check.h"
+#include "detect/detect.h"
+
+static int64_t hist[SD_HIST_BINS];
+
+static int bin_of(double v) { return (int)(v * SD_HIST_BINS / SD_HIST_MAX); }
+
+int main(void) {
+  /* Two equal spikes at bins 10 and 30 of 64: any threshold between them separates; Otsu's
+   * maximum is flat there and the first maximum is the lower spike's upper edge. */
+  int64_t h64[64] = {0};
+  h64[10] = 1000;
+  h64[30] = 1000;
+  double t = sd_otsu(h64, 64, 0, 64);
+  CHECK(t > 10 && t <= 30, "two spikes: threshold %.2f not between 10 and 30", t);
+  /* Two Gaussian-like modes: mean 20 (sd 3) and mean 44 (sd 3): threshold near 32. */
+  memset(h64, 0, sizeof h64);
+  for (int i = 0; i < 64; i++)
+    h64[i] = (int64_t)(1e5 * (exp(-0.5 * (i - 20) * (i - 20) / 9.0) + exp(-0.5 * (i - 44) * (i - 44) / 9.0)));
+  t = sd_otsu(h64, 64, 0, 64);
+  CHECK(t >= 30 && t <= 34, "symmetric modes: threshold %.2f not near 32", t);
+
+  /* Magnitude-like: no-change mode near 1 (sd 0.3) with 5% change spread around 20. */
+  sd_rng r = {99};
+  memset(hist, 0, sizeof hist);
+  for (int i = 0; i < 200000; i++) {
+    double v = 1 + 0.3 * sd_rng_normal(&r);
+    if (v < 0) v = 0;
+    hist[bin_of(v)]++;
+  }
+  for (int i = 0; i < 10000; i++)
+    hist[bin_of(sd_rng_range(&r, 12, 30))]++;
+  sd_threshold th;
+  sd_threshold_auto(hist, &th);
+  CHECK(th.value > 2.5 && th.value < 12, "common change: threshold %.2f should split 1 from 12..30", th.value);
+  CHECK(th.value >= th.noise_floor, "threshold %.2f below the noise floor %.2f", th.value, th.noise_floor);
+  CHECK_NEAR(th.median, 1.0, 0.05, "median of the no-change mode");
+  CHECK_NEAR(th.sigma, 0.3, 0.05, "spread of the no-change mode");
+
+  /* Change on 30% of the pixels: the threshold sits in the valley. */
+  memset(hist, 0, sizeof hist);
+  for (int i = 0; i < 140000; i++) {
+    double v = 1 + 0.3 * sd_rng_normal(&r);
+    hist[bin_of(v < 0 ? 0 : v)]++;
+  }
+  for (int i = 0; i < 60000; i++)
+    hist[bin_of(sd_rng_range(&r, 6, 20))]++;
+  sd_threshold_auto(hist, &th);
+  CHECK(th.value > 2.5 && th.value < 6, "30%% change: threshold %.2f should split 1 from 6..20", th.value);
+
+  /* A broad no-change mode (3 +- 1) and change far above it (40..60): Otsu's valley lies above
+   * the noise floor and is used. */
+  memset(hist, 0, sizeof hist);
+  for (int i = 0; i < 100000; i++) {
+    double v = 3 + sd_rng_normal(&r);
+    hist[bin_of(v < 0 ? 0 : v)]++;
+  }
+  for (int i = 0; i < 30000; i++)
+    hist[bin_of(sd_rng_range(&r, 40, 60))]++;
+  sd_threshold_auto(hist, &th);
+  CHECK(!strcmp(th.method, "otsu"), "far change: method %s, expected otsu (otsu %.2f, floor %.2f)", th.method, th.otsu,
+        th.noise_floor);
+  CHECK(th.value > 9 && th.value < 40, "far change: threshold %.2f should split 3 from 40..60", th.value);
+
+  /* Rare change (0.01%): the threshold must stay above the noise. */
+  memset(hist, 0, sizeof hist);
+  for (int i = 0; i < 500000; i++) {
+    double v = 1 + 0.3 * sd_rng_normal(&r);
+    hist[bin_of(v < 0 ? 0 : v)]++;
+  }
+  for (int i = 0; i < 50; i++)
+    hist[bin_of(20)]++;
+  sd_threshold_auto(hist, &th);
+  CHECK(th.value >= 1 + 5 * 0.3, "rare change: threshold %.2f is inside the noise", th.value);
+  CHECK(th.value < 20, "rare change: threshold %.2f is above the change", th.value);
+
+  /* No change at all: nothing of the noise may pass. */
+  memset(hist, 0, sizeof hist);
+  int64_t above = 0;
+  for (int i = 0; i < 500000; i++) {
+    double v = 1 + 0.3 * sd_rng_normal(&r);
+    hist[bin_of(v < 0 ? 0 : v)]++;
+  }
+  sd_threshold_auto(hist, &th);
+  for (int b = 0; b < SD_HIST_BINS; b++)
+    if (sd_hist_bin_value(b) > th.value) above += hist[b];
+  CHECK(above < 50, "no change: %lld noise pixels above the threshold %.2f", (long long)above, th.value);
+
+  /* sd_hist_build skips NaN and clips large values into the last bin. */
+  float v[5] = {0.5f, NAN, 1000.0f, 2.0f, -0.0f};
+  sd_hist_build(v, 5, hist);
+  int64_t total = 0;
+  for (int b = 0; b < SD_HIST_BINS; b++)
+    total += hist[b];
+  CHECK(total == 4, "histogram counted %lld values, expected 4", (long long)total);
+  CHECK(hist[SD_HIST_BINS - 1] == 1, "large value not clipped into the last bin");
+  return check_done("test_threshold");
+}
