@@ -16,6 +16,16 @@ static float mad_of(const float *v, size_t n, float med, float *tmp) {
   return 1.4826f * sd_quantile(tmp, n, 0.5);
 }
 
+/* Residuals before - (gain * after + offset) into res; returns their robust spread (1.4826 MAD)
+ * and their median in *median. */
+static float residual_spread(const float *a, const float *bb, size_t n, float gain, float offset, float *res,
+                             float *tmp, float *median) {
+  for (size_t i = 0; i < n; i++)
+    res[i] = bb[i] - (gain * a[i] + offset);
+  *median = median_of(res, n, tmp);
+  return mad_of(res, n, *median, tmp);
+}
+
 sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, sd_radiometry *out, sd_error *err) {
   memset(out, 0, sizeof *out);
   int nb = before->nbands;
@@ -63,11 +73,7 @@ sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, sd_
     for (size_t i = 0; i < n; i++)
       score[i] = 0;
     for (int b = 0; b < nb; b++) {
-      const float *a = A + b * n, *bb = B + b * n;
-      for (size_t i = 0; i < n; i++)
-        res[i] = bb[i] - (out->gain[b] * a[i] + out->offset[b]);
-      float mr = median_of(res, n, tmp);
-      float s = mad_of(res, n, mr, tmp);
+      float mr, s = residual_spread(A + b * n, B + b * n, n, out->gain[b], out->offset[b], res, tmp, &mr);
       if (!(s > 0)) s = 1e-6f;
       out->sigma[b] = s;
       for (size_t i = 0; i < n; i++)
@@ -106,12 +112,8 @@ sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, sd_
   }
   /* Final spread over all samples (robust: change is a minority), floored away from zero. */
   for (int b = 0; b < nb; b++) {
-    const float *a = A + b * n, *bb = B + b * n;
-    for (size_t i = 0; i < n; i++)
-      res[i] = bb[i] - (out->gain[b] * a[i] + out->offset[b]);
-    float mr = median_of(res, n, tmp);
-    float s = mad_of(res, n, mr, tmp);
-    float scale = fabsf(median_of(bb, n, tmp)) + 1.0f;
+    float mr, s = residual_spread(A + b * n, B + b * n, n, out->gain[b], out->offset[b], res, tmp, &mr);
+    float scale = fabsf(median_of(B + b * n, n, tmp)) + 1.0f;
     if (!(s > 1e-5f * scale)) s = 1e-5f * scale;
     out->sigma[b] = s;
   }
