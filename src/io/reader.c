@@ -211,6 +211,15 @@ static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_e
   snprintf(nthreads, sizeof nthreads, "%d", rd->threads);
   wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "INIT_DEST", "NO_DATA");
   wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "NUM_THREADS", nthreads);
+  if (r->alpha_band) {
+    /* Full opacity is the type's maximum; state it rather than rely on the GDAL version's default. */
+    GDALDataType at = GDALGetRasterDataType(GDALGetRasterBand(r->ds, r->alpha_band));
+    const char *amax = at == GDT_UInt16                         ? "65535"
+                       : at == GDT_Int16                        ? "32767"
+                       : at == GDT_Float32 || at == GDT_Float64 ? "1"
+                                                                : "255";
+    wo->papszWarpOptions = CSLSetNameValue(wo->papszWarpOptions, "SRC_ALPHA_MAX", amax);
+  }
 
   sd_status st = SD_OK;
   GDALWarpOperationH op = GDALCreateWarpOperation(wo);

@@ -76,5 +76,21 @@ if grep -q '"dx"' "$T/good/report.json" && grep -q '"by_class"' "$T/good/report.
 expect 0 "" -- "$SD" score "$T/good/change_mask.tif" "$T/p/truth.tif"
 grep -qE "F1 0\.[5-9]|F1 1\.0" "$T/out.txt" && ok || bad "score output: $(cat "$T/out.txt")"
 
+# Other data types: Float32 after against a Byte before (rescaled), still finds the change.
+gdal_translate -q -ot Float32 "$A" "$T/after_f32.tif"
+gdal_translate -q -ot Byte -scale 0 10000 0 255 "$B" "$T/before_u8.tif"
+expect 0 "" -- "$SD" compare "$T/before_u8.tif" "$T/after_f32.tif" -o "$T/types" -q
+expect 0 "" -- "$SD" score "$T/types/change_mask.tif" "$T/p/truth.tif" --json
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["f1"] >= 0.7 and s["object_recall"] >= 0.8 else 1)' "$T/out.txt" \
+  && ok || bad "Byte/Float32 pair scored $(cat "$T/out.txt")"
+# Int16 with a single band (panchromatic) on both sides.
+"$SD" synth "$T/pan" --size 128 --seed 4 --bands 1 >/dev/null 2>&1 || bad "synth --bands 1 failed"
+gdal_translate -q -ot Int16 "$T/pan/after.tif" "$T/pan/after_i16.tif"
+expect 0 "" -- "$SD" compare "$T/pan/before.tif" "$T/pan/after_i16.tif" -o "$T/pan/out" -q
+if grep -q '"bands_compared": 1' "$T/pan/out/report.json"; then ok; else bad "single-band report"; fi
+# Band counts differ: 4 bands against the first 3 (stated rule, and a warning).
+gdal_translate -q -b 1 -b 2 -b 3 "$A" "$T/after3.tif"
+expect 0 "band counts differ" -- "$SD" compare "$B" "$T/after3.tif" -o "$T/b3"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

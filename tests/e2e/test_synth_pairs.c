@@ -206,9 +206,128 @@ static void run_case(const pair_case *c, int idx) {
   free(wkt);
 }
 
+/* Copies src to dst with nodata 0 on every band (use_alpha: a fifth band marked alpha instead),
+ * blanking the left third of the image. */
+static int write_blanked(const char *src, const char *dst, int use_alpha) {
+  GDALDatasetH in = GDALOpen(src, GA_ReadOnly);
+  if (!in) return 0;
+  int w = GDALGetRasterXSize(in), h = GDALGetRasterYSize(in), nb = GDALGetRasterCount(in);
+  char *opts[] = {"PHOTOMETRIC=RGB", NULL};
+  GDALDatasetH out = GDALCreate(GDALGetDriverByName("GTiff"), dst, w, h, nb + use_alpha, GDT_UInt16, opts);
+  double gt[6];
+  GDALGetGeoTransform(in, gt);
+  GDALSetGeoTransform(out, gt);
+  GDALSetProjection(out, GDALGetProjectionRef(in));
+  uint16_t *buf = malloc(sizeof(uint16_t) * w * h);
+  int ok = 1;
+  for (int b = 1; b <= nb; b++) {
+    ok &= GDALRasterIO(GDALGetRasterBand(in, b), GF_Read, 0, 0, w, h, buf, w, h, GDT_UInt16, 0, 0) == CE_None;
+    for (int y = 0; y < h && !use_alpha; y++)
+      for (int x = 0; x < w / 3; x++)
+        buf[(size_t)y * w + x] = 0;
+    if (!use_alpha) GDALSetRasterNoDataValue(GDALGetRasterBand(out, b), 0);
+    ok &= GDALRasterIO(GDALGetRasterBand(out, b), GF_Write, 0, 0, w, h, buf, w, h, GDT_UInt16, 0, 0) == CE_None;
+  }
+  if (use_alpha) {
+    GDALSetRasterColorInterpretation(GDALGetRasterBand(out, nb + 1), GCI_AlphaBand);
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        buf[(size_t)y * w + x] = x < w / 3 ? 0 : 65535;
+    ok &= GDALRasterIO(GDALGetRasterBand(out, nb + 1), GF_Write, 0, 0, w, h, buf, w, h, GDT_UInt16, 0, 0) == CE_None;
+  }
+  free(buf);
+  GDALClose(out);
+  GDALClose(in);
+  return ok;
+}
+
+/* The left third of the after image is nodata (by value, or by alpha): the mask marks it 255,
+ * and the rest is still detected. */
+static void run_nodata(int use_alpha) {
+  char dst[256];
+  snprintf(dst, sizeof dst, "synth-pairs/case0/after-%s.tif", use_alpha ? "alpha" : "nodata");
+  CHECK(write_blanked("synth-pairs/case0/after.tif", dst, use_alpha), "cannot write %s", dst);
+  sd_compare_options o;
+  sd_compare_options_init(&o);
+  o.before = "synth-pairs/case0/before.tif";
+  o.after = dst;
+  o.outdir = use_alpha ? "synth-pairs/case0/out-alpha" : "synth-pairs/case0/out-nodata";
+  o.quiet = 1;
+  sd_error err = {0};
+  sd_compare_result res;
+  CHECK(sd_compare(&o, &res, &err) == SD_OK, "%s: %s", dst, err.msg);
+  char mpath[256];
+  snprintf(mpath, sizeof mpath, "%s/change_mask.tif", o.outdir);
+  int w, h;
+  double gt[6];
+  float *mask = read_band(mpath, &w, &h, gt, NULL);
+  CHECK(mask, "%s unreadable", mpath);
+  if (!mask) return;
+  /* The blank edge (after's x = w/3) lies near grid x = 0.31 w. */
+  int left_nodata = 0, left = 0, right_nodata = 0, right = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      float v = mask[(size_t)y * w + x];
+      if (x < w / 5) left++, left_nodata += v == 255;
+      if (x > w / 2) right++, right_nodata += v == 255;
+    }
+  CHECK(left_nodata == left, "%s: %d of %d pixels left of the blank edge are not nodata", dst, left - left_nodata,
+        left);
+  CHECK(right_nodata < right / 20, "%s: %d nodata pixels right of it", dst, right_nodata);
+  sd_score sc;
+  CHECK(sd_score_files(mpath, "synth-pairs/case0/truth.tif", &sc, &err) == SD_OK, "score: %s", err.msg);
+  printf("%s: F1 %.3f on the valid part, objects %d/%d\n", use_alpha ? "alpha" : "nodata", sc.f1, sc.truth_found,
+         sc.truth_objects);
+  CHECK(sc.f1 >= 0.8, "%s: F1 %.3f on the valid part", dst, sc.f1);
+  free(mask);
+}
+
+/* --grid and --resolution set the output pixel size; --no-register applies no shift. */
+static void run_grid_options(void) {
+  const struct {
+    sd_grid_ref ref;
+    double res, want;
+  } g[] = {{SD_GRID_AFTER, 0, 0.625}, {SD_GRID_FINER, 0, 0.5}, {SD_GRID_COARSER, 0, 0.625}, {SD_GRID_BEFORE, 1.0, 1.0}};
+  for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+    sd_compare_options o;
+    sd_compare_options_init(&o);
+    o.before = "synth-pairs/case0/before.tif";
+    o.after = "synth-pairs/case0/after.tif";
+    o.outdir = "synth-pairs/case0/out-grid";
+    o.grid = g[i].ref;
+    o.resolution = g[i].res;
+    o.quiet = 1;
+    sd_error err = {0};
+    sd_compare_result res;
+    CHECK(sd_compare(&o, &res, &err) == SD_OK, "grid option %zu: %s", i, err.msg);
+    int w, h;
+    double gt[6];
+    float *mask = read_band("synth-pairs/case0/out-grid/change_mask.tif", &w, &h, gt, NULL);
+    CHECK(mask && fabs(gt[1] - g[i].want) < 1e-9 && fabs(-gt[5] - g[i].want) < 1e-9,
+          "grid option %zu: pixel %.4f, expected %.4f", i, gt[1], g[i].want);
+    CHECK(res.registered && res.n_objects >= 6, "grid option %zu: registered %d, %d objects", i, res.registered,
+          res.n_objects);
+    free(mask);
+  }
+  sd_compare_options o;
+  sd_compare_options_init(&o);
+  o.before = "synth-pairs/case0/before.tif";
+  o.after = "synth-pairs/case0/after.tif";
+  o.outdir = "synth-pairs/case0/out-noreg";
+  o.do_register = 0;
+  o.quiet = 1;
+  sd_error err = {0};
+  sd_compare_result res;
+  CHECK(sd_compare(&o, &res, &err) == SD_OK, "--no-register: %s", err.msg);
+  CHECK(!res.registered && res.dx == 0 && res.dy == 0, "--no-register applied a shift (%.3f, %.3f)", res.dx, res.dy);
+}
+
 int main(void) {
   GDALAllRegister();
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     run_case(&cases[i], (int)i);
+  run_nodata(0);
+  run_nodata(1);
+  run_grid_options();
   return check_done("test_synth_pairs");
 }
