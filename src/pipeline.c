@@ -130,7 +130,8 @@ static sd_status do_register(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error
     run->dx = first.dx;
     run->dy = first.dy;
     for (int round = 0; round < 2; round++) {
-      sd_reader_set_shift(ra, run->dx, run->dy);
+      sd_model tm = sd_model_translation(run->dx, run->dy);
+      sd_reader_set_model(ra, &tm);
       sd_shift res;
       s = measure_shift(run, rb, ra, &cb, &ca, mb, ma, cx, cy, &res, err);
       if (s) goto done;
@@ -142,7 +143,8 @@ static sd_status do_register(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error
     }
     run->dx = round(run->dx * 1000) / 1000;
     run->dy = round(run->dy * 1000) / 1000;
-    sd_reader_set_shift(ra, run->dx, run->dy);
+    sd_model tm = sd_model_translation(run->dx, run->dy);
+    sd_reader_set_model(ra, &tm);
     run->registered = 1;
     run->reg_status = "applied";
   }

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "core/model.h"
 #include "detect/objects.h"
 #include "sitediff/options.h"
 
@@ -66,9 +67,10 @@ void sd_geo_free(sd_geo *geo);
 /* ---- reading an input resampled onto the grid (reader.c) ---- */
 typedef struct sd_reader sd_reader;
 sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int threads, sd_reader **out, sd_error *err);
-/* Folds a content shift (grid pixels) into the transform: grid pixel (x, y) then samples the
- * input where the grid's (x + dx, y + dy) falls, so the input is resampled once. */
-void sd_reader_set_shift(sd_reader *rd, double dx, double dy);
+/* Folds a registration model into the transform: grid pixel (x, y) then samples the input
+ * where the grid's (x, y) + displacement(x, y) falls, so the input is resampled once. The model
+ * is copied. */
+void sd_reader_set_model(sd_reader *rd, const sd_model *model);
 /* Fills dst (its width/height give the window) with the window at (x0, y0); nodata is NaN in
  * every band. */
 sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err);

@@ -18,7 +18,7 @@ struct sd_reader {
   sd_grid grid; /* copy; wkt borrowed */
   int nbands;
   int threads;
-  double dx, dy;
+  sd_model model;
   int direct;       /* grid pixels coincide with input pixels: plain reads, no resampling */
   int off_x, off_y; /* input pixel of grid pixel (0, 0) when direct */
   void *gen_tr;     /* GDAL transformer input <-> georeferenced grid */
@@ -65,6 +65,7 @@ sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int th
   } else {
     rd->gen_tr = GDALCreateGenImgProjTransformer3(NULL, r->info.gt, NULL, grid->gt);
   }
+  if (rd->gen_tr) GDALSetGenImgProjTransformerDstGeoTransform(rd->gen_tr, grid->gt);
   if (!rd->gen_tr) {
     free(rd);
     return sd_error_set(err, SD_ERR_INPUT, "reader: %s: no transformation onto the grid: %s", r->info.path,
@@ -74,9 +75,86 @@ sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int th
   return SD_OK;
 }
 
-void sd_reader_set_shift(sd_reader *rd, double dx, double dy) {
-  rd->dx = dx;
-  rd->dy = dy;
+void sd_reader_set_model(sd_reader *rd, const sd_model *model) { rd->model = *model; }
+
+static int model_is_identity(const sd_model *m) {
+  for (int k = 0; k < sd_model_terms(m->kind); k++)
+    if (m->ax[k] != 0 || m->ay[k] != 0) return 0;
+  return 1;
+}
+
+/* GDAL transformer: window pixel -> grid pixel -> displaced grid position -> input pixel (through
+ * the GenImgProj transformer, whose destination is the whole grid), and back. */
+typedef struct model_transformer {
+  GDALTransformerInfo info; /* first: makes it a GDAL transformer the threaded warper can clone */
+  void *base;
+  int owns_base;
+  sd_model model;
+  double x0, y0;
+} model_transformer;
+
+static int model_transform(void *arg, int dst_to_src, int n, double *x, double *y, double *z, int *ok);
+
+static void model_transformer_cleanup(void *arg) {
+  model_transformer *t = arg;
+  if (t->owns_base) GDALDestroyTransformer(t->base);
+  free(t);
+}
+
+static void *model_transformer_similar(void *arg, double rx, double ry);
+
+static model_transformer *model_transformer_create(void *base, int owns_base, const sd_model *m, double x0, double y0) {
+  model_transformer *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  memcpy(t->info.abySignature, GDAL_GTI2_SIGNATURE, 4);
+  t->info.pszClassName = "SitediffModelTransformer";
+  t->info.pfnTransform = model_transform;
+  t->info.pfnCleanup = model_transformer_cleanup;
+  t->info.pfnCreateSimilar = model_transformer_similar;
+  t->base = base;
+  t->owns_base = owns_base;
+  t->model = *m;
+  t->x0 = x0;
+  t->y0 = y0;
+  return t;
+}
+
+static void *model_transformer_similar(void *arg, double rx, double ry) {
+  model_transformer *t = arg;
+  if (rx != 1.0 || ry != 1.0) return NULL; /* the warper asks only for exact copies */
+  /* The GenImgProj transformer is a GTI2 object: clone it through its own table. */
+  const GDALTransformerInfo *bi = t->base;
+  if (memcmp(bi->abySignature, GDAL_GTI2_SIGNATURE, 4) != 0 || !bi->pfnCreateSimilar) return NULL;
+  void *base = bi->pfnCreateSimilar(t->base, 1.0, 1.0);
+  if (!base) return NULL;
+  return model_transformer_create(base, 1, &t->model, t->x0, t->y0);
+}
+
+static int model_transform(void *arg, int dst_to_src, int n, double *x, double *y, double *z, int *ok) {
+  model_transformer *t = arg;
+  if (dst_to_src) {
+    for (int i = 0; i < n; i++) {
+      double gx = x[i] + t->x0, gy = y[i] + t->y0, dx, dy;
+      sd_model_displacement(&t->model, gx, gy, &dx, &dy);
+      x[i] = gx + dx;
+      y[i] = gy + dy;
+    }
+    return GDALGenImgProjTransform(t->base, TRUE, n, x, y, z, ok);
+  }
+  int r = GDALGenImgProjTransform(t->base, FALSE, n, x, y, z, ok);
+  for (int i = 0; i < n; i++) {
+    /* Invert q = p + D(p) by fixed-point iteration; D varies slowly, so a few rounds suffice. */
+    double qx = x[i], qy = y[i], px = qx, py = qy;
+    for (int it = 0; it < 8; it++) {
+      double dx, dy;
+      sd_model_displacement(&t->model, px, py, &dx, &dy);
+      px = qx - dx;
+      py = qy - dy;
+    }
+    x[i] = px - t->x0;
+    y[i] = py - t->y0;
+  }
+  return r;
 }
 
 void sd_reader_free(sd_reader *rd) {
@@ -169,14 +247,14 @@ static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_e
     char *opts[] = {opt[0], opt[1], opt[2], NULL};
     GDALAddBand(ds, GDT_Float32, opts);
   }
-  /* Grid pixel (x, y) of this window samples the input at grid position (x0+x+dx, y0+y+dy). */
-  double wgt[6];
-  memcpy(wgt, rd->grid.gt, sizeof wgt);
-  double fx = x0 + rd->dx, fy = y0 + rd->dy;
-  wgt[0] = rd->grid.gt[0] + fx * rd->grid.gt[1] + fy * rd->grid.gt[2];
-  wgt[3] = rd->grid.gt[3] + fx * rd->grid.gt[4] + fy * rd->grid.gt[5];
-  GDALSetGenImgProjTransformerDstGeoTransform(rd->gen_tr, wgt);
-  void *approx = GDALCreateApproxTransformer(GDALGenImgProjTransform, rd->gen_tr, 0.01);
+  model_transformer *mt = model_transformer_create(rd->gen_tr, 0, &rd->model, x0, y0);
+  void *approx = mt ? GDALCreateApproxTransformer(model_transform, mt, 0.01) : NULL;
+  if (!approx) {
+    free(mt);
+    GDALClose(ds);
+    return sd_error_set(err, SD_ERR_NOMEM, "reader: out of memory");
+  }
+  GDALApproxTransformerOwnsSubtransformer(approx, TRUE);
 
   GDALWarpOptions *wo = GDALCreateWarpOptions();
   wo->hSrcDS = r->ds;
@@ -240,7 +318,7 @@ sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error
   snprintf(nthreads, sizeof nthreads, "%d", rd->threads);
   CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", nthreads);
   sd_status st;
-  if (rd->direct && rd->dx == 0 && rd->dy == 0)
+  if (rd->direct && model_is_identity(&rd->model))
     st = read_direct(rd, x0, y0, dst, err);
   else
     st = read_warped(rd, x0, y0, dst, err);
