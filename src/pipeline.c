@@ -35,8 +35,7 @@ void sd_run_warn(sd_run *run, const char *fmt, ...) {
   if (!run->opts->quiet) fprintf(stderr, "sitediff: warning: %s\n", run->warnings[run->nwarn - 1]);
 }
 
-static void progress(const sd_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void progress(const sd_run *run, const char *fmt, ...) {
+void sd_run_progress(const sd_run *run, const char *fmt, ...) {
   if (run->opts->quiet) return;
   va_list ap;
   va_start(ap, fmt);
@@ -64,7 +63,7 @@ static sd_status check_options(const sd_compare_options *o, sd_error *err) {
 }
 
 /* Mean over bands into one plane (NaN stays NaN). */
-static void band_mean(const sd_planes *p, float *out) {
+void sd_band_mean(const sd_planes *p, float *out) {
   size_t n = (size_t)p->width * p->height;
   for (size_t i = 0; i < n; i++) {
     float s = 0;
@@ -74,85 +73,28 @@ static void band_mean(const sd_planes *p, float *out) {
   }
 }
 
-static sd_status measure_shift(sd_run *run, sd_reader *rb, sd_reader *ra, sd_planes *cb, sd_planes *ca, float *mb,
-                               float *ma, int cx, int cy, sd_shift *out, sd_error *err) {
-  sd_status s = sd_reader_read(ra, cx, cy, ca, err);
-  if (s) return s;
-  band_mean(ca, ma);
-  (void)rb;
-  (void)mb;
-  return sd_phasecorr(mb, ma, cb->width, cb->height, run->threads, out, err);
+/* Blanks (NaN) the pixels of pb and pa under a mask raster's non-zero values. */
+static sd_status apply_mask(sd_reader *mask, int x0, int y0, sd_planes *pb, sd_planes *pa, sd_error *err) {
+  sd_planes m;
+  sd_status s = sd_planes_alloc(&m, 1, pb->width, pb->height, err);
+  if (!s) s = sd_reader_read(mask, x0, y0, &m, err);
+  if (!s) {
+    size_t n = (size_t)pb->width * pb->height;
+    for (size_t i = 0; i < n; i++)
+      if (m.band[0][i] > 0.5f)
+        for (int b = 0; b < pb->nbands; b++)
+          pb->band[b][i] = pa->band[b][i] = NAN;
+  }
+  sd_planes_free(&m);
+  return s;
 }
 
-/* Global translation on a central chip; folded into the after reader. A measured shift is
- * re-measured after it is applied, and the residual added, until it is below 0.002 px. */
-static sd_status do_register(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err) {
-  run->reg_status = "disabled";
-  if (!run->opts->do_register) return SD_OK;
-  int cw = run->grid.width < 1024 ? run->grid.width : 1024;
-  int ch = run->grid.height < 1024 ? run->grid.height : 1024;
-  run->reg_chip_w = cw;
-  run->reg_chip_h = ch;
-  if (cw < 32 || ch < 32) {
-    run->reg_status = "skipped";
-    sd_run_warn(run, "registration skipped: the common grid (%d x %d) is smaller than 32 x 32", run->grid.width,
-                run->grid.height);
-    return SD_OK;
-  }
-  int cx = (run->grid.width - cw) / 2, cy = (run->grid.height - ch) / 2;
-  sd_planes cb, ca;
-  sd_status s = sd_planes_alloc(&cb, run->nbands, cw, ch, err);
-  if (s) return s;
-  s = sd_planes_alloc(&ca, run->nbands, cw, ch, err);
-  float *mb = sd_alloc((size_t)cw * ch * sizeof(float)), *ma = sd_alloc((size_t)cw * ch * sizeof(float));
-  if (!s && (!mb || !ma)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
-  if (!s) s = sd_reader_read(rb, cx, cy, &cb, err);
-  if (!s) band_mean(&cb, mb);
-  sd_shift first;
-  if (!s) s = measure_shift(run, rb, ra, &cb, &ca, mb, ma, cx, cy, &first, err);
-  if (s) goto done;
-  run->first_peak = first.peak;
-  run->first_ratio = first.peak_ratio;
-  run->shift = first;
-  run->reg_rounds = 1;
-  int limit = (cw < ch ? cw : ch) / 4;
-  if (first.valid_fraction < 0.5) {
-    run->reg_status = "unreliable";
-    sd_run_warn(run, "registration not applied: only %.0f%% of the central chip is valid in both images",
-                100 * first.valid_fraction);
-  } else if (first.peak_ratio < 2.0 || fabs(first.dx) > limit || fabs(first.dy) > limit) {
-    run->reg_status = "unreliable";
-    sd_run_warn(run,
-                "registration not applied: weak correlation peak (height %.3f, %.2f x the next peak) "
-                "for a shift of (%.2f, %.2f) px",
-                first.peak, first.peak_ratio, first.dx, first.dy);
-  } else {
-    run->dx = first.dx;
-    run->dy = first.dy;
-    for (int round = 0; round < 2; round++) {
-      sd_model tm = sd_model_translation(run->dx, run->dy);
-      sd_reader_set_model(ra, &tm);
-      sd_shift res;
-      s = measure_shift(run, rb, ra, &cb, &ca, mb, ma, cx, cy, &res, err);
-      if (s) goto done;
-      run->shift = res;
-      run->reg_rounds++;
-      if (fabs(res.dx) < 0.002 && fabs(res.dy) < 0.002) break;
-      run->dx += res.dx;
-      run->dy += res.dy;
-    }
-    run->dx = round(run->dx * 1000) / 1000;
-    run->dy = round(run->dy * 1000) / 1000;
-    sd_model tm = sd_model_translation(run->dx, run->dy);
-    sd_reader_set_model(ra, &tm);
-    run->registered = 1;
-    run->reg_status = "applied";
-  }
-done:
-  sd_free(mb);
-  sd_free(ma);
-  sd_planes_free(&cb);
-  sd_planes_free(&ca);
+sd_status sd_read_pair(sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
+                       sd_error *err) {
+  sd_status s = sd_reader_read(rb, x0, y0, pb, err);
+  if (!s) s = sd_reader_read(ra, x0, y0, pa, err);
+  if (!s && run->mask_b) s = apply_mask(run->mask_b, x0, y0, pb, pa, err);
+  if (!s && run->mask_a) s = apply_mask(run->mask_a, x0, y0, pb, pa, err);
   return s;
 }
 
@@ -175,8 +117,7 @@ static sd_status read_sample(sd_run *run, sd_reader *rb, sd_reader *ra, sd_plane
       vb.band[b] += (size_t)k * sh * W;
       va.band[b] += (size_t)k * sh * W;
     }
-    s = sd_reader_read(rb, 0, y, &vb, err);
-    if (!s) s = sd_reader_read(ra, 0, y, &va, err);
+    s = sd_read_pair(run, rb, ra, 0, y, &vb, &va, err);
   }
   return s;
 }
@@ -212,8 +153,7 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
   for (int y0 = 0; y0 < H && !s; y0 += R) {
     int rows = y0 + R > H ? H - y0 : R;
     pb.height = pa.height = rows;
-    s = sd_reader_read(rb, 0, y0, &pb, err);
-    if (!s) s = sd_reader_read(ra, 0, y0, &pa, err);
+    s = sd_read_pair(run, rb, ra, 0, y0, &pb, &pa, err);
     if (s) break;
     size_t n = (size_t)W * rows;
     sd_diff_fast(dp, (const float *const *)pb.band, (const float *const *)pa.band, n, block);
@@ -228,9 +168,9 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
   return s;
 }
 
-enum { OUT_MASK, OUT_MAG, OUT_OBJECTS, OUT_OVERLAY, OUT_REPORT, OUT_COUNT };
+enum { OUT_MASK, OUT_MAG, OUT_OBJECTS, OUT_OVERLAY, OUT_TIEPOINTS, OUT_REPORT, OUT_COUNT };
 static const char *const out_names[OUT_COUNT] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson",
-                                                 "overlay.png", "report.json"};
+                                                 "overlay.png",     "tie_points.geojson",   "report.json"};
 
 sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, sd_error *err) {
   sd_run run;
@@ -279,10 +219,16 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   }
   if (!run.grid.georef)
     sd_run_warn(&run, "neither image is georeferenced: they are compared as one pixel grid, areas are in pixels");
-  progress(&run, "grid %d x %d, %s, pixel %.3g x %.3g m", run.grid.width, run.grid.height, run.grid.crs,
-           run.grid.pixel_w_m, run.grid.pixel_h_m);
+  sd_run_progress(&run, "grid %d x %d, %s, pixel %.3g x %.3g m", run.grid.width, run.grid.height, run.grid.crs,
+                  run.grid.pixel_w_m, run.grid.pixel_h_m);
   s = sd_reader_create(run.before, &run.grid, run.nbands, run.threads, &rb, err);
   if (!s) s = sd_reader_create(run.after, &run.grid, run.nbands, run.threads, &ra, err);
+  if (!s && opts->mask_before)
+    s = sd_raster_open("mask-before", opts->mask_before, opts->max_pixels, &run.mask_b_raster, err);
+  if (!s && opts->mask_before) s = sd_reader_create(run.mask_b_raster, &run.grid, 1, run.threads, &run.mask_b, err);
+  if (!s && opts->mask_after)
+    s = sd_raster_open("mask-after", opts->mask_after, opts->max_pixels, &run.mask_a_raster, err);
+  if (!s && opts->mask_after) s = sd_reader_create(run.mask_a_raster, &run.grid, 1, run.threads, &run.mask_a, err);
   if (s) goto done;
   {
     /* Blocks of about 32 MiB of input across both images. */
@@ -295,9 +241,8 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.t.grid = sd_now() - t;
   t = sd_now();
 
-  s = do_register(&run, rb, ra, err);
+  s = sd_stage_register(&run, rb, ra, err);
   if (s) goto done;
-  progress(&run, "registration %s: dx %.3f, dy %.3f px", run.reg_status, run.dx, run.dy);
   run.t.registration = sd_now() - t;
   t = sd_now();
 
@@ -428,6 +373,8 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   if (!s) s = sd_vector_write_objects(tmp[OUT_OBJECTS], &run.grid, labels, run.objs, nl, err);
   created[OUT_OVERLAY] = 1;
   if (!s) s = sd_overlay_write(&ov, labels, run.objs, tmp[OUT_OVERLAY], err);
+  created[OUT_TIEPOINTS] = 1;
+  if (!s) s = sd_vector_write_tiepoints(tmp[OUT_TIEPOINTS], &run.grid, run.tp, run.ntp, err);
   if (s) goto done;
   run.t.write = sd_now() - t;
   run.t.total = sd_now() - t0;
@@ -437,14 +384,19 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   for (int i = 0; i < OUT_COUNT && !s; i++)
     if (rename(tmp[i], fin[i]) != 0) s = sd_error_set(err, SD_ERR_OUTPUT, "output: cannot move %s into place", fin[i]);
   if (!s) memset(created, 0, sizeof created);
-  progress(&run, "%d objects, %lld changed pixels, threshold %.2f (%s); outputs in %s", nl, (long long)run.changed_px,
-           run.thr.value, run.thr.method, opts->outdir);
+  sd_run_progress(&run, "%d objects, %lld changed pixels, threshold %.2f (%s); outputs in %s", nl,
+                  (long long)run.changed_px, run.thr.value, run.thr.method, opts->outdir);
 
   if (result) {
     result->dx = run.dx;
     result->dy = run.dy;
-    result->reg_peak = run.first_peak;
+    result->reg_peak = run.global.peak;
     result->registered = run.registered;
+    result->reg_grade = run.fit.grade;
+    result->reg_model = run.model.kind;
+    result->reg_rmse = run.fit.rmse;
+    result->tie_points = run.ntp;
+    result->tie_kept = run.fit.inliers;
     result->threshold = run.thr.value;
     result->width = run.grid.width;
     result->height = run.grid.height;
@@ -469,6 +421,11 @@ done:
   sd_planes_free(&sa);
   sd_reader_free(rb);
   sd_reader_free(ra);
+  sd_reader_free(run.mask_b);
+  sd_reader_free(run.mask_a);
+  sd_raster_close(run.mask_b_raster);
+  sd_raster_close(run.mask_a_raster);
+  free(run.tp);
   sd_grid_free(&run.grid);
   sd_raster_close(run.before);
   sd_raster_close(run.after);

@@ -20,12 +20,22 @@ typedef struct sd_run {
   sd_grid grid;
   int nbands, threads, block_rows;
   /* registration */
-  sd_shift shift; /* the last measurement (residual after the applied shift) */
-  double dx, dy;  /* applied */
-  double first_peak, first_ratio;
+  sd_reader *mask_b, *mask_a; /* --mask-before / --mask-after on the grid, or NULL */
+  sd_raster *mask_b_raster, *mask_a_raster;
+  const char *reg_status;   /* "applied", "not applied", "disabled" */
+  sd_shift global;          /* central chip, first measurement */
+  sd_shift global_residual; /* central chip after the global shift was applied */
+  double global_dx, global_dy;
+  int global_used, reg_chip_w, reg_chip_h, reg_rounds;
+  sd_tp_layout layout;
+  sd_tiepoint *tp;
+  int ntp;
+  sd_fit fit;
+  sd_model model;                  /* applied to the after image */
+  double dx, dy;                   /* applied displacement at the grid centre */
+  double dx_range[2], dy_range[2]; /* over the grid's corners */
   int registered;
-  const char *reg_status; /* "applied", "skipped", "unreliable", "disabled" */
-  int reg_chip_w, reg_chip_h, reg_rounds;
+  double tp_seconds;
   /* radiometry */
   sd_radiometry radio;
   /* detection */
@@ -40,6 +50,13 @@ typedef struct sd_run {
 } sd_run;
 
 void sd_run_warn(sd_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sd_run_progress(const sd_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sd_band_mean(const sd_planes *p, float *out);
+/* Reads the window at (x0, y0) (size from the planes) of both images, blanking masked pixels. */
+sd_status sd_read_pair(sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
+                       sd_error *err);
+/* Global shift, tie points, robust fit, quality gate; leaves the model set on the after reader. */
+sd_status sd_stage_register(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err);
 sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* report.c: report.json, everything needed to reproduce and judge a run (jansson). */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -26,6 +27,64 @@ static const char *grid_ref_name(sd_grid_ref g) {
   return "?";
 }
 
+static json_t *coefs(const double *v, int n) {
+  json_t *a = json_array();
+  for (int k = 0; k < n; k++)
+    json_array_append_new(a, num(v[k]));
+  return a;
+}
+
+static json_t *registration_json(const sd_run *run) {
+  json_t *reg = json_object();
+  json_object_set_new(reg, "status", json_string(run->reg_status));
+  if (!strcmp(run->reg_status, "disabled")) return reg;
+  const sd_fit *f = &run->fit;
+  json_object_set_new(reg, "grade", json_string(sd_grade_name(f->grade)));
+  json_t *reasons = json_array();
+  for (int i = 0; i < f->nreasons; i++)
+    json_array_append_new(reasons, json_string(f->reasons[i]));
+  json_object_set_new(reg, "reasons", reasons);
+  json_object_set_new(reg, "dx", num(run->dx));
+  json_object_set_new(reg, "dy", num(run->dy));
+  json_object_set_new(reg, "dx_range", json_pack("[o,o]", num(run->dx_range[0]), num(run->dx_range[1])));
+  json_object_set_new(reg, "dy_range", json_pack("[o,o]", num(run->dy_range[0]), num(run->dy_range[1])));
+  const sd_model *m = &run->model;
+  int nt = sd_model_terms(m->kind);
+  json_object_set_new(reg, "model",
+                      json_pack("{s:s, s:s, s:s, s:[f,f], s:f, s:o, s:o}", "kind", sd_model_name(m->kind), "why",
+                                f->why_model, "terms",
+                                "1, u, v, u*u, u*v, v*v with u = (x - cx) / scale, v = (y - cy) / scale", "centre",
+                                m->cx, m->cy, "scale", m->scale, "ax", coefs(m->ax, nt), "ay", coefs(m->ay, nt)));
+  json_object_set_new(reg, "rmse_px", num(f->rmse));
+  json_object_set_new(reg, "rmse_by_model",
+                      json_pack("{s:o, s:o, s:o}", "translation", num(f->rmse_by_kind[1]), "affine",
+                                num(f->rmse_by_kind[2]), "poly2", num(f->rmse_by_kind[3])));
+  int counts[SD_TP_STATUS_COUNT] = {0};
+  for (int i = 0; i < run->ntp; i++)
+    counts[run->tp[i].status]++;
+  json_t *tp =
+      json_pack("{s:i, s:i, s:i, s:i, s:[f,f], s:f, s:o}", "window", run->layout.win, "spacing", run->layout.spacing,
+                "total", run->ntp, "reliable", f->reliable, "spread", f->spread_x, f->spread_y, "seconds",
+                run->tp_seconds, "per_second", num(run->tp_seconds > 0 ? run->ntp / run->tp_seconds : NAN));
+  for (int k = 0; k < SD_TP_STATUS_COUNT; k++)
+    json_object_set_new(tp, sd_tp_status_name(k), json_integer(counts[k]));
+  json_object_set_new(reg, "tie_points", tp);
+  const sd_shift *g = &run->global;
+  json_object_set_new(reg, "global",
+                      json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:[o,o], s:i, s:[i,i]}", "used", run->global_used, "dx",
+                                num(run->global_used ? run->global_dx : g->dx), "dy",
+                                num(run->global_used ? run->global_dy : g->dy), "peak", num(g->peak), "peak_ratio",
+                                num(g->peak_ratio), "valid_fraction", num(g->valid_fraction), "residual",
+                                num(run->global_used ? run->global_residual.dx : NAN),
+                                num(run->global_used ? run->global_residual.dy : NAN), "rounds", run->reg_rounds,
+                                "chip", run->reg_chip_w, run->reg_chip_h));
+  json_object_set_new(reg, "method",
+                      json_string("phase correlation (FFTW) with Hann window, tapered nodata, whitened spectrum "
+                                  "tapered above half Nyquist, upsampled-DFT peak to 0.001 px; global shift on the "
+                                  "central chip, then tie-point windows, RANSAC (0.35 px band), least squares"));
+  return reg;
+}
+
 sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
   const sd_compare_options *o = run->opts;
   const sd_grid *g = &run->grid;
@@ -41,14 +100,7 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                 "geotransform", g->gt[0], g->gt[1], g->gt[2], g->gt[3], g->gt[4], g->gt[5],
                                 "pixel_width_m", num(g->pixel_w_m), "pixel_height_m", num(g->pixel_h_m),
                                 "georeferenced", g->georef));
-  json_t *reg = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i, s:[i,i], s:s}", "status", run->reg_status,
-                          "dx", num(run->dx), "dy", num(run->dy), "peak", num(run->first_peak), "peak_ratio",
-                          num(run->first_ratio), "residual_dx", num(run->registered ? run->shift.dx : NAN),
-                          "residual_dy", num(run->registered ? run->shift.dy : NAN), "valid_fraction",
-                          num(run->shift.valid_fraction), "rounds", run->reg_rounds, "chip", run->reg_chip_w,
-                          run->reg_chip_h, "method", "phase correlation (FFTW), upsampled DFT to 0.001 px");
-  json_object_set_new(reg, "reliable", json_boolean(run->registered));
-  json_object_set_new(root, "registration", reg);
+  json_object_set_new(root, "registration", registration_json(run));
 
   json_t *bands = json_array();
   for (int b = 0; b < run->radio.nbands; b++)

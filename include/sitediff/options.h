@@ -20,8 +20,14 @@ typedef struct sd_compare_options {
   const char *after;
   const char *outdir;
   sd_grid_ref grid;
-  double resolution; /* > 0: explicit pixel size in the grid CRS units; 0: from grid */
-  int do_register;   /* fine registration by phase correlation (1) or not (0) */
+  double resolution;       /* > 0: explicit pixel size in the grid CRS units; 0: from grid */
+  int do_register;         /* fine registration by phase correlation (1) or not (0) */
+  int tie_window;          /* tie-point window side, px; 0 = adapted to the grid */
+  int tie_spacing;         /* tie-point spacing, px; 0 = adapted */
+  int model;               /* 0 auto, 1 translation, 2 affine, 3 poly2 */
+  int strict;              /* stop (exit 1) when registration grades "fail" */
+  const char *mask_before; /* optional rasters, non-zero = cloud/masked: no tie points, no change */
+  const char *mask_after;
   double threshold;  /* >= 0: fixed magnitude threshold; < 0: automatic */
   int open_radius;   /* morphological opening, square of side 2r+1; 0 = none */
   int close_radius;  /* morphological closing, idem */
@@ -39,9 +45,13 @@ enum { SD_CLASS_TRENCH = 0, SD_CLASS_STRUCTURE, SD_CLASS_EQUIPMENT, SD_CLASS_ARE
 const char *sd_class_name(int cls);
 
 typedef struct sd_compare_result {
-  double dx, dy;     /* applied fine shift, target-grid pixels */
-  double reg_peak;   /* phase-correlation peak height, 0..1 */
-  int registered;    /* 1 when the shift was measured and applied */
+  double dx, dy;   /* applied fine shift, target-grid pixels */
+  double reg_peak; /* global phase-correlation peak height, 0..1 */
+  int registered;  /* 1 when a fine registration model was applied */
+  int reg_grade;   /* 0 ok, 1 warn, 2 fail */
+  int reg_model;   /* 0 none, 1 translation, 2 affine, 3 poly2 */
+  double reg_rmse; /* tie-point RMSE against the model, px */
+  int tie_points, tie_kept;
   double threshold;  /* magnitude threshold used */
   int width, height; /* target grid */
   int64_t changed_px;
@@ -56,6 +66,9 @@ typedef struct sd_synth_options {
   double pixel_size;       /* before pixel size, metres */
   double after_scale;      /* after pixel size / before pixel size */
   double shift_x, shift_y; /* content shift of after, before-grid pixels */
+  double rotate_deg;       /* content rotation of after about the scene centre, degrees */
+  double scale_error;      /* content scale of after minus 1, e.g. 0.01 */
+  double blur;             /* after's pixel footprint in pixels (1 = box of one pixel; 2 = blurrier) */
   double noise;            /* noise sigma, digital numbers (UInt16 scale) */
   int after_epsg;          /* 0: same CRS as before (UTM); e.g. 4326 */
   int bands;               /* 1..4: red, green, blue, nir */

@@ -11,6 +11,12 @@ static void usage(FILE *f) {
              "  --grid REF            before (default) | after | finer | coarser: CRS, origin and pixel size\n"
              "  --resolution M        pixel size of the grid in its CRS units (overrides --grid's)\n"
              "  --no-register         skip the sub-pixel fine registration\n"
+             "  --model M             auto (default) | translation | affine | poly2\n"
+             "  --tie-window N        tie-point window side in pixels (default: adapted, 64..256)\n"
+             "  --tie-spacing N       distance between tie-point windows (default: adapted)\n"
+             "  --mask-before FILE    raster, non-zero = cloud/masked in before: no tie points, no change\n"
+             "  --mask-after FILE     the same for after\n"
+             "  --strict              stop (exit 1) when registration grades fail\n"
              "  --threshold V         fixed magnitude threshold (noise units); default automatic\n"
              "  --open R              morphological opening radius in pixels (default 1, 0 = none)\n"
              "  --close R             morphological closing radius in pixels (default 1, 0 = none)\n"
@@ -21,7 +27,8 @@ static void usage(FILE *f) {
              "  --overlay-max N       longest side of overlay.png (default 2048)\n"
              "  -q, --quiet           no progress on stderr\n"
              "\n"
-             "writes change_mask.tif, change_magnitude.tif, objects.geojson, overlay.png, report.json\n"
+             "writes change_mask.tif, change_magnitude.tif, objects.geojson, overlay.png, tie_points.geojson,\n"
+             "report.json\n"
              "exit codes: 0 ok, 1 the run failed, 2 bad usage\n");
 }
 
@@ -64,6 +71,29 @@ int sd_cmd_compare(int argc, char **argv) {
       if (sd_args_double(&a, 1e-12, 1e12, &o.resolution)) continue;
     } else if (sd_args_is(&a, "--no-register")) {
       o.do_register = 0;
+    } else if (sd_args_is(&a, "--model")) {
+      const char *v = sd_args_value(&a);
+      if (!v) break;
+      if (!strcmp(v, "auto"))
+        o.model = 0;
+      else if (!strcmp(v, "translation"))
+        o.model = 1;
+      else if (!strcmp(v, "affine"))
+        o.model = 2;
+      else if (!strcmp(v, "poly2"))
+        o.model = 3;
+      else
+        sd_error_set(&err, SD_ERR_USAGE, "--model: '%s' is not auto, translation, affine or poly2", v);
+    } else if (sd_args_is(&a, "--tie-window")) {
+      sd_args_int(&a, 32, 4096, &o.tie_window);
+    } else if (sd_args_is(&a, "--tie-spacing")) {
+      sd_args_int(&a, 8, 1 << 20, &o.tie_spacing);
+    } else if (sd_args_is(&a, "--mask-before")) {
+      o.mask_before = sd_args_value(&a);
+    } else if (sd_args_is(&a, "--mask-after")) {
+      o.mask_after = sd_args_value(&a);
+    } else if (sd_args_is(&a, "--strict")) {
+      o.strict = 1;
     } else if (sd_args_is(&a, "--threshold")) {
       sd_args_double(&a, 0, 1e30, &o.threshold);
     } else if (sd_args_is(&a, "--open")) {

@@ -12,6 +12,9 @@ static void usage(FILE *f) {
              "  --pixel-size M      before pixel size in metres (default 0.5)\n"
              "  --after-scale F     after pixel size / before pixel size (default 1.25)\n"
              "  --shift DX,DY       content shift of after, before pixels (default 0.37,-0.21)\n"
+             "  --rotate DEG        content rotation of after about the centre (default 0)\n"
+             "  --scale-error F     content scale of after minus 1, e.g. 0.01 (default 0)\n"
+             "  --blur F            after pixel footprint, pixels: 1 = sharp box, 2 = blurred (default 1)\n"
              "  --noise SIGMA       noise, digital numbers (default 20)\n"
              "  --after-epsg CODE   after image in another CRS, e.g. 4326 (default: same UTM zone)\n"
              "  --bands N           1 (panchromatic) to 4 (red, green, blue, nir; default 4)\n"
@@ -50,6 +53,12 @@ int sd_cmd_synth(int argc, char **argv) {
       char tail;
       if (v && sscanf(v, "%lf,%lf%c", &o.shift_x, &o.shift_y, &tail) != 2)
         sd_error_set(&err, SD_ERR_USAGE, "--shift: '%s' is not DX,DY", v);
+    } else if (sd_args_is(&a, "--blur")) {
+      sd_args_double(&a, 0.5, 4, &o.blur);
+    } else if (sd_args_is(&a, "--rotate")) {
+      sd_args_double(&a, -10, 10, &o.rotate_deg);
+    } else if (sd_args_is(&a, "--scale-error")) {
+      sd_args_double(&a, -0.1, 0.1, &o.scale_error);
     } else if (sd_args_is(&a, "--noise")) {
       sd_args_double(&a, 0, 5000, &o.noise);
     } else if (sd_args_is(&a, "--after-epsg")) {

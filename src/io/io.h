@@ -94,6 +94,11 @@ sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *
 sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const int32_t *labels,
                                   const sd_object *objects, int nobjects, sd_error *err);
 
+/* Tie points as GeoJSON points (WGS84; pixel coordinates when not georeferenced). */
+struct sd_tiepoint;
+sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const struct sd_tiepoint *tp, int n,
+                                    sd_error *err);
+
 /* ---- files (fsutil.c) ---- */
 sd_status sd_mkdir_p(const char *path, sd_error *err);
 /* "<dir>/.<name>.tmp-<pid>" */

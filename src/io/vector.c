@@ -12,6 +12,7 @@
 #include <ogr_srs_api.h>
 
 #include "io/io.h"
+#include "register/register.h"
 
 /* Polygonizes the label image into an in-memory layer with field "id" (grid CRS, or pixel
  * coordinates when the grid is not georeferenced). */
@@ -77,6 +78,38 @@ static sd_status polygonize(const sd_grid *grid, const int32_t *labels, GDALData
   return SD_OK;
 }
 
+/* Opens a GeoJSON layer in WGS84 (or without CRS when the grid is not georeferenced) and the
+ * transformation from grid coordinates into it. */
+static sd_status open_geojson(const char *path, const char *name, const sd_grid *grid, OGRwkbGeometryType type,
+                              GDALDatasetH *ds, OGRLayerH *layer, OGRCoordinateTransformationH *ct, sd_error *err) {
+  *ct = NULL;
+  OGRSpatialReferenceH wgs84 = NULL;
+  if (grid->wkt) {
+    OGRSpatialReferenceH src = OSRNewSpatialReference(grid->wkt);
+    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
+    wgs84 = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(wgs84, 4326);
+    OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
+    *ct = OCTNewCoordinateTransformation(src, wgs84);
+    OSRDestroySpatialReference(src);
+  }
+  char **lopts = NULL;
+  if (*ct) lopts = CSLSetNameValue(lopts, "RFC7946", "YES");
+  lopts = CSLSetNameValue(lopts, "COORDINATE_PRECISION", "7");
+  *ds = GDALCreate(GDALGetDriverByName("GeoJSON"), path, 0, 0, 0, GDT_Unknown, NULL);
+  *layer = *ds ? GDALDatasetCreateLayer(*ds, name, wgs84, type, lopts) : NULL;
+  CSLDestroy(lopts);
+  if (wgs84) OSRDestroySpatialReference(wgs84);
+  if (!*layer) {
+    if (*ds) GDALClose(*ds);
+    if (*ct) OCTDestroyCoordinateTransformation(*ct);
+    *ds = NULL;
+    *ct = NULL;
+    return sd_error_set(err, SD_ERR_OUTPUT, "%s: %s: cannot create GeoJSON: %s", name, path, CPLGetLastErrorMsg());
+  }
+  return SD_OK;
+}
+
 static void add_real(OGRFeatureH f, const char *name, double v) {
   int i = OGR_F_GetFieldIndex(f, name);
   if (isfinite(v))
@@ -117,28 +150,11 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const i
     OGR_F_Destroy(f);
   }
 
+  GDALDatasetH out = NULL;
+  OGRLayerH layer = NULL;
   OGRCoordinateTransformationH ct = NULL;
-  OGRSpatialReferenceH wgs84 = NULL;
-  if (grid->wkt) {
-    OGRSpatialReferenceH src = OSRNewSpatialReference(grid->wkt);
-    OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
-    wgs84 = OSRNewSpatialReference(NULL);
-    OSRImportFromEPSG(wgs84, 4326);
-    OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
-    ct = OCTNewCoordinateTransformation(src, wgs84);
-    OSRDestroySpatialReference(src);
-  }
-
-  char **dopts = NULL, **lopts = NULL;
-  if (ct) lopts = CSLSetNameValue(lopts, "RFC7946", "YES");
-  lopts = CSLSetNameValue(lopts, "COORDINATE_PRECISION", "7");
-  GDALDatasetH out = GDALCreate(GDALGetDriverByName("GeoJSON"), path, 0, 0, 0, GDT_Unknown, dopts);
-  OGRLayerH layer = out ? GDALDatasetCreateLayer(out, "objects", wgs84, wkbUnknown, lopts) : NULL;
-  CSLDestroy(lopts);
-  if (!layer) {
-    s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot create GeoJSON: %s", path, cap.last);
-    goto done;
-  }
+  s = open_geojson(path, "objects", grid, wkbUnknown, &out, &layer, &ct, err);
+  if (s) goto done;
   static const struct {
     const char *name;
     OGRFieldType type;
@@ -200,8 +216,71 @@ done:
     if (geoms[i]) OGR_G_DestroyGeometry(geoms[i]);
   free(geoms);
   if (ct) OCTDestroyCoordinateTransformation(ct);
-  if (wgs84) OSRDestroySpatialReference(wgs84);
   GDALClose(mem);
+  sd_gdal_capture_end(&cap);
+  return s;
+}
+
+sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const sd_tiepoint *tp, int n,
+                                    sd_error *err) {
+  sd_gdal_init();
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  GDALDatasetH ds;
+  OGRLayerH layer;
+  OGRCoordinateTransformationH ct;
+  sd_status s = open_geojson(path, "tie_points", grid, wkbPoint, &ds, &layer, &ct, err);
+  if (s) {
+    sd_gdal_capture_end(&cap);
+    return s;
+  }
+  static const char *const reals[] = {"x",    "y",          "dx",         "dy",        "rx",      "ry",
+                                      "peak", "peak_ratio", "ncc_before", "ncc_after", "texture", "fit_residual"};
+  OGRFieldDefnH d = OGR_Fld_Create("id", OFTInteger);
+  OGR_L_CreateField(layer, d, TRUE);
+  OGR_Fld_Destroy(d);
+  for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++) {
+    d = OGR_Fld_Create(reals[k], OFTReal);
+    OGR_L_CreateField(layer, d, TRUE);
+    OGR_Fld_Destroy(d);
+  }
+  d = OGR_Fld_Create("status", OFTString);
+  OGR_L_CreateField(layer, d, TRUE);
+  OGR_Fld_Destroy(d);
+  d = OGR_Fld_Create("kept", OFTInteger);
+  OGR_Fld_SetSubType(d, OFSTBoolean);
+  OGR_L_CreateField(layer, d, TRUE);
+  OGR_Fld_Destroy(d);
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+  for (int i = 0; i < n && !s; i++) {
+    const sd_tiepoint *t = &tp[i];
+    const double v[] = {t->x,    t->y,          t->dx,         t->dy,        t->rx,      t->ry,
+                        t->peak, t->peak_ratio, t->ncc_before, t->ncc_after, t->texture, t->fit_residual};
+    int measured = t->status <= SD_TP_UNRELIABLE;
+    OGRFeatureH f = OGR_F_Create(defn);
+    OGR_F_SetFieldInteger(f, 0, i + 1);
+    for (size_t k = 0; k < sizeof reals / sizeof reals[0]; k++) {
+      /* dx, dy ... fit_residual mean nothing for windows that were never matched. */
+      if ((k >= 2 && !measured) || !isfinite(v[k]))
+        OGR_F_SetFieldNull(f, (int)k + 1);
+      else
+        OGR_F_SetFieldDouble(f, (int)k + 1, v[k]);
+    }
+    OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "status"), sd_tp_status_name(t->status));
+    OGR_F_SetFieldInteger(f, OGR_F_GetFieldIndex(f, "kept"), t->status == SD_TP_KEPT);
+    double X = grid->gt[0] + t->x * grid->gt[1] + t->y * grid->gt[2];
+    double Y = grid->gt[3] + t->x * grid->gt[4] + t->y * grid->gt[5];
+    if (ct) OCTTransform(ct, 1, &X, &Y, NULL);
+    OGRGeometryH g = OGR_G_CreateGeometry(wkbPoint);
+    OGR_G_SetPoint_2D(g, 0, X, Y);
+    OGR_F_SetGeometryDirectly(f, g);
+    if (OGR_L_CreateFeature(layer, f) != OGRERR_NONE)
+      s = sd_error_set(err, SD_ERR_OUTPUT, "tie points: %s: cannot write: %s", path, cap.last);
+    OGR_F_Destroy(f);
+  }
+  GDALClose(ds);
+  if (ct) OCTDestroyCoordinateTransformation(ct);
+  if (!s && cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "tie points: %s: write failed: %s", path, cap.last);
   sd_gdal_capture_end(&cap);
   return s;
 }

@@ -130,42 +130,71 @@ static void upsampled_dft(const fftwf_complex *R, int w, int h, double x0, doubl
   free(T);
 }
 
-sd_status sd_phasecorr(const float *ref, const float *mov, int w, int h, int threads, sd_shift *out, sd_error *err) {
-  memset(out, 0, sizeof *out);
-  if (w < 16 || h < 16) return sd_error_set(err, SD_ERR_INPUT, "register: chip %d x %d is too small", w, h);
+struct sd_correlator {
+  int w, h, threads;
+  fftwf_plan fwd, inv;
+};
+
+sd_correlator *sd_correlator_create(int w, int h, int threads) {
+  if (w < 16 || h < 16) return NULL;
   pthread_once(&fftw_once, fftw_setup);
+  sd_correlator *c = calloc(1, sizeof *c);
   int hw = w / 2 + 1;
-  size_t n = (size_t)w * h, nc = (size_t)h * hw;
-  float *a = fftwf_alloc_real(n), *b = fftwf_alloc_real(n);
-  fftwf_complex *A = fftwf_alloc_complex(nc), *B = fftwf_alloc_complex(nc);
-  if (!a || !b || !A || !B) {
+  float *a = fftwf_alloc_real((size_t)w * h);
+  fftwf_complex *A = fftwf_alloc_complex((size_t)h * hw);
+  if (!c || !a || !A) {
+    free(c);
     fftwf_free(a);
-    fftwf_free(b);
     fftwf_free(A);
-    fftwf_free(B);
-    return sd_error_set(err, SD_ERR_NOMEM, "register: out of memory for a %d x %d chip", w, h);
+    return NULL;
   }
-  float *tmp = malloc(n * sizeof *tmp);
-  if (!tmp) {
-    fftwf_free(a);
-    fftwf_free(b);
-    fftwf_free(A);
-    fftwf_free(B);
-    return sd_error_set(err, SD_ERR_NOMEM, "register: out of memory for a %d x %d chip", w, h);
+  c->w = w;
+  c->h = h;
+  c->threads = threads > 0 ? threads : 1;
+  /* Planning is not thread-safe in FFTW; executing a plan on new arrays is. */
+  pthread_mutex_lock(&plan_lock);
+  fftwf_plan_with_nthreads(c->threads);
+  c->fwd = fftwf_plan_dft_r2c_2d(h, w, a, A, FFTW_ESTIMATE);
+  c->inv = fftwf_plan_dft_c2r_2d(h, w, A, a, FFTW_ESTIMATE);
+  pthread_mutex_unlock(&plan_lock);
+  fftwf_free(a);
+  fftwf_free(A);
+  if (!c->fwd || !c->inv) {
+    sd_correlator_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void sd_correlator_size(const sd_correlator *c, int *w, int *h) {
+  *w = c->w;
+  *h = c->h;
+}
+
+void sd_correlator_free(sd_correlator *c) {
+  if (!c) return;
+  pthread_mutex_lock(&plan_lock);
+  if (c->fwd) fftwf_destroy_plan(c->fwd);
+  if (c->inv) fftwf_destroy_plan(c->inv);
+  pthread_mutex_unlock(&plan_lock);
+  free(c);
+}
+
+sd_status sd_correlate(const sd_correlator *c, const float *ref, const float *mov, sd_shift *out, sd_error *err) {
+  memset(out, 0, sizeof *out);
+  const int w = c->w, h = c->h, hw = w / 2 + 1;
+  size_t n = (size_t)w * h, nc = (size_t)h * hw;
+  float *a = fftwf_alloc_real(n), *b = fftwf_alloc_real(n), *tmp = malloc(n * sizeof *tmp);
+  fftwf_complex *A = fftwf_alloc_complex(nc), *B = fftwf_alloc_complex(nc);
+  sd_status st = SD_OK;
+  if (!a || !b || !A || !B || !tmp) {
+    st = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory for a %d x %d chip", w, h);
+    goto done;
   }
   size_t na = prepare(ref, a, tmp, w, h), nb = prepare(mov, b, tmp, w, h);
-  free(tmp);
   out->valid_fraction = (double)(na < nb ? na : nb) / (double)n;
-
-  pthread_mutex_lock(&plan_lock);
-  fftwf_plan_with_nthreads(threads > 0 ? threads : 1);
-  fftwf_plan pa = fftwf_plan_dft_r2c_2d(h, w, a, A, FFTW_ESTIMATE);
-  fftwf_plan pb = fftwf_plan_dft_r2c_2d(h, w, b, B, FFTW_ESTIMATE);
-  fftwf_plan pi = fftwf_plan_dft_c2r_2d(h, w, A, a, FFTW_ESTIMATE);
-  pthread_mutex_unlock(&plan_lock);
-  fftwf_execute(pa);
-  fftwf_execute(pb);
-
+  fftwf_execute_dft_r2c(c->fwd, a, A);
+  fftwf_execute_dft_r2c(c->fwd, b, B);
   /* Normalised cross-power spectrum of mov against ref: its inverse peaks at the shift.
    * Whitening gives every frequency one vote; above half Nyquist ground carries little
    * signal, so those votes taper to zero (raised cosine from 0.5 to 1.0 Nyquist, radial). */
@@ -185,7 +214,7 @@ sd_status sd_phasecorr(const float *ref, const float *mov, int w, int h, int thr
     }
   }
   memcpy(B, A, sizeof(fftwf_complex) * nc); /* c2r destroys its input */
-  fftwf_execute(pi);
+  fftwf_execute_dft_c2r(c->inv, A, a);
 
   size_t best = 0;
   for (size_t i = 1; i < n; i++)
@@ -220,14 +249,20 @@ sd_status sd_phasecorr(const float *ref, const float *mov, int w, int h, int thr
   out->peak = peak;
   out->peak_ratio = second > 0 ? peak / (second / (double)n) : INFINITY;
 
-  pthread_mutex_lock(&plan_lock);
-  fftwf_destroy_plan(pa);
-  fftwf_destroy_plan(pb);
-  fftwf_destroy_plan(pi);
-  pthread_mutex_unlock(&plan_lock);
+done:
   fftwf_free(a);
   fftwf_free(b);
   fftwf_free(A);
   fftwf_free(B);
-  return SD_OK;
+  free(tmp);
+  return st;
+}
+
+sd_status sd_phasecorr(const float *ref, const float *mov, int w, int h, int threads, sd_shift *out, sd_error *err) {
+  memset(out, 0, sizeof *out);
+  sd_correlator *c = sd_correlator_create(w, h, threads);
+  if (!c) return sd_error_set(err, SD_ERR_INPUT, "register: cannot correlate a %d x %d chip", w, h);
+  sd_status st = sd_correlate(c, ref, mov, out, err);
+  sd_correlator_free(c);
+  return st;
 }

@@ -3,6 +3,7 @@
 #define SD_REGISTER_H
 
 #include "core/core.h"
+#include "core/model.h"
 
 typedef struct sd_shift {
   double dx, dy;     /* a feature at (x, y) in `ref` sits at (x + dx, y + dy) in `mov` */
@@ -14,5 +15,75 @@ typedef struct sd_shift {
 /* ref and mov are w x h single-band chips (NaN = nodata). Sub-pixel refinement by an
  * upsampled DFT around the integer peak, to 0.001 px. */
 sd_status sd_phasecorr(const float *ref, const float *mov, int w, int h, int threads, sd_shift *out, sd_error *err);
+
+/* Phase correlation of many chips of one size: FFTW plans made once (with `threads` FFTW
+ * threads), sd_correlate may then run concurrently from several threads. */
+typedef struct sd_correlator sd_correlator;
+sd_correlator *sd_correlator_create(int w, int h, int threads);
+void sd_correlator_free(sd_correlator *c);
+void sd_correlator_size(const sd_correlator *c, int *w, int *h);
+sd_status sd_correlate(const sd_correlator *c, const float *ref, const float *mov, sd_shift *out, sd_error *err);
+
+/* ---- tie points (tiepoints.c) ---- */
+typedef enum sd_tp_status {
+  SD_TP_KEPT,        /* used by the fitted model */
+  SD_TP_OUTLIER,     /* reliable, but rejected by the robust fit */
+  SD_TP_UNRELIABLE,  /* weak correlation peak */
+  SD_TP_NODATA,      /* under 90 % valid in either image */
+  SD_TP_MASKED,      /* over 10 % under --mask-before/--mask-after */
+  SD_TP_FEATURELESS, /* too little texture above the noise */
+  SD_TP_STATUS_COUNT
+} sd_tp_status;
+const char *sd_tp_status_name(sd_tp_status s);
+
+typedef struct sd_tiepoint {
+  double x, y;   /* window centre, grid pixels */
+  double dx, dy; /* displacement there (model already applied + measured residual) */
+  double rx, ry; /* the measured residual alone */
+  double peak, peak_ratio;
+  double ncc_before, ncc_after; /* similarity of the windows before and after the residual */
+  double valid_fraction, texture;
+  double fit_residual; /* |measured - fitted| displacement, px */
+  sd_tp_status status;
+} sd_tiepoint;
+
+typedef struct sd_tp_layout {
+  int win, spacing, nx, ny, x0, y0; /* window (i, j) has its top-left at (x0 + i*spacing, y0 + j*spacing) */
+} sd_tp_layout;
+
+/* Window size and spacing: given ones (> 0) or adapted to the grid (64..256 px windows, at most
+ * 12 x 12 of them). Returns 0 if not even one window fits. */
+int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout *l);
+
+/* Measures n windows (chips of win x win, NaN = nodata; masked: fraction under the masks per
+ * window or NULL), in parallel. Sets position-independent fields; the caller sets x, y and adds
+ * the applied model to dx, dy. */
+void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, const float *masked, int n,
+                   sd_tiepoint *tp);
+
+/* ---- robust model fit and quality grade (fit.c) ---- */
+typedef enum sd_grade { SD_GRADE_OK, SD_GRADE_WARN, SD_GRADE_FAIL } sd_grade;
+const char *sd_grade_name(sd_grade g);
+
+typedef struct sd_fit {
+  sd_model model;
+  sd_model_kind forced; /* SD_MODEL_NONE: chosen by the rule */
+  int reliable, inliers;
+  double rmse;               /* of the inliers against the model, px */
+  double rmse_by_kind[4];    /* translation, affine, poly2 on the same inliers (NaN if not fitted) */
+  double spread_x, spread_y; /* standard deviation of inlier positions / grid size */
+  sd_grade grade;
+  char why_model[160];
+  char reasons[6][160];
+  int nreasons;
+} sd_fit;
+
+/* RANSAC (translation or affine hypotheses, inliers within band px), a least-squares refit on
+ * the inliers, the model rule and the grade. Sets status and fit_residual of every point. */
+enum { SD_FIT_BAND_COARSE_MILLI = 1000, SD_FIT_BAND_FINE_MILLI = 350 };
+void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band, sd_fit *fit);
+/* Least squares of the given kind on the points with status KEPT; returns 0 if singular. */
+int sd_fit_least_squares(const sd_tiepoint *tp, int n, sd_model_kind kind, double cx, double cy, double scale,
+                         sd_model *out);
 
 #endif

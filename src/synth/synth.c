@@ -21,6 +21,7 @@ void sd_synth_options_init(sd_synth_options *o) {
   o->shift_y = -0.21;
   o->noise = 20;
   o->bands = 4;
+  o->blur = 1;
 }
 
 enum { SS = 3, STRIP = 64 };
@@ -28,8 +29,10 @@ static const int BEFORE_EPSG = 32636;
 
 typedef struct image_spec {
   sd_grid grid;
-  int after;         /* renders the after state with shift, gain, offset */
-  double dx_m, dv_m; /* content shift in metres (u east, v south) */
+  int after;                          /* renders the after state with shift, gain, offset */
+  double dx_m, dv_m;                  /* content shift in metres (u east, v south) */
+  double cos_r, sin_r, scale, cu, cv; /* content rotation and scale about (cu, cv) */
+  double footprint;                   /* pixel footprint in pixels: 1 = box of one pixel */
   float gain[4], offset[4];
 } image_spec;
 
@@ -80,11 +83,14 @@ static sd_status render(const sd_synth_options *o, const sd_scene *sc, const ima
         float acc[4] = {0, 0, 0, 0};
         for (int j = 0; j < SS; j++)
           for (int i = 0; i < SS; i++) {
-            double fx = (i + 0.5) / SS, fy = (j + 0.5) / SS;
+            double fx = 0.5 + ((i + 0.5) / SS - 0.5) * im->footprint, fy = 0.5 + ((j + 0.5) / SS - 0.5) * im->footprint;
             double u = (1 - fy) * ((1 - fx) * u0[x] + fx * u0[x + 1]) + fy * ((1 - fx) * u1[x] + fx * u1[x + 1]);
             double v = (1 - fy) * ((1 - fx) * v0[x] + fx * v0[x + 1]) + fy * ((1 - fx) * v1[x] + fx * v1[x + 1]);
+            /* after(q) shows the scene at T^-1(q), T(p) = c + scale R (p - c) + d. */
+            double qu = (u - im->dx_m - im->cu) / im->scale, qv = (v - im->dv_m - im->cv) / im->scale;
+            double su = im->cu + im->cos_r * qu + im->sin_r * qv, sv = im->cv - im->sin_r * qu + im->cos_r * qv;
             float refl[4];
-            sd_scene_sample(sc, u - im->dx_m, v - im->dv_m, im->after, refl);
+            sd_scene_sample(sc, su, sv, im->after, refl);
             for (int b = 0; b < 4; b++)
               acc[b] += refl[b];
           }
@@ -146,12 +152,14 @@ static sd_status write_truth(const sd_synth_options *o, const sd_scene *sc, cons
     json_array_append_new(gains, json_real(aim->gain[b]));
     json_array_append_new(offsets, json_real(aim->offset[b]));
   }
-  json_t *root = json_pack("{s:I, s:i, s:f, s:f, s:f, s:{s:f, s:f, s:s}, s:o, s:o, s:s, s:s, s:i, s:o}", "seed",
-                           (json_int_t)o->seed, "size", o->size, "pixel_size", o->pixel_size, "after_scale",
-                           o->after_scale, "noise", o->noise, "shift", "dx", o->shift_x, "dy", o->shift_y, "units",
-                           "before-grid pixels: a feature at (x, y) in before is at (x+dx, y+dy) in after", "gain",
-                           gains, "offset", offsets, "before_crs", bim->grid.crs, "after_crs", aim->grid.crs, "bands",
-                           o->bands, "objects", objs);
+  json_t *root = json_pack("{s:I, s:i, s:f, s:f, s:f, s:{s:f, s:f, s:f, s:f, s:s}, s:o, s:o, s:s, s:s, s:i, s:o}",
+                           "seed", (json_int_t)o->seed, "size", o->size, "pixel_size", o->pixel_size, "after_scale",
+                           o->after_scale, "noise", o->noise, "shift", "dx", o->shift_x, "dy", o->shift_y, "rotate_deg",
+                           o->rotate_deg, "scale_error", o->scale_error, "units",
+                           "before-grid pixels: a feature at (x, y) in before is at (x+dx, y+dy) in after, "
+                           "rotation and scale about the scene centre",
+                           "gain", gains, "offset", offsets, "before_crs", bim->grid.crs, "after_crs", aim->grid.crs,
+                           "bands", o->bands, "objects", objs);
   sd_join(path, sizeof path, outdir, "truth.json");
   int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(root);
@@ -164,6 +172,9 @@ sd_status sd_synth(const sd_synth_options *o, sd_error *err) {
     return sd_error_set(err, SD_ERR_USAGE, "synth: --pixel-size must be > 0 and < 1000");
   if (!(o->after_scale >= 0.2 && o->after_scale <= 5))
     return sd_error_set(err, SD_ERR_USAGE, "synth: --after-scale must be from 0.2 to 5");
+  if (!(o->blur >= 0.5 && o->blur <= 4)) return sd_error_set(err, SD_ERR_USAGE, "synth: --blur must be from 0.5 to 4");
+  if (!(fabs(o->rotate_deg) <= 10)) return sd_error_set(err, SD_ERR_USAGE, "synth: --rotate must be within 10 degrees");
+  if (!(fabs(o->scale_error) <= 0.1)) return sd_error_set(err, SD_ERR_USAGE, "synth: --scale-error must be within 0.1");
   if (!(fabs(o->shift_x) <= 50 && fabs(o->shift_y) <= 50))
     return sd_error_set(err, SD_ERR_USAGE, "synth: --shift must be within 50 pixels");
   if (!(o->noise >= 0 && o->noise <= 5000)) return sd_error_set(err, SD_ERR_USAGE, "synth: --noise must be 0 to 5000");
@@ -193,6 +204,14 @@ sd_status sd_synth(const sd_synth_options *o, sd_error *err) {
   aim.after = 1;
   aim.dx_m = o->shift_x * px;
   aim.dv_m = o->shift_y * px;
+  aim.cos_r = cos(o->rotate_deg * M_PI / 180);
+  aim.sin_r = sin(o->rotate_deg * M_PI / 180);
+  aim.scale = 1 + o->scale_error;
+  aim.cu = aim.cv = 0.5 * S;
+  aim.footprint = o->blur;
+  bim.cos_r = 1;
+  bim.scale = 1;
+  bim.footprint = 1;
   for (int b = 0; b < 4; b++) {
     aim.gain[b] = (float)sd_rng_range(&rng, 0.85, 1.15);
     aim.offset[b] = (float)sd_rng_range(&rng, -150, 150);

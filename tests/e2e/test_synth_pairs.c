@@ -13,6 +13,7 @@
 #include <ogr_srs_api.h>
 
 #include "../check.h"
+#include "e2e_util.h"
 #include "sitediff/sitediff.h"
 
 typedef struct pair_case {
@@ -25,22 +26,6 @@ static const pair_case cases[] = {
     {1, 1.25, 0.37, -0.21, 20, 0},   {2, 0.7, -1.30, 0.60, 20, 0},   {3, 1.4, 0.50, 0.50, 30, 0},
     {4, 1.0, 2.25, -1.75, 20, 4326}, {5, 0.85, -0.40, -0.90, 40, 0}, {6, 1.1, 0.10, 0.20, 20, 4326},
 };
-
-static float *read_band(const char *path, int *w, int *h, double gt[6], char **wkt) {
-  GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);
-  if (!ds) return NULL;
-  *w = GDALGetRasterXSize(ds);
-  *h = GDALGetRasterYSize(ds);
-  GDALGetGeoTransform(ds, gt);
-  if (wkt) *wkt = strdup(GDALGetProjectionRef(ds));
-  float *v = malloc(sizeof(float) * (size_t)*w * *h);
-  if (GDALRasterIO(GDALGetRasterBand(ds, 1), GF_Read, 0, 0, *w, *h, v, *w, *h, GDT_Float32, 0, 0) != CE_None) {
-    free(v);
-    v = NULL;
-  }
-  GDALClose(ds);
-  return v;
-}
 
 static int file_exists(const char *dir, const char *name) {
   char p[4096];
@@ -159,7 +144,7 @@ static void run_case(const pair_case *c, int idx) {
   CHECK(sc.truth_objects >= 6, "case %d: only %d truth objects on the grid", idx, sc.truth_objects);
 
   /* Outputs lie on the before grid: same pixel size, origin an integer number of pixels away. */
-  int bw, bh, mw, mh, gw, gh;
+  int bw = 0, bh = 0, mw = 0, mh = 0, gw = 0, gh = 0;
   double bgt[6], mgt[6], ggt[6];
   char *wkt = NULL;
   float *bef = read_band(p1, &bw, &bh, bgt, NULL);

@@ -1,0 +1,255 @@
+/* fit.c: the registration model from tie points: RANSAC, least squares, a stated rule for the
+ * model's order, and the quality grade with its reasons. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "register/register.h"
+
+const char *sd_grade_name(sd_grade g) {
+  static const char *const names[] = {"ok", "warn", "fail"};
+  return g <= SD_GRADE_FAIL ? names[g] : "?";
+}
+
+/* Solves the n x n system a x = b in place (partial pivoting); 0 if singular. */
+static int solve(double a[SD_MODEL_MAX_TERMS][SD_MODEL_MAX_TERMS], double *b, int n) {
+  for (int c = 0; c < n; c++) {
+    int p = c;
+    for (int r = c + 1; r < n; r++)
+      if (fabs(a[r][c]) > fabs(a[p][c])) p = r;
+    if (fabs(a[p][c]) < 1e-12) return 0;
+    if (p != c) {
+      for (int k = 0; k < n; k++) {
+        double t = a[c][k];
+        a[c][k] = a[p][k];
+        a[p][k] = t;
+      }
+      double t = b[c];
+      b[c] = b[p];
+      b[p] = t;
+    }
+    for (int r = c + 1; r < n; r++) {
+      double f = a[r][c] / a[c][c];
+      for (int k = c; k < n; k++)
+        a[r][k] -= f * a[c][k];
+      b[r] -= f * b[c];
+    }
+  }
+  for (int c = n - 1; c >= 0; c--) {
+    for (int k = c + 1; k < n; k++)
+      b[c] -= a[c][k] * b[k];
+    b[c] /= a[c][c];
+  }
+  return 1;
+}
+
+/* Least squares on the points whose index is listed. */
+static int fit_indices(const sd_tiepoint *tp, const int *idx, int m, sd_model_kind kind, double cx, double cy,
+                       double scale, sd_model *out) {
+  int nt = sd_model_terms(kind);
+  memset(out, 0, sizeof *out);
+  out->kind = kind;
+  out->cx = cx;
+  out->cy = cy;
+  out->scale = scale;
+  if (m < nt) return 0;
+  double ata[SD_MODEL_MAX_TERMS][SD_MODEL_MAX_TERMS] = {{0}}, ata2[SD_MODEL_MAX_TERMS][SD_MODEL_MAX_TERMS];
+  double bx[SD_MODEL_MAX_TERMS] = {0}, by[SD_MODEL_MAX_TERMS] = {0};
+  for (int i = 0; i < m; i++) {
+    const sd_tiepoint *t = &tp[idx[i]];
+    double phi[SD_MODEL_MAX_TERMS];
+    sd_model_basis(out, t->x, t->y, phi);
+    for (int r = 0; r < nt; r++) {
+      for (int c = 0; c < nt; c++)
+        ata[r][c] += phi[r] * phi[c];
+      bx[r] += phi[r] * t->dx;
+      by[r] += phi[r] * t->dy;
+    }
+  }
+  memcpy(ata2, ata, sizeof ata);
+  if (!solve(ata, bx, nt) || !solve(ata2, by, nt)) return 0;
+  memcpy(out->ax, bx, sizeof(double) * nt);
+  memcpy(out->ay, by, sizeof(double) * nt);
+  return 1;
+}
+
+static double residual(const sd_tiepoint *t, const sd_model *m) {
+  double dx, dy;
+  sd_model_displacement(m, t->x, t->y, &dx, &dy);
+  return hypot(t->dx - dx, t->dy - dy);
+}
+
+int sd_fit_least_squares(const sd_tiepoint *tp, int n, sd_model_kind kind, double cx, double cy, double scale,
+                         sd_model *out) {
+  int idx[1024], m = 0;
+  for (int i = 0; i < n && m < 1024; i++)
+    if (tp[i].status == SD_TP_KEPT) idx[m++] = i;
+  return fit_indices(tp, idx, m, kind, cx, cy, scale, out);
+}
+
+static double rmse_of(const sd_tiepoint *tp, const int *idx, int m, const sd_model *model) {
+  double s = 0;
+  for (int i = 0; i < m; i++) {
+    double r = residual(&tp[idx[i]], model);
+    s += r * r;
+  }
+  return m ? sqrt(s / m) : NAN;
+}
+
+/* RMSE per degree of freedom: 2m observations, 2 * terms parameters. Comparing raw RMSE would
+ * always favour the richer model. */
+static double adjusted_rmse(double rmse, int m, sd_model_kind kind) {
+  int dof = 2 * m - 2 * sd_model_terms(kind);
+  return dof > 0 ? rmse * sqrt(2.0 * m / dof) : INFINITY;
+}
+
+static void add_reason(sd_fit *f, sd_grade g, const char *fmt, ...) {
+  if (g > f->grade) f->grade = g;
+  if (f->nreasons >= 6) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(f->reasons[f->nreasons++], sizeof f->reasons[0], fmt, ap);
+  va_end(ap);
+}
+
+/* Inliers of `model` among the reliable points (status KEPT or OUTLIER), into idx. */
+static int inliers_of(sd_tiepoint *tp, int n, const sd_model *model, double band, int *idx) {
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    if (tp[i].status != SD_TP_KEPT && tp[i].status != SD_TP_OUTLIER) continue;
+    tp[i].fit_residual = residual(&tp[i], model);
+    tp[i].status = tp[i].fit_residual <= band ? SD_TP_KEPT : SD_TP_OUTLIER;
+    if (tp[i].status == SD_TP_KEPT) idx[m++] = i;
+  }
+  return m;
+}
+
+void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band, sd_fit *f) {
+  memset(f, 0, sizeof *f);
+  f->forced = forced;
+  for (int k = 0; k < 4; k++)
+    f->rmse_by_kind[k] = NAN;
+  double cx = 0.5 * width, cy = 0.5 * height, scale = 0.5 * (width > height ? width : height);
+  int rel[1024], nrel = 0, with_data = 0;
+  for (int i = 0; i < n; i++) {
+    if (tp[i].status == SD_TP_KEPT && nrel < 1024) rel[nrel++] = i;
+    if (tp[i].status == SD_TP_KEPT || tp[i].status == SD_TP_UNRELIABLE) with_data++;
+  }
+  f->reliable = nrel;
+  f->model.kind = SD_MODEL_NONE;
+  if (nrel == 0) {
+    add_reason(f, SD_GRADE_FAIL, "no reliable tie point (%d windows had data and texture, none matched clearly)",
+               with_data);
+    return;
+  }
+  /* RANSAC over minimal samples; deterministic draws so runs repeat exactly. */
+  sd_model_kind hyp = nrel >= 6 ? SD_MODEL_AFFINE : SD_MODEL_TRANSLATION;
+  int need = sd_model_terms(hyp), best_count = -1;
+  double best_sum = INFINITY;
+  sd_model best = {0};
+  sd_rng rng = {0x5eedULL};
+  int iters = hyp == SD_MODEL_TRANSLATION ? nrel : 400;
+  for (int it = 0; it < iters; it++) {
+    int pick[3];
+    if (hyp == SD_MODEL_TRANSLATION) {
+      pick[0] = rel[it];
+    } else {
+      for (int k = 0; k < need; k++) {
+        int again;
+        do {
+          pick[k] = rel[sd_rng_next(&rng) % (uint64_t)nrel];
+          again = 0;
+          for (int j = 0; j < k; j++)
+            again |= pick[j] == pick[k];
+        } while (again);
+      }
+    }
+    sd_model m;
+    if (!fit_indices(tp, pick, need, hyp, cx, cy, scale, &m)) continue;
+    int count = 0;
+    double sum = 0;
+    for (int i = 0; i < nrel; i++) {
+      double r = residual(&tp[rel[i]], &m);
+      if (r <= band) {
+        count++;
+        sum += r;
+      }
+    }
+    if (count > best_count || (count == best_count && sum < best_sum)) {
+      best_count = count;
+      best_sum = sum;
+      best = m;
+    }
+  }
+  int idx[1024];
+  int m = inliers_of(tp, n, &best, band, idx);
+
+  /* The rule: translation always; affine with >= 8 inliers spread over >= 15 % of the grid on
+   * both axes; poly2 with >= 30 inliers spread over >= 20 % (window errors are not independent:
+   * with fewer points a polynomial fits their biases). A richer model is taken when it
+   * lowers the inlier RMSE per degree of freedom by a quarter and by at least 0.02 px. */
+  sd_model chosen = best;
+  for (int round = 0; round < 3 && m > 0; round++) {
+    double sx = 0, sy = 0, sxx = 0, syy = 0;
+    for (int i = 0; i < m; i++) {
+      sx += tp[idx[i]].x;
+      sy += tp[idx[i]].y;
+      sxx += tp[idx[i]].x * tp[idx[i]].x;
+      syy += tp[idx[i]].y * tp[idx[i]].y;
+    }
+    f->spread_x = sqrt(fmax(sxx / m - (sx / m) * (sx / m), 0)) / width;
+    f->spread_y = sqrt(fmax(syy / m - (sy / m) * (sy / m), 0)) / height;
+    sd_model cand[3];
+    int ok[3] = {0};
+    ok[0] = fit_indices(tp, idx, m, SD_MODEL_TRANSLATION, cx, cy, scale, &cand[0]);
+    ok[1] = m >= 8 && f->spread_x >= 0.15 && f->spread_y >= 0.15 &&
+            fit_indices(tp, idx, m, SD_MODEL_AFFINE, cx, cy, scale, &cand[1]);
+    ok[2] = m >= 30 && f->spread_x >= 0.2 && f->spread_y >= 0.2 &&
+            fit_indices(tp, idx, m, SD_MODEL_POLY2, cx, cy, scale, &cand[2]);
+    for (int k = 0; k < 3; k++)
+      f->rmse_by_kind[k + 1] = ok[k] ? rmse_of(tp, idx, m, &cand[k]) : NAN;
+    int pickk = 0;
+    if (forced != SD_MODEL_NONE) {
+      pickk = forced - SD_MODEL_TRANSLATION;
+      if (!ok[pickk]) pickk = ok[1] && forced == SD_MODEL_POLY2 ? 1 : 0;
+      snprintf(f->why_model, sizeof f->why_model, "%s asked for%s", sd_model_name(forced),
+               pickk + 1 != (int)forced ? "; too few or too clustered points, fell back" : "");
+    } else {
+      snprintf(f->why_model, sizeof f->why_model, "translation: no richer model lowers the error enough");
+      for (int k = 1; k < 3; k++) {
+        if (!ok[k]) continue;
+        double prev = adjusted_rmse(f->rmse_by_kind[pickk + 1], m, pickk + 1);
+        double cur = adjusted_rmse(f->rmse_by_kind[k + 1], m, k + 1);
+        if (cur < 0.75 * prev && prev - cur >= 0.02) {
+          snprintf(f->why_model, sizeof f->why_model, "%s: %.3f px RMSE per degree of freedom against %.3f px for %s",
+                   sd_model_name(k + 1), cur, prev, sd_model_name(pickk + 1));
+          pickk = k;
+        }
+      }
+    }
+    chosen = cand[pickk];
+    int m2 = inliers_of(tp, n, &chosen, band, idx);
+    if (m2 == m) break;
+    m = m2;
+  }
+  f->model = chosen;
+  f->inliers = m;
+  f->rmse = rmse_of(tp, idx, m, &chosen);
+
+  if (m < 3)
+    add_reason(f, SD_GRADE_FAIL, "only %d tie point%s agree on a model", m, m == 1 ? "" : "s");
+  else if (m < 6)
+    add_reason(f, SD_GRADE_WARN, "only %d tie points agree on the model", m);
+  if (f->rmse > 1.0)
+    add_reason(f, SD_GRADE_FAIL, "tie points scatter %.2f px around the model", f->rmse);
+  else if (f->rmse > 0.3)
+    add_reason(f, SD_GRADE_WARN, "tie points scatter %.2f px around the model", f->rmse);
+  if (m < 0.5 * nrel) add_reason(f, SD_GRADE_WARN, "%d of %d reliable tie points are outliers", nrel - m, nrel);
+  if (with_data > 0 && nrel < 0.25 * with_data)
+    add_reason(f, SD_GRADE_WARN, "only %d of %d textured windows matched clearly (changed or destroyed ground?)", nrel,
+               with_data);
+  if (m >= 3 && (f->spread_x < 0.1 || f->spread_y < 0.1))
+    add_reason(f, SD_GRADE_WARN, "tie points cluster in a small part of the grid");
+  if (f->grade == SD_GRADE_FAIL) f->model.kind = SD_MODEL_NONE;
+}

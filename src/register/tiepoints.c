@@ -1,0 +1,138 @@
+/* tiepoints.c: a grid of windows matched by phase correlation, each checked for nodata, masks
+ * and texture first, and scored by peak sharpness and by similarity before/after the shift. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "register/register.h"
+
+const char *sd_tp_status_name(sd_tp_status s) {
+  static const char *const names[SD_TP_STATUS_COUNT] = {"kept",   "outlier", "unreliable",
+                                                        "nodata", "masked",  "featureless"};
+  return s < SD_TP_STATUS_COUNT ? names[s] : "?";
+}
+
+int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout *l) {
+  memset(l, 0, sizeof *l);
+  int shorter = width < height ? width : height;
+  if (win <= 0) {
+    win = shorter / 4;
+    win = win < 64 ? 64 : win > 256 ? 256 : win;
+  }
+  if (win > shorter) return 0;
+  l->win = win;
+  if (spacing <= 0) {
+    /* Windows 3/4 of their size apart, at most 12 per axis. */
+    spacing = win * 3 / 4;
+    int longer = width > height ? width : height;
+    if ((longer - win) / spacing + 1 > 12) spacing = (longer - win) / 11;
+  }
+  l->spacing = spacing;
+  if (spacing < 8) spacing = 8;
+  while (((width - win) / spacing + 1) * ((height - win) / spacing + 1) > 1024)
+    spacing += spacing / 4 + 1;
+  l->spacing = spacing;
+  l->nx = (width - win) / spacing + 1;
+  l->ny = (height - win) / spacing + 1;
+  /* Centre the lattice on the grid. */
+  l->x0 = (width - ((l->nx - 1) * spacing + win)) / 2;
+  l->y0 = (height - ((l->ny - 1) * spacing + win)) / 2;
+  return l->nx > 0 && l->ny > 0;
+}
+
+/* Texture: standard deviation of the window over the noise (from the spread of neighbour
+ * differences, which noise dominates on fine scales). */
+static double texture_of(const float *v, int w, int h, float *tmp) {
+  double s = 0, ss = 0;
+  size_t n = 0, k = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      float a = v[(size_t)y * w + x];
+      if (isnan(a)) continue;
+      s += a;
+      ss += (double)a * a;
+      n++;
+      if (x + 1 < w && !isnan(v[(size_t)y * w + x + 1])) tmp[k++] = fabsf(v[(size_t)y * w + x + 1] - a);
+    }
+  if (n < 2 || k < 2) return 0;
+  double sd = sqrt(fmax(ss / n - (s / n) * (s / n), 0));
+  double noise = 1.4826 * sd_quantile(tmp, k, 0.5) / sqrt(2.0);
+  return noise > 0 ? sd / noise : (sd > 0 ? INFINITY : 0);
+}
+
+/* Normalised cross-correlation of ref with mov sampled at (x + rx, y + ry), bilinear. */
+static double ncc_shifted(const float *ref, const float *mov, int w, int h, double rx, double ry) {
+  int m = (int)ceil(fmax(fabs(rx), fabs(ry))) + 1;
+  double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+  size_t n = 0;
+  for (int y = m; y < h - m; y++)
+    for (int x = m; x < w - m; x++) {
+      double fx = x + rx, fy = y + ry;
+      int ix = (int)floor(fx), iy = (int)floor(fy);
+      double tx = fx - ix, ty = fy - iy;
+      const float *p = mov + (size_t)iy * w + ix;
+      double b = (1 - ty) * ((1 - tx) * p[0] + tx * p[1]) + ty * ((1 - tx) * p[w] + tx * p[w + 1]);
+      double a = ref[(size_t)y * w + x];
+      if (isnan(a) || isnan(b)) continue;
+      sa += a;
+      sb += b;
+      saa += a * a;
+      sbb += b * b;
+      sab += a * b;
+      n++;
+    }
+  if (n < 16) return NAN;
+  double va = saa - sa * sa / n, vb = sbb - sb * sb / n, cab = sab - sa * sb / n;
+  return va > 0 && vb > 0 ? cab / sqrt(va * vb) : NAN;
+}
+
+/* A window's match is trusted when its peak stands clearly above the rest of the surface. */
+static const double MIN_PEAK_RATIO = 3.0, MIN_TEXTURE = 3.0;
+
+void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, const float *masked, int n,
+                   sd_tiepoint *tp) {
+  int w, h;
+  sd_correlator_size(c, &w, &h);
+  size_t px = (size_t)w * h;
+  SD_OMP(parallel) {
+    float *tmp = malloc(px * sizeof *tmp);
+    SD_OMP(for schedule(dynamic, 1))
+    for (int i = 0; i < n; i++) {
+      const float *a = ref + (size_t)i * px, *b = mov + (size_t)i * px;
+      sd_tiepoint *t = &tp[i];
+      size_t va = 0, vb = 0;
+      for (size_t k = 0; k < px; k++) {
+        va += !isnan(a[k]);
+        vb += !isnan(b[k]);
+      }
+      t->valid_fraction = (double)(va < vb ? va : vb) / (double)px;
+      /* Masked pixels are also blank: the mask is the more telling reason, so it is checked first. */
+      if (masked && masked[i] > 0.1) {
+        t->status = SD_TP_MASKED;
+        continue;
+      }
+      if (t->valid_fraction < 0.9) {
+        t->status = SD_TP_NODATA;
+        continue;
+      }
+      t->texture = tmp ? texture_of(a, w, h, tmp) : INFINITY;
+      if (t->texture < MIN_TEXTURE) {
+        t->status = SD_TP_FEATURELESS;
+        continue;
+      }
+      sd_shift s;
+      if (sd_correlate(c, a, b, &s, NULL) != SD_OK) {
+        t->status = SD_TP_UNRELIABLE;
+        continue;
+      }
+      t->rx = s.dx;
+      t->ry = s.dy;
+      t->peak = s.peak;
+      t->peak_ratio = s.peak_ratio;
+      t->ncc_before = ncc_shifted(a, b, w, h, 0, 0);
+      t->ncc_after = fabs(s.dx) < w / 4.0 && fabs(s.dy) < h / 4.0 ? ncc_shifted(a, b, w, h, s.dx, s.dy) : NAN;
+      t->status = s.peak_ratio >= MIN_PEAK_RATIO ? SD_TP_KEPT : SD_TP_UNRELIABLE;
+    }
+    free(tmp);
+  }
+}

@@ -1,0 +1,288 @@
+/* test_registration.c: registration on generated pairs with known motion: translation accuracy
+ * over 20 seeds (noise, blur, other pixel sizes, another CRS), rotation and scale through the
+ * affine model, and a clear "fail" for featureless and all-nodata pairs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gdal.h>
+#include <jansson.h>
+
+#include "../check.h"
+#include "core/core.h"
+#include "core/model.h"
+#include "e2e_util.h"
+#include "sitediff/sitediff.h"
+
+static sd_status compare(const char *dir, const char *out, int strict, sd_compare_result *res, sd_error *err) {
+  char b[512], a[512];
+  snprintf(b, sizeof b, "%s/before.tif", dir);
+  snprintf(a, sizeof a, "%s/after.tif", dir);
+  sd_compare_options o;
+  e2e_options(&o, b, a, out);
+  o.strict = strict;
+  return sd_compare(&o, res, err);
+}
+
+static double score_f1(const char *out, const char *dir) {
+  char m[512], t[512];
+  snprintf(m, sizeof m, "%s/change_mask.tif", out);
+  snprintf(t, sizeof t, "%s/truth.tif", dir);
+  sd_score sc;
+  sd_error err = {0};
+  return sd_score_files(m, t, &sc, &err) == SD_OK ? sc.f1 : -1;
+}
+
+/* Translation: 20 seeds, radial error RMS <= 0.05 px. */
+static void translation_accuracy(void) {
+  sd_rng r = {20261122};
+  double sum2 = 0, worst = 0;
+  const int n = 20;
+  for (int i = 0; i < n; i++) {
+    sd_synth_options so;
+    sd_synth_options_init(&so);
+    char dir[128], out[160];
+    snprintf(dir, sizeof dir, "reg-pairs/seed%d", i);
+    snprintf(out, sizeof out, "%s/out", dir);
+    so.outdir = dir;
+    so.seed = 100 + i;
+    so.size = 384;
+    so.shift_x = sd_rng_range(&r, -2.5, 2.5);
+    so.shift_y = sd_rng_range(&r, -2.5, 2.5);
+    so.after_scale = sd_rng_range(&r, 0.7, 1.4);
+    so.noise = sd_rng_range(&r, 10, 40);
+    so.blur = sd_rng_range(&r, 1.0, 1.6);
+    so.after_epsg = i % 5 == 4 ? 4326 : 0;
+    sd_error err = {0};
+    CHECK(sd_synth(&so, &err) == SD_OK, "synth: %s", err.msg);
+    sd_compare_result res;
+    CHECK(compare(dir, out, 0, &res, &err) == SD_OK, "seed %d: %s", i, err.msg);
+    double e = hypot(res.dx - so.shift_x, res.dy - so.shift_y);
+    printf("seed %2d: shift (%6.3f, %6.3f) found (%6.3f, %6.3f) error %.3f px  scale %.2f noise %4.1f blur %.2f "
+           "EPSG %d  grade %d, %d/%d tie points\n",
+           i, so.shift_x, so.shift_y, res.dx, res.dy, e, so.after_scale, so.noise, so.blur,
+           so.after_epsg ? so.after_epsg : 32636, res.reg_grade, res.tie_kept, res.tie_points);
+    CHECK(res.registered && res.reg_grade != 2, "seed %d: not registered (grade %d)", i, res.reg_grade);
+    sum2 += e * e;
+    worst = fmax(worst, e);
+  }
+  double rms = sqrt(sum2 / n);
+  printf("translation: radial error RMS %.4f px, worst %.4f px over %d seeds\n", rms, worst, n);
+  CHECK(rms <= 0.05, "translation error RMS %.4f px > 0.05", rms);
+}
+
+/* Displacement of the synth truth at grid position (x, y): T(u) - u in pixels,
+ * T(u) = c + s R (u - c) + d about the scene centre c. */
+static void truth_disp(double x, double y, double ox, double oy, double px, double size, double rot_deg, double serr,
+                       double sx, double sy, double *dx, double *dy) {
+  double u = (x + ox) * px, v = (y + oy) * px, c = 0.5 * size * px;
+  double a = rot_deg * M_PI / 180, s = 1 + serr;
+  double ru = c + s * (cos(a) * (u - c) - sin(a) * (v - c)) + sx * px;
+  double rv = c + s * (sin(a) * (u - c) + cos(a) * (v - c)) + sy * px;
+  *dx = (ru - u) / px;
+  *dy = (rv - v) / px;
+}
+
+static int load_model(const char *out, sd_model *m, char *grade, size_t glen) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/report.json", out);
+  json_error_t je;
+  json_t *root = json_load_file(p, 0, &je);
+  if (!root) return 0;
+  json_t *reg = json_object_get(root, "registration"), *mod = json_object_get(reg, "model");
+  const char *kind = json_string_value(json_object_get(mod, "kind"));
+  memset(m, 0, sizeof *m);
+  m->kind = !strcmp(kind, "translation") ? SD_MODEL_TRANSLATION
+            : !strcmp(kind, "affine")    ? SD_MODEL_AFFINE
+            : !strcmp(kind, "poly2")     ? SD_MODEL_POLY2
+                                         : SD_MODEL_NONE;
+  json_t *c = json_object_get(mod, "centre");
+  m->cx = json_real_value(json_array_get(c, 0));
+  m->cy = json_real_value(json_array_get(c, 1));
+  m->scale = json_real_value(json_object_get(mod, "scale"));
+  for (int k = 0; k < sd_model_terms(m->kind); k++) {
+    m->ax[k] = json_number_value(json_array_get(json_object_get(mod, "ax"), k));
+    m->ay[k] = json_number_value(json_array_get(json_object_get(mod, "ay"), k));
+  }
+  snprintf(grade, glen, "%s", json_string_value(json_object_get(reg, "grade")));
+  json_decref(root);
+  return 1;
+}
+
+/* Rotation up to 1 degree and scale up to 1 %: the affine model within 0.1 px RMS over the grid,
+ * and change detection as good as on the same site with a pure shift. */
+static void rotation_scale(void) {
+  const struct { double rot, serr; } cases[] = {{1.0, 0.01}, {-0.8, -0.007}, {0.5, 0.0}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    double f1[2];
+    for (int rotated = 0; rotated < 2; rotated++) {
+      sd_synth_options so;
+      sd_synth_options_init(&so);
+      char dir[128], out[160];
+      snprintf(dir, sizeof dir, "reg-pairs/rot%zu-%d", c, rotated);
+      snprintf(out, sizeof out, "%s/out", dir);
+      so.outdir = dir;
+      so.seed = 200 + c;
+      so.size = 768;
+      so.shift_x = 0.4;
+      so.shift_y = -0.3;
+      so.after_scale = 1.2;
+      so.rotate_deg = rotated ? cases[c].rot : 0;
+      so.scale_error = rotated ? cases[c].serr : 0;
+      sd_error err = {0};
+      CHECK(sd_synth(&so, &err) == SD_OK, "synth: %s", err.msg);
+      sd_compare_result res;
+      CHECK(compare(dir, out, 0, &res, &err) == SD_OK, "rotation case %zu: %s", c, err.msg);
+      f1[rotated] = score_f1(out, dir);
+      if (!rotated) continue;
+      sd_model m;
+      char grade[16] = "";
+      CHECK(load_model(out, &m, grade, sizeof grade), "rotation case %zu: report unreadable", c);
+      char bp[256], mp[256];
+      snprintf(bp, sizeof bp, "%s/before.tif", dir);
+      snprintf(mp, sizeof mp, "%s/change_mask.tif", out);
+      int bw = 0, bh = 0, mw = 0, mh = 0;
+      double bgt[6], mgt[6];
+      float *bv = read_band(bp, &bw, &bh, bgt, NULL), *mv = read_band(mp, &mw, &mh, mgt, NULL);
+      double ox = (mgt[0] - bgt[0]) / bgt[1], oy = (mgt[3] - bgt[3]) / bgt[5], sum2 = 0;
+      int npts = 0;
+      for (int j = 0; j <= 10; j++)
+        for (int i = 0; i <= 10; i++) {
+          double x = i * mw / 10.0, y = j * mh / 10.0, tx, ty, ex, ey;
+          truth_disp(x, y, ox, oy, so.pixel_size, so.size, so.rotate_deg, so.scale_error, so.shift_x, so.shift_y, &tx,
+                     &ty);
+          sd_model_displacement(&m, x, y, &ex, &ey);
+          sum2 += (tx - ex) * (tx - ex) + (ty - ey) * (ty - ey);
+          npts++;
+        }
+      double rms = sqrt(sum2 / npts);
+      printf("rotation %.2f deg, scale %+.3f: model %s, grade %s, residual RMS %.4f px over the grid, F1 %.3f "
+             "(pure shift %.3f)\n",
+             cases[c].rot, cases[c].serr, sd_model_name(m.kind), grade, rms, f1[1], f1[0]);
+      CHECK(rms <= 0.1, "rotation case %zu: residual RMS %.4f px > 0.1", c, rms);
+      CHECK(f1[1] >= f1[0] - 0.03, "rotation case %zu: F1 %.3f vs %.3f on the pure shift", c, f1[1], f1[0]);
+      free(bv);
+      free(mv);
+    }
+  }
+}
+
+/* A georeferenced Float32 raster: constant level plus independent noise (no texture), or all
+ * nodata. */
+static void write_flat(const char *path, uint64_t seed, int all_nodata) {
+  const int n = 256;
+  GDALDatasetH ds = GDALCreate(GDALGetDriverByName("GTiff"), path, n, n, 1, GDT_Float32, NULL);
+  double gt[6] = {500000, 1, 0, 5600000, 0, -1};
+  GDALSetGeoTransform(ds, gt);
+  GDALSetProjection(ds, "EPSG:32636");
+  GDALRasterBandH b = GDALGetRasterBand(ds, 1);
+  GDALSetRasterNoDataValue(b, -9999);
+  float *v = malloc(sizeof(float) * n * n);
+  sd_rng r = {seed};
+  for (int i = 0; i < n * n; i++)
+    v[i] = all_nodata ? -9999.0f : (float)(1000 + 5 * sd_rng_normal(&r));
+  CHECK(GDALRasterIO(b, GF_Write, 0, 0, n, n, v, n, n, GDT_Float32, 0, 0) == CE_None, "write %s", path);
+  free(v);
+  GDALClose(ds);
+}
+
+static int dir_has_files(const char *dir) {
+  struct stat st;
+  char p[512];
+  snprintf(p, sizeof p, "%s/report.json", dir);
+  return stat(p, &st) == 0;
+}
+
+static void featureless_and_nodata(void) {
+  mkdir("reg-pairs/flat", 0777);
+  write_flat("reg-pairs/flat/before.tif", 1, 0);
+  write_flat("reg-pairs/flat/after.tif", 2, 0);
+  sd_error err = {0};
+  sd_compare_result res;
+  sd_status s = compare("reg-pairs/flat", "reg-pairs/flat/strict", 1, &res, &err);
+  CHECK(s == SD_ERR_INPUT && strstr(err.msg, "grade fail"), "featureless + --strict: status %d, '%s'", s, err.msg);
+  CHECK(!dir_has_files("reg-pairs/flat/strict"), "featureless + --strict left outputs");
+  sd_error_clear(&err);
+  s = compare("reg-pairs/flat", "reg-pairs/flat/out", 0, &res, &err);
+  CHECK(s == SD_OK, "featureless without --strict: %s", err.msg);
+  CHECK(res.reg_grade == 2 && !res.registered && res.dx == 0 && res.dy == 0,
+        "featureless: grade %d, registered %d, shift (%.3f, %.3f): a confident number from noise", res.reg_grade,
+        res.registered, res.dx, res.dy);
+  FILE *f = fopen("reg-pairs/flat/out/report.json", "r");
+  char buf[65536] = "";
+  if (f) {
+    size_t got = fread(buf, 1, sizeof buf - 1, f);
+    buf[got] = 0;
+    fclose(f);
+  }
+  CHECK(strstr(buf, "REGISTRATION FAILED") && strstr(buf, "\"grade\": \"fail\""), "report does not say it failed");
+
+  mkdir("reg-pairs/nodata", 0777);
+  write_flat("reg-pairs/nodata/before.tif", 1, 0);
+  write_flat("reg-pairs/nodata/after.tif", 2, 1);
+  sd_error_clear(&err);
+  s = compare("reg-pairs/nodata", "reg-pairs/nodata/out", 0, &res, &err);
+  CHECK(s == SD_ERR_INPUT && strstr(err.msg, "after.tif") && strstr(err.msg, "valid pixels"),
+        "all-nodata after: status %d, '%s'", s, err.msg);
+  CHECK(!dir_has_files("reg-pairs/nodata/out"), "all-nodata run left outputs");
+}
+
+/* A cloud mask on the after image (its own grid): windows under it are counted as masked, its
+ * ground is nodata in the change mask, and the rest still registers. */
+static void cloud_mask(void) {
+  const char *dir = "reg-pairs/seed0";
+  GDALDatasetH after = GDALOpen("reg-pairs/seed0/after.tif", GA_ReadOnly);
+  CHECK(after, "no after image");
+  if (!after) return;
+  int w = GDALGetRasterXSize(after), h = GDALGetRasterYSize(after);
+  GDALDatasetH m = GDALCreate(GDALGetDriverByName("GTiff"), "reg-pairs/seed0/cloud.tif", w, h, 1, GDT_Byte, NULL);
+  double gt[6];
+  GDALGetGeoTransform(after, gt);
+  GDALSetGeoTransform(m, gt);
+  GDALSetProjection(m, GDALGetProjectionRef(after));
+  unsigned char *v = calloc((size_t)w * h, 1);
+  for (int y = 0; y < h / 2; y++)
+    for (int x = 0; x < w / 2; x++)
+      v[(size_t)y * w + x] = 1; /* the top-left quarter is cloud */
+  CHECK(GDALRasterIO(GDALGetRasterBand(m, 1), GF_Write, 0, 0, w, h, v, w, h, GDT_Byte, 0, 0) == CE_None, "mask");
+  free(v);
+  GDALClose(m);
+  GDALClose(after);
+  char b[256], a[256];
+  snprintf(b, sizeof b, "%s/before.tif", dir);
+  snprintf(a, sizeof a, "%s/after.tif", dir);
+  sd_compare_options o;
+  e2e_options(&o, b, a, "reg-pairs/seed0/out-cloud");
+  o.mask_after = "reg-pairs/seed0/cloud.tif";
+  sd_error err = {0};
+  sd_compare_result res;
+  CHECK(sd_compare(&o, &res, &err) == SD_OK, "--mask-after: %s", err.msg);
+  CHECK(res.registered && res.reg_grade != 2, "--mask-after: registration grade %d", res.reg_grade);
+  json_error_t je;
+  json_t *root = json_load_file("reg-pairs/seed0/out-cloud/report.json", 0, &je);
+  json_t *tp = json_object_get(json_object_get(root, "registration"), "tie_points");
+  int masked = (int)json_integer_value(json_object_get(tp, "masked"));
+  CHECK(masked >= 3, "only %d tie-point windows counted as masked", masked);
+  json_decref(root);
+  int mw = 0, mh = 0;
+  double mgt[6];
+  float *mask = read_band("reg-pairs/seed0/out-cloud/change_mask.tif", &mw, &mh, mgt, NULL);
+  int nod = 0;
+  for (int y = 0; mask && y < mh / 5; y++)
+    for (int x = 0; x < mw / 5; x++)
+      nod += mask[(size_t)y * mw + x] == 255;
+  CHECK(mask && nod == (mw / 5) * (mh / 5), "masked corner: %d of %d pixels nodata", nod, (mw / 5) * (mh / 5));
+  free(mask);
+}
+
+int main(void) {
+  GDALAllRegister();
+  mkdir("reg-pairs", 0777);
+  translation_accuracy();
+  rotation_scale();
+  featureless_and_nodata();
+  cloud_mask();
+  return check_done("test_registration");
+}
