@@ -62,17 +62,6 @@ static sd_status check_options(const sd_compare_options *o, sd_error *err) {
   return SD_OK;
 }
 
-/* Mean over bands into one plane (NaN stays NaN). */
-void sd_band_mean(const sd_planes *p, float *out) {
-  size_t n = (size_t)p->width * p->height;
-  for (size_t i = 0; i < n; i++) {
-    float s = 0;
-    for (int b = 0; b < p->nbands; b++)
-      s += p->band[b][i];
-    out[i] = s / p->nbands;
-  }
-}
-
 /* Blanks (NaN) the pixels of pb and pa under a mask raster's non-zero values. */
 static sd_status apply_mask(sd_reader *mask, int x0, int y0, sd_planes *pb, sd_planes *pa, sd_error *err) {
   sd_planes m;
@@ -241,7 +230,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.t.grid = sd_now() - t;
   t = sd_now();
 
-  s = sd_stage_register(&run, rb, ra, err);
+  s = sd_stage_register(&run, ra, err);
   if (s) goto done;
   run.t.registration = sd_now() - t;
   t = sd_now();

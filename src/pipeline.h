@@ -22,6 +22,7 @@ typedef struct sd_run {
   /* registration */
   sd_reader *mask_b, *mask_a; /* --mask-before / --mask-after on the grid, or NULL */
   sd_raster *mask_b_raster, *mask_a_raster;
+  int reg_band;              /* 0-based data band used for matching */
   const char *reg_status;   /* "applied", "not applied", "disabled" */
   sd_shift global;          /* central chip, first measurement */
   sd_shift global_residual; /* central chip after the global shift was applied */
@@ -51,12 +52,11 @@ typedef struct sd_run {
 
 void sd_run_warn(sd_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sd_run_progress(const sd_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sd_band_mean(const sd_planes *p, float *out);
 /* Reads the window at (x0, y0) (size from the planes) of both images, blanking masked pixels. */
 sd_status sd_read_pair(sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
                        sd_error *err);
 /* Global shift, tie points, robust fit, quality gate; leaves the model set on the after reader. */
-sd_status sd_stage_register(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err);
+sd_status sd_stage_register(sd_run *run, sd_reader *ra, sd_error *err);
 sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err);
 
 #endif

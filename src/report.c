@@ -44,6 +44,7 @@ static json_t *registration_json(const sd_run *run) {
   for (int i = 0; i < f->nreasons; i++)
     json_array_append_new(reasons, json_string(f->reasons[i]));
   json_object_set_new(reg, "reasons", reasons);
+  json_object_set_new(reg, "band", json_integer(run->reg_band + 1));
   json_object_set_new(reg, "dx", num(run->dx));
   json_object_set_new(reg, "dy", num(run->dy));
   json_object_set_new(reg, "dx_range", json_pack("[o,o]", num(run->dx_range[0]), num(run->dx_range[1])));

@@ -7,13 +7,15 @@
 
 #include "pipeline.h"
 
-/* Reads a w x h window of both images (with the after reader's current model) as band means. */
+/* Reads a w x h window of the registration band of both images (the after reader with its
+ * current model) into mb and ma. */
 static sd_status read_chip(sd_run *run, sd_reader *rb, sd_reader *ra, int x, int y, sd_planes *pb, sd_planes *pa,
                            float *mb, float *ma, sd_error *err) {
   sd_status s = sd_read_pair(run, rb, ra, x, y, pb, pa, err);
   if (s) return s;
-  sd_band_mean(pb, mb);
-  sd_band_mean(pa, ma);
+  size_t n = (size_t)pb->width * pb->height;
+  memcpy(mb, pb->band[0], n * sizeof *mb);
+  memcpy(ma, pa->band[0], n * sizeof *ma);
   return SD_OK;
 }
 
@@ -37,8 +39,8 @@ static sd_status global_shift(sd_run *run, sd_reader *rb, sd_reader *ra, sd_erro
   }
   int cx = (run->grid.width - cw) / 2, cy = (run->grid.height - ch) / 2;
   sd_planes pb, pa;
-  sd_status s = sd_planes_alloc(&pb, run->nbands, cw, ch, err);
-  if (!s) s = sd_planes_alloc(&pa, run->nbands, cw, ch, err);
+  sd_status s = sd_planes_alloc(&pb, 1, cw, ch, err);
+  if (!s) s = sd_planes_alloc(&pa, 1, cw, ch, err);
   float *mb = sd_alloc((size_t)cw * ch * sizeof(float)), *ma = sd_alloc((size_t)cw * ch * sizeof(float));
   sd_correlator *c = sd_correlator_create(cw, ch, run->threads);
   if (!s && (!mb || !ma || !c)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
@@ -93,9 +95,51 @@ static sd_status masked_fraction(sd_run *run, int x, int y, int win, double *fra
   return s;
 }
 
-/* Tie points in batches (bounded memory): reads are sequential (one GDAL handle per image),
- * correlation runs in parallel across the batch's windows. */
-enum { TP_BATCH = 32 };
+/* Each thread reads with its own dataset handles (GDAL handles are not shared across threads)
+ * and correlates its windows; with cloud masks, one thread reads (the mask readers are shared). */
+typedef struct tp_worker {
+  sd_raster *own_b, *own_a;
+  sd_reader *rb, *ra;
+  sd_planes pb, pa;
+  float *ref, *mov;
+  sd_error err;
+  sd_status st;
+} tp_worker;
+
+static sd_status worker_open(sd_run *run, tp_worker *w, sd_reader *rb, sd_reader *ra, const sd_model *applied,
+                             size_t px, int win, sd_error *err) {
+  sd_status s = SD_OK;
+  if (rb) {
+    w->rb = rb;
+    w->ra = ra;
+  } else {
+    const sd_compare_options *o = run->opts;
+    s = sd_raster_open("before", o->before, o->max_pixels, &w->own_b, err);
+    if (!s) s = sd_raster_open("after", o->after, o->max_pixels, &w->own_a, err);
+    if (!s) s = sd_reader_create_band(w->own_b, &run->grid, run->reg_band, 1, &w->rb, err);
+    if (!s) s = sd_reader_create_band(w->own_a, &run->grid, run->reg_band, 1, &w->ra, err);
+  }
+  if (!s) sd_reader_set_model(w->ra, applied);
+  if (!s) s = sd_planes_alloc(&w->pb, 1, win, win, err);
+  if (!s) s = sd_planes_alloc(&w->pa, 1, win, win, err);
+  w->ref = malloc(px * sizeof(float));
+  w->mov = malloc(px * sizeof(float));
+  if (!s && (!w->ref || !w->mov)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
+  return s;
+}
+
+static void worker_close(tp_worker *w) {
+  if (w->own_b) {
+    sd_reader_free(w->rb);
+    sd_reader_free(w->ra);
+  }
+  sd_raster_close(w->own_b);
+  sd_raster_close(w->own_a);
+  sd_planes_free(&w->pb);
+  sd_planes_free(&w->pa);
+  free(w->ref);
+  free(w->mov);
+}
 
 /* Measures every window's residual with `applied` folded into the after reader; a point's
  * displacement is then applied(p) + residual. */
@@ -109,27 +153,35 @@ static sd_status tie_points(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_
   else
     memset(run->tp, 0, sizeof *run->tp * (size_t)run->ntp);
   set_after_model(run, ra, applied);
+  const int masked = run->mask_b || run->mask_a;
+  int nt = masked ? 1 : run->threads;
+  if (nt > run->ntp) nt = run->ntp;
+  if (nt > 64) nt = 64;
   size_t px = (size_t)l->win * l->win;
-  float *ref = malloc(TP_BATCH * px * sizeof(float)), *mov = malloc(TP_BATCH * px * sizeof(float));
-  float masked[TP_BATCH];
-  sd_planes pb, pa;
-  sd_status s = sd_planes_alloc(&pb, run->nbands, l->win, l->win, err);
-  if (!s) s = sd_planes_alloc(&pa, run->nbands, l->win, l->win, err);
+  tp_worker w[64];
+  memset(w, 0, sizeof w);
   sd_correlator *c = sd_correlator_create(l->win, l->win, 1);
-  if (!s && (!run->tp || !ref || !mov || !c)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
-  for (int first = 0; first < run->ntp && !s; first += TP_BATCH) {
-    int count = run->ntp - first < TP_BATCH ? run->ntp - first : TP_BATCH;
-    for (int k = 0; k < count && !s; k++) {
-      int i = first + k, x = l->x0 + (i % l->nx) * l->spacing, y = l->y0 + (i / l->nx) * l->spacing;
-      run->tp[i].x = x + 0.5 * l->win;
-      run->tp[i].y = y + 0.5 * l->win;
-      s = read_chip(run, rb, ra, x, y, &pb, &pa, ref + k * px, mov + k * px, err);
-      double f = 0;
-      if (!s) s = masked_fraction(run, x, y, l->win, &f, err);
-      masked[k] = (float)f;
+  sd_status s = c && run->tp ? SD_OK : sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
+  for (int t = 0; t < nt && !s; t++)
+    s = worker_open(run, &w[t], t ? NULL : rb, t ? NULL : ra, applied, px, l->win, err);
+  if (!s) {
+    SD_OMP(parallel num_threads(nt)) {
+      tp_worker *me = &w[sd_omp_thread_id()];
+      SD_OMP(for schedule(dynamic, 1))
+      for (int i = 0; i < run->ntp; i++) {
+        if (me->st) continue;
+        int x = l->x0 + (i % l->nx) * l->spacing, y = l->y0 + (i / l->nx) * l->spacing;
+        run->tp[i].x = x + 0.5 * l->win;
+        run->tp[i].y = y + 0.5 * l->win;
+        me->st = read_chip(run, me->rb, me->ra, x, y, &me->pb, &me->pa, me->ref, me->mov, &me->err);
+        double f = 0;
+        if (!me->st && masked) me->st = masked_fraction(run, x, y, l->win, &f, &me->err);
+        float ff = (float)f;
+        if (!me->st) sd_tp_measure(c, me->ref, me->mov, masked ? &ff : NULL, 1, &run->tp[i]);
+      }
     }
-    if (s) break;
-    sd_tp_measure(c, ref, mov, run->mask_b || run->mask_a ? masked : NULL, count, run->tp + first);
+    for (int t = 0; t < nt && !s; t++)
+      if (w[t].st) s = sd_error_set(err, w[t].st, "%s", w[t].err.msg);
   }
   for (int i = 0; i < run->ntp && !s; i++) {
     double ax, ay;
@@ -137,17 +189,36 @@ static sd_status tie_points(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_
     run->tp[i].dx = ax + run->tp[i].rx;
     run->tp[i].dy = ay + run->tp[i].ry;
   }
+  for (int t = 0; t < nt; t++)
+    worker_close(&w[t]);
   sd_correlator_free(c);
-  free(ref);
-  free(mov);
-  sd_planes_free(&pb);
-  sd_planes_free(&pa);
   return s;
 }
 
-sd_status sd_stage_register(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err) {
+/* Matching runs on one band (green where there are colour bands): it needs texture, not
+ * spectra, and reading one band instead of all is most of the stage's time. */
+static int registration_band(const sd_run *run) {
+  const sd_raster_info *ai = sd_raster_get_info(run->after);
+  return run->nbands >= 3 && ai->rgb[1] >= 0 && ai->rgb[1] < run->nbands ? ai->rgb[1] : 0;
+}
+
+static sd_status measure(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err);
+
+sd_status sd_stage_register(sd_run *run, sd_reader *ra_all, sd_error *err) {
   run->reg_status = "disabled";
   if (!run->opts->do_register) return SD_OK;
+  run->reg_band = registration_band(run);
+  sd_reader *rb = NULL, *ra = NULL;
+  sd_status s = sd_reader_create_band(run->before, &run->grid, run->reg_band, run->threads, &rb, err);
+  if (!s) s = sd_reader_create_band(run->after, &run->grid, run->reg_band, run->threads, &ra, err);
+  if (!s) s = measure(run, rb, ra, err);
+  sd_reader_free(rb);
+  sd_reader_free(ra);
+  if (!s) set_after_model(run, ra_all, &run->model);
+  return s;
+}
+
+static sd_status measure(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err) {
   sd_status s = global_shift(run, rb, ra, err);
   double t = sd_now();
   sd_model applied =

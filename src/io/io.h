@@ -67,6 +67,9 @@ void sd_geo_free(sd_geo *geo);
 /* ---- reading an input resampled onto the grid (reader.c) ---- */
 typedef struct sd_reader sd_reader;
 sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int threads, sd_reader **out, sd_error *err);
+/* A reader of one data band (0-based, alpha excluded), e.g. for registration. */
+sd_status sd_reader_create_band(sd_raster *r, const sd_grid *grid, int band, int threads, sd_reader **out,
+                                sd_error *err);
 /* Folds a registration model into the transform: grid pixel (x, y) then samples the input
  * where the grid's (x, y) + displacement(x, y) falls, so the input is resampled once. The model
  * is copied. */

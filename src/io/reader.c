@@ -17,6 +17,7 @@ struct sd_reader {
   sd_raster *r;
   sd_grid grid; /* copy; wkt borrowed */
   int nbands;
+  int gdal_band[SD_MAX_BANDS]; /* 1-based GDAL band numbers read, in plane order */
   int threads;
   sd_model model;
   int direct;       /* grid pixels coincide with input pixels: plain reads, no resampling */
@@ -40,13 +41,16 @@ static int near_int(double v, int *out) {
   return 1;
 }
 
-sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int threads, sd_reader **out, sd_error *err) {
+static sd_status reader_create(sd_raster *r, const sd_grid *grid, const int *data_bands, int nbands, int threads,
+                               sd_reader **out, sd_error *err) {
   *out = NULL;
   sd_reader *rd = calloc(1, sizeof *rd);
   if (!rd) return sd_error_set(err, SD_ERR_NOMEM, "reader: out of memory");
   rd->r = r;
   rd->grid = *grid;
   rd->nbands = nbands;
+  for (int b = 0; b < nbands; b++)
+    rd->gdal_band[b] = r->band_index[data_bands[b]];
   rd->threads = threads > 0 ? threads : 1;
   const double *g = grid->gt, *s = r->info.gt;
   if (same_crs(grid->wkt, r->wkt) && s[2] == 0 && s[4] == 0 && fabs(g[1] - s[1]) <= 1e-9 * fabs(s[1]) &&
@@ -73,6 +77,18 @@ sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int th
   }
   *out = rd;
   return SD_OK;
+}
+
+sd_status sd_reader_create(sd_raster *r, const sd_grid *grid, int nbands, int threads, sd_reader **out, sd_error *err) {
+  int bands[SD_MAX_BANDS];
+  for (int b = 0; b < nbands; b++)
+    bands[b] = b;
+  return reader_create(r, grid, bands, nbands, threads, out, err);
+}
+
+sd_status sd_reader_create_band(sd_raster *r, const sd_grid *grid, int band, int threads, sd_reader **out,
+                                sd_error *err) {
+  return reader_create(r, grid, &band, 1, threads, out, err);
 }
 
 void sd_reader_set_model(sd_reader *rd, const sd_model *model) { rd->model = *model; }
@@ -198,7 +214,7 @@ static sd_status read_direct(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_e
   unsigned char *mask = NULL;
   int dataset_mask_done = 0;
   for (int b = 0; b < rd->nbands; b++) {
-    GDALRasterBandH band = GDALGetRasterBand(r->ds, r->band_index[b]);
+    GDALRasterBandH band = GDALGetRasterBand(r->ds, rd->gdal_band[b]);
     float *out = dst->band[b] + off;
     if (GDALRasterIO(band, GF_Read, cx0, cy0, cw, ch, out, cw, ch, GDT_Float32, sizeof(float),
                      (GSpacing)w * sizeof(float)) != CE_None)
@@ -265,18 +281,18 @@ static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_e
   wo->padfDstNoDataReal = CPLMalloc(sizeof(double) * rd->nbands);
   int any_nodata = 0;
   for (int b = 0; b < rd->nbands; b++) {
-    wo->panSrcBands[b] = r->band_index[b];
+    wo->panSrcBands[b] = rd->gdal_band[b];
     wo->panDstBands[b] = b + 1;
     wo->padfDstNoDataReal[b] = NAN;
     int has;
-    GDALGetRasterNoDataValue(GDALGetRasterBand(r->ds, r->band_index[b]), &has);
+    GDALGetRasterNoDataValue(GDALGetRasterBand(r->ds, rd->gdal_band[b]), &has);
     any_nodata |= has;
   }
   if (any_nodata) {
     wo->padfSrcNoDataReal = CPLMalloc(sizeof(double) * rd->nbands);
     for (int b = 0; b < rd->nbands; b++) {
       int has;
-      double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(r->ds, r->band_index[b]), &has);
+      double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(r->ds, rd->gdal_band[b]), &has);
       wo->padfSrcNoDataReal[b] = has ? nd : NAN;
     }
   }

@@ -52,7 +52,7 @@ typedef struct sd_tp_layout {
 } sd_tp_layout;
 
 /* Window size and spacing: given ones (> 0) or adapted to the grid (64..256 px windows, at most
- * 12 x 12 of them). Returns 0 if not even one window fits. */
+ * 8 x 8 of them). Returns 0 if not even one window fits. */
 int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout *l);
 
 /* Measures n windows (chips of win x win, NaN = nodata; masked: fraction under the masks per

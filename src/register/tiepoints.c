@@ -22,10 +22,11 @@ int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout 
   if (win > shorter) return 0;
   l->win = win;
   if (spacing <= 0) {
-    /* Windows 3/4 of their size apart, at most 12 per axis. */
+    /* Windows 3/4 of their size apart, at most 8 per axis: 64 points carry an affine or a
+     * poly2 fit, and each window costs a decode and a warp. */
     spacing = win * 3 / 4;
     int longer = width > height ? width : height;
-    if ((longer - win) / spacing + 1 > 12) spacing = (longer - win) / 11;
+    if ((longer - win) / spacing + 1 > 8) spacing = (longer - win) / 7;
   }
   l->spacing = spacing;
   if (spacing < 8) spacing = 8;
