@@ -19,6 +19,7 @@ void sd_compare_options_init(sd_compare_options *o) {
   o->grid = SD_GRID_BEFORE;
   o->do_register = 1;
   o->threshold = -1;
+  o->k_sigma = 6;
   o->open_radius = 1;
   o->close_radius = 1;
   o->min_area = 10;
@@ -55,6 +56,10 @@ static sd_status check_options(const sd_compare_options *o, sd_error *err) {
   if (o->min_area < 0 || !isfinite(o->min_area))
     return sd_error_set(err, SD_ERR_USAGE, "compare: --min-area must be >= 0");
   if (!isfinite(o->threshold)) return sd_error_set(err, SD_ERR_USAGE, "compare: --threshold must be a number");
+  if (o->threshold_method < 0 || o->threshold_method > 4 || o->normalize < 0 || o->normalize > 1)
+    return sd_error_set(err, SD_ERR_USAGE, "compare: unknown threshold method or normalisation");
+  if (!(o->k_sigma > 0 && o->k_sigma <= 100))
+    return sd_error_set(err, SD_ERR_USAGE, "compare: --k-sigma must be in (0, 100]");
   if (o->threads < 0 || o->threads > 1024)
     return sd_error_set(err, SD_ERR_USAGE, "compare: --threads must be 0 (all cores) to 1024");
   if (o->overlay_max < 16) return sd_error_set(err, SD_ERR_USAGE, "compare: --overlay-max must be >= 16");
@@ -194,6 +199,10 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   if (bi->nbands != ai->nbands)
     sd_run_warn(&run, "band counts differ (%s: %d, %s: %d): the first %d bands of each are compared", bi->path,
                 bi->nbands, ai->path, ai->nbands, run.nbands);
+  /* 3-band Byte on both sides: web-map RGB tiles. */
+  run.preset = bi->nbands == 3 && ai->nbands == 3 && !strcmp(bi->type, "Byte") && !strcmp(ai->type, "Byte")
+                   ? SD_PRESET_RGB8
+                   : SD_PRESET_DEFAULT;
   run.t.open = sd_now() - t;
   t = sd_now();
 
@@ -236,7 +245,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   t = sd_now();
 
   s = read_sample(&run, rb, ra, &sb, &sa, err);
-  if (!s) s = sd_radiometry_fit(&sb, &sa, &run.radio, err);
+  if (!s) s = sd_radiometry_fit(&sb, &sa, opts->normalize, &run.radio, err);
   if (s) goto done;
   if (run.radio.samples < 16) {
     s = sd_error_set(err, SD_ERR_INPUT, "compare: %s and %s have almost no valid pixels in common (nodata or masks)",
@@ -290,7 +299,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
       goto done;
     }
     sd_hist_build(mag, npx, hist);
-    sd_threshold_auto(hist, &run.thr);
+    sd_threshold_choose(hist, (sd_thr_method)opts->threshold_method, opts->k_sigma, run.preset, &run.thr);
     for (int b = 0; b < SD_HIST_BINS; b++)
       run.valid_px += hist[b];
     free(hist);
@@ -302,8 +311,8 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   }
   if (opts->threshold >= 0) {
     run.thr.value = opts->threshold;
-    run.thr.method = "fixed";
-    run.thr.why = "given with --threshold";
+    run.thr.method = SD_THR_FIXED;
+    snprintf(run.thr.why, sizeof run.thr.why, "given with --threshold");
   }
   mask = malloc(npx);
   labels = malloc(npx * sizeof *labels);
@@ -374,7 +383,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     if (rename(tmp[i], fin[i]) != 0) s = sd_error_set(err, SD_ERR_OUTPUT, "output: cannot move %s into place", fin[i]);
   if (!s) memset(created, 0, sizeof created);
   sd_run_progress(&run, "%d objects, %lld changed pixels, threshold %.2f (%s); outputs in %s", nl,
-                  (long long)run.changed_px, run.thr.value, run.thr.method, opts->outdir);
+                  (long long)run.changed_px, run.thr.value, sd_thr_method_name(run.thr.method), opts->outdir);
 
   if (result) {
     result->dx = run.dx;

@@ -41,6 +41,7 @@ typedef struct sd_run {
   sd_radiometry radio;
   /* detection */
   sd_threshold thr;
+  sd_preset preset;
   int64_t min_area_px;
   int64_t valid_px, changed_px;
   sd_object *objs;

@@ -109,18 +109,21 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                            "offset", num(run->radio.offset[b]), "sigma", num(run->radio.sigma[b])));
   json_object_set_new(root, "radiometry",
                       json_pack("{s:s, s:o, s:I, s:I, s:i}", "method",
-                                "reduced-major-axis gain/offset, after -> before, re-fitted on pixels within 3 sigma",
+                                run->opts->normalize ? "z-score of each image, per band (plain)"
+                                                     : "reduced-major-axis gain/offset, after -> before, re-fitted on "
+                                                       "pixels within 3 sigma",
                                 "bands", bands, "samples", (json_int_t)run->radio.samples, "unchanged_samples",
                                 (json_int_t)run->radio.kept, "iterations", run->radio.iterations));
   json_object_set_new(root, "magnitude",
                       json_pack("{s:s}", "definition",
                                 "sqrt(mean over bands of ((gain*after+offset-before)/sigma)^2): change-vector "
                                 "length in units of the no-change noise"));
+  const sd_threshold *th = &run->thr;
   json_object_set_new(root, "threshold",
-                      json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o}", "method", run->thr.method, "value",
-                                num(run->thr.value), "why", run->thr.why, "otsu", num(run->thr.otsu), "noise_floor",
-                                num(run->thr.noise_floor), "median", num(run->thr.median), "sigma",
-                                num(run->thr.sigma)));
+                      json_pack("{s:s, s:o, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o}", "method",
+                                sd_thr_method_name(th->method), "value", num(th->value), "why", th->why, "candidates",
+                                "otsu", num(th->otsu), "otsu_log", num(th->otsu_log), "ki", num(th->ki), "ksigma",
+                                num(th->ksigma), "median", num(th->median), "sigma", num(th->sigma), "k", num(th->k)));
   json_object_set_new(root, "cleanup",
                       json_pack("{s:i, s:i, s:o, s:I}", "open_radius", o->open_radius, "close_radius", o->close_radius,
                                 "min_area", num(o->min_area), "min_area_px", (json_int_t)run->min_area_px));
@@ -143,6 +146,7 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                 "registration", t->registration, "radiometry", t->radiometry, "diff", t->diff,
                                 "threshold", t->threshold, "cleanup", t->cleanup, "objects", t->objects, "write",
                                 t->write, "total", t->total));
+  json_object_set_new(root, "preset", json_string(sd_preset_name(run->preset)));
   json_object_set_new(root, "threads", json_integer(run->threads));
   json_object_set_new(root, "block_rows", json_integer(run->block_rows));
   json_t *warn = json_array();

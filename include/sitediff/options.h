@@ -28,15 +28,18 @@ typedef struct sd_compare_options {
   int strict;              /* stop (exit 1) when registration grades "fail" */
   const char *mask_before; /* optional rasters, non-zero = cloud/masked: no tie points, no change */
   const char *mask_after;
-  double threshold;  /* >= 0: fixed magnitude threshold; < 0: automatic */
-  int open_radius;   /* morphological opening, square of side 2r+1; 0 = none */
-  int close_radius;  /* morphological closing, idem */
-  double min_area;   /* minimum object area, m² (px when not georeferenced) */
-  int threads;       /* 0 = all cores */
-  int block_rows;    /* rows per streamed block; 0 = automatic */
-  double max_pixels; /* refuse grids larger than this many pixels */
-  int overlay_max;   /* longest side of overlay.png in pixels */
-  int quiet;         /* no progress lines on stderr */
+  double threshold;     /* >= 0: fixed magnitude threshold; < 0: automatic */
+  int threshold_method; /* 0 auto, 1 otsu, 2 otsu-log, 3 ki (Kittler-Illingworth), 4 ksigma */
+  double k_sigma;       /* the k of the k-sigma floor / method */
+  int normalize;        /* 0 robust gain/offset on unchanged pixels, 1 per-image z-score (plain) */
+  int open_radius;      /* morphological opening, square of side 2r+1; 0 = none */
+  int close_radius;     /* morphological closing, idem */
+  double min_area;      /* minimum object area, m² (px when not georeferenced) */
+  int threads;          /* 0 = all cores */
+  int block_rows;       /* rows per streamed block; 0 = automatic */
+  double max_pixels;    /* refuse grids larger than this many pixels */
+  int overlay_max;      /* longest side of overlay.png in pixels */
+  int quiet;            /* no progress lines on stderr */
 } sd_compare_options;
 
 void sd_compare_options_init(sd_compare_options *opts);

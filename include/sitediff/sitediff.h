@@ -11,7 +11,7 @@ extern "C" {
 
 const char *sd_version(void);
 
-/* Compares opts->before and opts->after and writes the five outputs into opts->outdir.
+/* Compares opts->before and opts->after and writes the outputs (README: Outputs) into opts->outdir.
  * Outputs appear only when the whole run succeeded (written under temporary names, then renamed). */
 sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, sd_error *err);
 

@@ -18,6 +18,9 @@ static void usage(FILE *f) {
              "  --mask-after FILE     the same for after\n"
              "  --strict              stop (exit 1) when registration grades fail\n"
              "  --threshold V         fixed magnitude threshold (noise units); default automatic\n"
+             "  --threshold-method M  auto (default) | otsu | otsu-log | ki | ksigma\n"
+             "  --k-sigma K           k of the median + k sigma floor and method (default 6)\n"
+             "  --normalize N         robust (default: gain/offset on unchanged pixels) | zscore (plain)\n"
              "  --open R              morphological opening radius in pixels (default 1, 0 = none)\n"
              "  --close R             morphological closing radius in pixels (default 1, 0 = none)\n"
              "  --min-area A          smallest object in m² (pixels if not georeferenced; default 10)\n"
@@ -94,6 +97,25 @@ int sd_cmd_compare(int argc, char **argv) {
       o.mask_after = sd_args_value(&a);
     } else if (sd_args_is(&a, "--strict")) {
       o.strict = 1;
+    } else if (sd_args_is(&a, "--threshold-method")) {
+      const char *v = sd_args_value(&a);
+      static const char *const names[] = {"auto", "otsu", "otsu-log", "ki", "ksigma"};
+      int found = -1;
+      for (int k = 0; v && k < 5; k++)
+        if (!strcmp(v, names[k])) found = k;
+      if (found < 0 && v)
+        sd_error_set(&err, SD_ERR_USAGE, "--threshold-method: '%s' is not auto, otsu, otsu-log, ki or ksigma", v);
+      o.threshold_method = found < 0 ? 0 : found;
+    } else if (sd_args_is(&a, "--k-sigma")) {
+      sd_args_double(&a, 0.1, 100, &o.k_sigma);
+    } else if (sd_args_is(&a, "--normalize")) {
+      const char *v = sd_args_value(&a);
+      if (v && !strcmp(v, "robust"))
+        o.normalize = 0;
+      else if (v && !strcmp(v, "zscore"))
+        o.normalize = 1;
+      else if (v)
+        sd_error_set(&err, SD_ERR_USAGE, "--normalize: '%s' is not robust or zscore", v);
     } else if (sd_args_is(&a, "--threshold")) {
       sd_args_double(&a, 0, 1e30, &o.threshold);
     } else if (sd_args_is(&a, "--open")) {

@@ -20,17 +20,39 @@ double sd_otsu(const int64_t *count, int nbins, double lo, double hi);
 /* Otsu over arbitrary bin values (e.g. logs): index of the last bin of the lower class. */
 int sd_otsu_index(const int64_t *count, const double *value, int nbins);
 
+typedef enum sd_thr_method {
+  SD_THR_AUTO = 0, /* the rule in sd_threshold_choose */
+  SD_THR_OTSU,     /* Otsu on the magnitude */
+  SD_THR_OTSU_LOG, /* Otsu on log(magnitude + median) */
+  SD_THR_KI,       /* Kittler-Illingworth minimum error, on log(magnitude + median) */
+  SD_THR_KSIGMA,   /* median + k sigma of the no-change mode */
+  SD_THR_FIXED,
+} sd_thr_method;
+const char *sd_thr_method_name(sd_thr_method m);
+
+/* Per-sensor presets, chosen from the inputs' band count and type (never per scene). */
+typedef enum sd_preset {
+  SD_PRESET_DEFAULT = 0,
+  SD_PRESET_RGB8, /* 3-band Byte consumer imagery (web-map tiles): dense change, compression residue */
+} sd_preset;
+const char *sd_preset_name(sd_preset p);
+
 typedef struct sd_threshold {
   double value;
-  double otsu;
-  double noise_floor; /* median + k * robust sigma of the magnitude */
-  double median, sigma;
-  const char *method; /* "otsu", "noise-floor" or "fixed" */
-  const char *why;
+  double otsu, otsu_log, ki, ksigma; /* every candidate, from one histogram */
+  double median, sigma, k;           /* the no-change mode: median, spread of its lower half */
+  sd_thr_method method;
+  char why[200];
 } sd_threshold;
 
-/* Automatic choice: Otsu, but never below the noise floor (scenes where change is rare). */
-void sd_threshold_auto(const int64_t *count, sd_threshold *t);
+/* Kittler-Illingworth minimum-error threshold over bin values: index of the last bin of the
+ * lower class (both classes must hold 0.1 % of the mass). */
+int sd_ki_index(const int64_t *count, const double *value, int nbins);
+
+/* Computes every candidate and picks one: the given method, or (auto) Otsu in the log kept at
+ * or above the k-sigma floor so that scenes where change is rare do not split their noise; with
+ * the rgb8 preset, Otsu in the log alone. */
+void sd_threshold_choose(const int64_t *count, sd_thr_method method, double k, sd_preset preset, sd_threshold *t);
 
 /* ---- morph.c: masks hold 0 (no change), 1 (change), 255 (nodata, kept as is) ---- */
 void sd_morph_erode(uint8_t *mask, int w, int h, int r);

@@ -1,5 +1,6 @@
 /* threshold.c: magnitude histogram, Otsu, and the noise-floor guard for rare change. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,32 +78,101 @@ static double hist_quantile(const int64_t *count, int64_t total, double q) {
   return SD_HIST_MAX;
 }
 
-void sd_threshold_auto(const int64_t *count, sd_threshold *t) {
+const char *sd_preset_name(sd_preset p) { return p == SD_PRESET_RGB8 ? "rgb8" : "default"; }
+
+const char *sd_thr_method_name(sd_thr_method m) {
+  static const char *const names[] = {"auto", "otsu", "otsu-log", "ki", "ksigma", "fixed"};
+  return m <= SD_THR_FIXED ? names[m] : "?";
+}
+
+int sd_ki_index(const int64_t *count, const double *value, int nbins) {
+  double total = 0;
+  for (int i = 0; i < nbins; i++)
+    total += (double)count[i];
+  if (total <= 0) return 0;
+  double w0 = 0, s0 = 0, q0 = 0, sum = 0, sq = 0;
+  for (int i = 0; i < nbins; i++) {
+    sum += (double)count[i] * value[i];
+    sq += (double)count[i] * value[i] * value[i];
+  }
+  double best = INFINITY;
+  int best_i = -1;
+  for (int i = 0; i < nbins - 1; i++) {
+    w0 += (double)count[i];
+    s0 += (double)count[i] * value[i];
+    q0 += (double)count[i] * value[i] * value[i];
+    double w1 = total - w0;
+    if (w0 < 1e-3 * total || w1 < 1e-3 * total) continue;
+    double m0 = s0 / w0, m1 = (sum - s0) / w1;
+    double v0 = q0 / w0 - m0 * m0, v1 = (sq - q0) / w1 - m1 * m1;
+    if (v0 <= 1e-12 || v1 <= 1e-12) continue;
+    double p0 = w0 / total, p1 = w1 / total;
+    /* Minus the log-likelihood of the two-Gaussian fit, constants dropped. */
+    double j = p0 * log(v0) + p1 * log(v1) - 2 * (p0 * log(p0) + p1 * log(p1));
+    if (j < best) {
+      best = j;
+      best_i = i;
+    }
+  }
+  return best_i < 0 ? 0 : best_i;
+}
+
+void sd_threshold_choose(const int64_t *count, sd_thr_method method, double k, sd_preset preset, sd_threshold *t) {
   int64_t total = 0;
   for (int b = 0; b < SD_HIST_BINS; b++)
     total += count[b];
   memset(t, 0, sizeof *t);
+  const double bw = SD_HIST_MAX / SD_HIST_BINS;
   t->median = hist_quantile(count, total, 0.5);
   /* Spread of the no-change mode from its lower half, which change does not reach. */
   double q16 = hist_quantile(count, total, 0.1587);
-  t->sigma = t->median - q16 > 0 ? t->median - q16 : SD_HIST_MAX / SD_HIST_BINS;
-  const double k = 6.0;
-  t->noise_floor = t->median + k * t->sigma;
-  /* Otsu on log(magnitude + median): change spreads over decades while the no-change mode is
-   * narrow; the log balances the two spreads, and the median offset keeps the near-zero tail
-   * of the no-change mode from stretching its class. */
+  t->sigma = t->median - q16 > 0 ? t->median - q16 : bw;
+  t->k = k;
+  t->ksigma = t->median + k * t->sigma;
+  t->otsu = sd_otsu(count, SD_HIST_BINS, 0, SD_HIST_MAX);
+  /* In log(magnitude + median) change spreads over decades while the no-change mode is
+   * narrow; the log balances the spreads, the median offset tames the near-zero tail. */
   double logv[SD_HIST_BINS];
   for (int b = 0; b < SD_HIST_BINS; b++)
     logv[b] = log(sd_hist_bin_value(b) + t->median);
-  t->otsu = (sd_otsu_index(count, logv, SD_HIST_BINS) + 1) * (SD_HIST_MAX / SD_HIST_BINS);
-  if (t->otsu >= t->noise_floor) {
+  t->otsu_log = (sd_otsu_index(count, logv, SD_HIST_BINS) + 1) * bw;
+  t->ki = (sd_ki_index(count, logv, SD_HIST_BINS) + 1) * bw;
+  t->method = method;
+  switch (method) {
+  case SD_THR_OTSU:
     t->value = t->otsu;
-    t->method = "otsu";
-    t->why = "Otsu's threshold lies above the noise floor, so the histogram has a change mode";
-  } else {
-    t->value = t->noise_floor;
-    t->method = "noise-floor";
-    t->why = "Otsu's threshold fell inside the no-change mode (change is rare), so the noise "
-             "floor (median + 6 sigma) was used";
+    snprintf(t->why, sizeof t->why, "asked for: Otsu");
+    break;
+  case SD_THR_OTSU_LOG:
+    t->value = t->otsu_log;
+    snprintf(t->why, sizeof t->why, "asked for: Otsu on the log");
+    break;
+  case SD_THR_KI:
+    t->value = t->ki;
+    snprintf(t->why, sizeof t->why, "asked for: Kittler-Illingworth");
+    break;
+  case SD_THR_KSIGMA:
+    t->value = t->ksigma;
+    snprintf(t->why, sizeof t->why, "asked for: median + %.1f sigma of the no-change mode", k);
+    break;
+  case SD_THR_FIXED: break;
+  case SD_THR_AUTO:
+    if (preset == SD_PRESET_RGB8) {
+      t->value = t->otsu_log;
+      t->method = SD_THR_OTSU_LOG;
+      snprintf(t->why, sizeof t->why,
+               "preset rgb8 (8-bit RGB imagery: dense change, compressed, colour-balanced): Otsu's valley in the log");
+    } else if (t->otsu_log >= t->ksigma) {
+      t->value = t->otsu_log;
+      t->method = SD_THR_OTSU_LOG;
+      snprintf(t->why, sizeof t->why, "Otsu's valley in the log lies above the %.1f-sigma floor of the no-change mode",
+               k);
+    } else {
+      t->value = t->ksigma;
+      t->method = SD_THR_KSIGMA;
+      snprintf(t->why, sizeof t->why,
+               "Otsu's valley fell inside the no-change mode (change is rare): median + %.1f sigma used", k);
+    }
+    break;
   }
 }

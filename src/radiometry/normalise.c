@@ -26,7 +26,26 @@ static float residual_spread(const float *a, const float *bb, size_t n, float ga
   return mad_of(res, n, *median, tmp);
 }
 
-sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, sd_radiometry *out, sd_error *err) {
+static void zscore_fit(const float *A, const float *B, size_t n, int nb, sd_radiometry *out) {
+  for (int b = 0; b < nb; b++) {
+    double sa = 0, sb = 0, qa = 0, qb = 0;
+    for (size_t i = 0; i < n; i++) {
+      sa += A[b * n + i];
+      sb += B[b * n + i];
+      qa += (double)A[b * n + i] * A[b * n + i];
+      qb += (double)B[b * n + i] * B[b * n + i];
+    }
+    double ma = sa / n, mb = sb / n, da = sqrt(fmax(qa / n - ma * ma, 0)), db = sqrt(fmax(qb / n - mb * mb, 0));
+    out->gain[b] = da > 0 && db > 0 ? (float)(db / da) : 1.0f;
+    out->offset[b] = (float)(mb - out->gain[b] * ma);
+    out->sigma[b] = db > 0 ? (float)db : 1.0f;
+  }
+  out->kept = (long long)n;
+  out->iterations = 0;
+}
+
+sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, int zscore, sd_radiometry *out,
+                            sd_error *err) {
   memset(out, 0, sizeof *out);
   int nb = before->nbands;
   out->nbands = nb;
@@ -60,6 +79,10 @@ sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, sd_
         B[b * n + k] = before->band[b][i];
         k++;
       }
+  }
+  if (zscore) {
+    zscore_fit(A, B, n, nb, out);
+    goto done;
   }
   for (int b = 0; b < nb; b++) {
     const float *a = A + b * n, *bb = B + b * n;

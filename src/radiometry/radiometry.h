@@ -14,7 +14,10 @@ typedef struct sd_radiometry {
 } sd_radiometry;
 
 /* Fits on a sample of co-registered pixels (NaN = nodata): start from median/MAD matching,
- * then rounds of reduced-major-axis regression on pixels whose residual stays within 3 sigma. */
-sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, sd_radiometry *out, sd_error *err);
+ * then rounds of reduced-major-axis regression on pixels whose residual stays within 3 sigma.
+ * zscore: instead, the plain per-image z-score (mean/standard deviation matching, sigma = the
+ * before band's standard deviation), the textbook change-vector baseline. */
+sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, int zscore, sd_radiometry *out,
+                            sd_error *err);
 
 #endif

@@ -35,9 +35,9 @@ int main(void) {
   for (int i = 0; i < 10000; i++)
     hist[bin_of(sd_rng_range(&r, 12, 30))]++;
   sd_threshold th;
-  sd_threshold_auto(hist, &th);
+  sd_threshold_choose(hist, SD_THR_AUTO, 6, SD_PRESET_DEFAULT, &th);
   CHECK(th.value > 2.5 && th.value < 12, "common change: threshold %.2f should split 1 from 12..30", th.value);
-  CHECK(th.value >= th.noise_floor, "threshold %.2f below the noise floor %.2f", th.value, th.noise_floor);
+  CHECK(th.value >= th.ksigma, "threshold %.2f below the noise floor %.2f", th.value, th.ksigma);
   CHECK_NEAR(th.median, 1.0, 0.05, "median of the no-change mode");
   CHECK_NEAR(th.sigma, 0.3, 0.05, "spread of the no-change mode");
 
@@ -49,7 +49,7 @@ int main(void) {
   }
   for (int i = 0; i < 60000; i++)
     hist[bin_of(sd_rng_range(&r, 6, 20))]++;
-  sd_threshold_auto(hist, &th);
+  sd_threshold_choose(hist, SD_THR_AUTO, 6, SD_PRESET_DEFAULT, &th);
   CHECK(th.value > 2.5 && th.value < 6, "30%% change: threshold %.2f should split 1 from 6..20", th.value);
 
   /* A broad no-change mode (3 +- 1) and change far above it (40..60): Otsu's valley lies above
@@ -61,9 +61,11 @@ int main(void) {
   }
   for (int i = 0; i < 30000; i++)
     hist[bin_of(sd_rng_range(&r, 40, 60))]++;
-  sd_threshold_auto(hist, &th);
-  CHECK(!strcmp(th.method, "otsu"), "far change: method %s, expected otsu (otsu %.2f, floor %.2f)", th.method, th.otsu,
-        th.noise_floor);
+  sd_threshold_choose(hist, SD_THR_AUTO, 6, SD_PRESET_DEFAULT, &th);
+  CHECK(th.method == SD_THR_OTSU_LOG, "far change: method %s, expected otsu-log (%.2f, floor %.2f)",
+        sd_thr_method_name(th.method), th.otsu_log, th.ksigma);
+  CHECK(th.ki > 5 && th.ki < 40, "far change: Kittler-Illingworth %.2f not in the valley", th.ki);
+  CHECK(th.otsu > 5 && th.otsu < 40, "far change: Otsu %.2f not in the valley", th.otsu);
   CHECK(th.value > 9 && th.value < 40, "far change: threshold %.2f should split 3 from 40..60", th.value);
 
   /* Rare change (0.01%): the threshold must stay above the noise. */
@@ -74,7 +76,7 @@ int main(void) {
   }
   for (int i = 0; i < 50; i++)
     hist[bin_of(20)]++;
-  sd_threshold_auto(hist, &th);
+  sd_threshold_choose(hist, SD_THR_AUTO, 6, SD_PRESET_DEFAULT, &th);
   CHECK(th.value >= 1 + 5 * 0.3, "rare change: threshold %.2f is inside the noise", th.value);
   CHECK(th.value < 20, "rare change: threshold %.2f is above the change", th.value);
 
@@ -85,7 +87,7 @@ int main(void) {
     double v = 1 + 0.3 * sd_rng_normal(&r);
     hist[bin_of(v < 0 ? 0 : v)]++;
   }
-  sd_threshold_auto(hist, &th);
+  sd_threshold_choose(hist, SD_THR_AUTO, 6, SD_PRESET_DEFAULT, &th);
   for (int b = 0; b < SD_HIST_BINS; b++)
     if (sd_hist_bin_value(b) > th.value) above += hist[b];
   CHECK(above < 50, "no change: %lld noise pixels above the threshold %.2f", (long long)above, th.value);
