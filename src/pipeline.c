@@ -20,6 +20,7 @@ void sd_compare_options_init(sd_compare_options *o) {
   o->do_register = 1;
   o->threshold = -1;
   o->k_sigma = 6;
+  o->tolerance = -1;
   o->open_radius = 1;
   o->close_radius = 1;
   o->min_area = 10;
@@ -60,6 +61,8 @@ static sd_status check_options(const sd_compare_options *o, sd_error *err) {
     return sd_error_set(err, SD_ERR_USAGE, "compare: unknown threshold method or normalisation");
   if (!(o->k_sigma > 0 && o->k_sigma <= 100))
     return sd_error_set(err, SD_ERR_USAGE, "compare: --k-sigma must be in (0, 100]");
+  if (o->tolerance < -1 || o->tolerance > 5)
+    return sd_error_set(err, SD_ERR_USAGE, "compare: --tolerance must be 0 to 5");
   if (o->threads < 0 || o->threads > 1024)
     return sd_error_set(err, SD_ERR_USAGE, "compare: --threads must be 0 (all cores) to 1024");
   if (o->overlay_max < 16) return sd_error_set(err, SD_ERR_USAGE, "compare: --overlay-max must be >= 16");
@@ -135,25 +138,31 @@ static void stretch_from_sample(const sd_planes *sa, const int rgb[3], sd_overla
   free(tmp);
 }
 
-/* Streams the grid in blocks: read both, diff into the magnitude, feed the overlay. */
+/* Streams the grid in blocks: read both (with tol_radius halo rows), diff into the magnitude,
+ * feed the overlay. */
 static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_diff_params *dp, float *mag,
                            sd_gtiff *mag_tif, sd_overlay *ov, const int rgb[3], sd_error *err) {
-  int W = run->grid.width, H = run->grid.height, R = run->block_rows;
+  int W = run->grid.width, H = run->grid.height, R = run->block_rows, r = run->tol_radius;
   sd_planes pb, pa;
-  sd_status s = sd_planes_alloc(&pb, run->nbands, W, R, err);
-  if (!s) s = sd_planes_alloc(&pa, run->nbands, W, R, err);
+  sd_status s = sd_planes_alloc(&pb, run->nbands, W, R + 2 * r, err);
+  if (!s) s = sd_planes_alloc(&pa, run->nbands, W, R + 2 * r, err);
   float *block = s ? NULL : sd_alloc((size_t)W * R * sizeof(float));
   if (!s && !block) s = sd_error_set(err, SD_ERR_NOMEM, "diff: out of memory for a %d-row block", R);
   for (int y0 = 0; y0 < H && !s; y0 += R) {
     int rows = y0 + R > H ? H - y0 : R;
-    pb.height = pa.height = rows;
-    s = sd_read_pair(run, rb, ra, 0, y0, &pb, &pa, err);
+    int ys = y0 - r < 0 ? 0 : y0 - r, ye = y0 + rows + r > H ? H : y0 + rows + r;
+    pb.height = pa.height = ye - ys;
+    s = sd_read_pair(run, rb, ra, 0, ys, &pb, &pa, err);
     if (s) break;
-    size_t n = (size_t)W * rows;
-    sd_diff_fast(dp, (const float *const *)pb.band, (const float *const *)pa.band, n, block);
+    size_t n = (size_t)W * rows, skip = (size_t)(y0 - ys) * W;
+    if (r == 0)
+      sd_diff_fast(dp, (const float *const *)pb.band, (const float *const *)pa.band, n, block);
+    else
+      sd_diff_tol_fast(dp, (const float *const *)pb.band, (const float *const *)pa.band, W, ye - ys, y0 - ys, rows, r,
+                       block);
     memcpy(mag + (size_t)y0 * W, block, n * sizeof(float));
     s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
-    const float *disp[3] = {pa.band[rgb[0]], pa.band[rgb[1]], pa.band[rgb[2]]};
+    const float *disp[3] = {pa.band[rgb[0]] + skip, pa.band[rgb[1]] + skip, pa.band[rgb[2]] + skip};
     sd_overlay_add(ov, disp, y0, rows);
   }
   sd_free(block);
@@ -276,6 +285,13 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     goto done;
   }
   created[OUT_MAG] = 1;
+  /* Tolerance to residual misregistration and to edges drawn differently by the two sensors:
+   * 1 px on fine grids (<= 5 m, or pixel grids), 2 px when registration was weak; none on
+   * coarse grids, where one pixel is more ground than any edge moves and tolerance would erase
+   * small change. */
+  double pix_m = sqrt(run.grid.pixel_w_m * run.grid.pixel_h_m);
+  int weak = opts->do_register && !(run.registered && !(run.fit.rmse > 0.5));
+  run.tol_radius = opts->tolerance >= 0 ? opts->tolerance : run.grid.georef && pix_m > 5.0 ? 0 : weak ? 2 : 1;
   s = sd_gtiff_create(tmp[OUT_MAG], &run.grid, 1, SD_PIX_F32, 1, NAN, &mag_tif, err);
   if (s) goto done;
   sd_diff_params dp = {.nbands = run.nbands};

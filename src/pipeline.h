@@ -42,6 +42,7 @@ typedef struct sd_run {
   /* detection */
   sd_threshold thr;
   sd_preset preset;
+  int tol_radius;
   int64_t min_area_px;
   int64_t valid_px, changed_px;
   sd_object *objs;

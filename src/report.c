@@ -115,7 +115,7 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                 "bands", bands, "samples", (json_int_t)run->radio.samples, "unchanged_samples",
                                 (json_int_t)run->radio.kept, "iterations", run->radio.iterations));
   json_object_set_new(root, "magnitude",
-                      json_pack("{s:s}", "definition",
+                      json_pack("{s:i, s:s}", "tolerance_px", run->tol_radius, "definition",
                                 "sqrt(mean over bands of ((gain*after+offset-before)/sigma)^2): change-vector "
                                 "length in units of the no-change noise"));
   const sd_threshold *th = &run->thr;

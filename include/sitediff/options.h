@@ -32,6 +32,7 @@ typedef struct sd_compare_options {
   int threshold_method; /* 0 auto, 1 otsu, 2 otsu-log, 3 ki (Kittler-Illingworth), 4 ksigma */
   double k_sigma;       /* the k of the k-sigma floor / method */
   int normalize;        /* 0 robust gain/offset on unchanged pixels, 1 per-image z-score (plain) */
+  int tolerance;         /* misregistration tolerance radius, px; -1 = from the registration */
   int open_radius;      /* morphological opening, square of side 2r+1; 0 = none */
   int close_radius;     /* morphological closing, idem */
   double min_area;      /* minimum object area, m² (px when not georeferenced) */

@@ -17,6 +17,8 @@ static void usage(FILE *f) {
              "  --mask-before FILE    raster, non-zero = cloud/masked in before: no tie points, no change\n"
              "  --mask-after FILE     the same for after\n"
              "  --strict              stop (exit 1) when registration grades fail\n"
+             "  --tolerance R         compare each pixel with the best match within R px in the other date\n"
+             "                        (0 = plain difference; default 1, or 2 when registration is weak)\n"
              "  --threshold V         fixed magnitude threshold (noise units); default automatic\n"
              "  --threshold-method M  auto (default) | otsu | otsu-log | ki | ksigma\n"
              "  --k-sigma K           k of the median + k sigma floor and method (default 6)\n"
@@ -97,6 +99,8 @@ int sd_cmd_compare(int argc, char **argv) {
       o.mask_after = sd_args_value(&a);
     } else if (sd_args_is(&a, "--strict")) {
       o.strict = 1;
+    } else if (sd_args_is(&a, "--tolerance")) {
+      sd_args_int(&a, 0, 5, &o.tolerance);
     } else if (sd_args_is(&a, "--threshold-method")) {
       const char *v = sd_args_value(&a);
       static const char *const names[] = {"auto", "otsu", "otsu-log", "ki", "ksigma"};

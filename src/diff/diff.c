@@ -34,3 +34,58 @@ void sd_diff_fast(const sd_diff_params *p, const float *const *before, const flo
   default: SD_DIFF_BODY(nb) break;
   }
 }
+
+/* Squared magnitude of before pixel ib against after pixel ia (folded constants). */
+static inline float pair_sq(int nb, const float *ka, const float *kb, const float *kc, const float *const *before,
+                            size_t ib, const float *const *after, size_t ia) {
+  float acc = 0.0f;
+  for (int b = 0; b < nb; b++) {
+    float d = ka[b] * after[b][ia] + kc[b] - kb[b] * before[b][ib];
+    acc += d * d;
+  }
+  return acc;
+}
+
+void sd_diff_tol_fast(const sd_diff_params *p, const float *const *before, const float *const *after, int width,
+                      int rows_in, int first, int rows_out, int r, float *mag) {
+  float ka[SD_MAX_BANDS], kb[SD_MAX_BANDS], kc[SD_MAX_BANDS];
+  const int nb = p->nbands;
+  for (int b = 0; b < nb; b++) {
+    kb[b] = 1.0f / p->sigma[b];
+    ka[b] = p->gain[b] * kb[b];
+    kc[b] = p->offset[b] * kb[b];
+  }
+  const float inv_n = 1.0f / (float)nb;
+  SD_OMP(parallel) {
+    float *fwd = sd_alloc(sizeof(float) * (size_t)width), *bwd = sd_alloc(sizeof(float) * (size_t)width);
+    SD_OMP(for schedule(static))
+    for (int yo = 0; yo < rows_out; yo++) {
+      const int y = first + yo;
+      const size_t row = (size_t)y * width;
+      for (int x = 0; x < width; x++)
+        fwd[x] = bwd[x] = pair_sq(nb, ka, kb, kc, before, row + x, after, row + x);
+      for (int dy = -r; dy <= r; dy++) {
+        const int yy = y + dy;
+        if (yy < 0 || yy >= rows_in) continue;
+        const size_t nrow = (size_t)yy * width;
+        for (int dx = -r; dx <= r; dx++) {
+          if (!dy && !dx) continue;
+          const int x0 = dx < 0 ? -dx : 0, x1 = dx > 0 ? width - dx : width;
+          /* Interior: no bounds checks, so the loop vectorises; fminf skips NaN neighbours. */
+          SD_OMP(simd)
+          for (int x = x0; x < x1; x++) {
+            fwd[x] = fminf(fwd[x], pair_sq(nb, ka, kb, kc, before, row + x, after, nrow + x + dx));
+            bwd[x] = fminf(bwd[x], pair_sq(nb, ka, kb, kc, before, nrow + x + dx, after, row + x));
+          }
+        }
+      }
+      float *out = mag + (size_t)yo * width;
+      for (int x = 0; x < width; x++) {
+        float c = pair_sq(nb, ka, kb, kc, before, row + x, after, row + x);
+        out[x] = isnan(c) ? NAN : sqrtf(fmaxf(fwd[x], bwd[x]) * inv_n);
+      }
+    }
+    sd_free(fwd);
+    sd_free(bwd);
+  }
+}

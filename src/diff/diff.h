@@ -21,4 +21,17 @@ typedef void sd_diff_fn(const sd_diff_params *p, const float *const *before, con
 sd_diff_fn sd_diff_ref;
 sd_diff_fn sd_diff_fast;
 
+/* Misregistration-tolerant magnitude: each pixel is compared with the best match within
+ * +-r pixels in the other date, both ways, and the larger of the two minima is kept: a
+ * shifted edge finds its match, a new object finds none in either direction.
+ *   mag(p) = max( min_|d|<=r D(b(p), a(p+d)), min_|d|<=r D(b(p+d), a(p)) )
+ * D is the magnitude above. Planes hold rows_in rows of width pixels; output rows are input
+ * rows first..first+rows_out-1; neighbours outside the planes or NaN are skipped; a NaN
+ * centre gives NaN. r = 0 is the plain magnitude. */
+typedef void sd_diff_tol_fn(const sd_diff_params *p, const float *const *before, const float *const *after, int width,
+                            int rows_in, int first, int rows_out, int r, float *mag);
+
+sd_diff_tol_fn sd_diff_tol_ref;
+sd_diff_tol_fn sd_diff_tol_fast;
+
 #endif

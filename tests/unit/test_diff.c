@@ -66,5 +66,75 @@ int main(void) {
   sd_free(a);
   sd_free(b);
   sd_free(m);
+  /* The tolerant twin: random data, odd sizes, radius 0..2, nodata, 1 and 2 threads. */
+  const int dims[][2] = {{1, 1}, {7, 3}, {33, 9}, {131, 17}};
+  for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++)
+    for (int nb = 1; nb <= 4; nb += 3)
+      for (int r = 0; r <= 2; r++) {
+        int w = dims[di][0], rows = dims[di][1], first = rows > 4 ? 2 : 0, out_rows = rows - 2 * first;
+        size_t n = (size_t)w * rows;
+        sd_diff_params tp = {.nbands = nb};
+        float *bef[SD_MAX_BANDS], *aft[SD_MAX_BANDS];
+        for (int b = 0; b < nb; b++) {
+          tp.gain[b] = (float)sd_rng_range(&rng, 0.8, 1.2);
+          tp.offset[b] = (float)sd_rng_range(&rng, -50, 50);
+          tp.sigma[b] = (float)sd_rng_range(&rng, 10, 40);
+          bef[b] = sd_alloc(n * sizeof(float));
+          aft[b] = sd_alloc(n * sizeof(float));
+          fill(&rng, bef[b], n, 0.05);
+          fill(&rng, aft[b], n, 0.05);
+        }
+        size_t no = (size_t)w * out_rows;
+        float *ref = sd_alloc(no * 4 + 64), *f1 = sd_alloc(no * 4 + 64), *f2 = sd_alloc(no * 4 + 64);
+        sd_diff_tol_ref(&tp, (const float *const *)bef, (const float *const *)aft, w, rows, first, out_rows, r, ref);
+        omp_set_num_threads(1);
+        sd_diff_tol_fast(&tp, (const float *const *)bef, (const float *const *)aft, w, rows, first, out_rows, r, f1);
+        omp_set_num_threads(2);
+        sd_diff_tol_fast(&tp, (const float *const *)bef, (const float *const *)aft, w, rows, first, out_rows, r, f2);
+        int bad = 0;
+        for (size_t i = 0; i < no; i++)
+          if (isnan(ref[i]) != isnan(f1[i]) || (!isnan(ref[i]) && fabsf(ref[i] - f1[i]) > 1e-4f * (1 + ref[i]))) bad++;
+        CHECK(bad == 0, "tolerant %dx%d bands %d r %d: %d values differ from the reference", w, rows, nb, r, bad);
+        CHECK(!memcmp(f1, f2, no * sizeof(float)), "tolerant %dx%d r %d: 1 and 2 threads differ", w, rows, r);
+        if (r == 0) {
+          float *plain = sd_alloc(no * 4 + 64);
+          const float *bp[SD_MAX_BANDS], *ap[SD_MAX_BANDS];
+          for (int b = 0; b < nb; b++) {
+            bp[b] = bef[b] + (size_t)first * w;
+            ap[b] = aft[b] + (size_t)first * w;
+          }
+          sd_diff_ref(&tp, bp, ap, no, plain);
+          int diff = 0;
+          for (size_t i = 0; i < no; i++)
+            diff += isnan(plain[i]) != isnan(ref[i]) || (!isnan(plain[i]) && fabsf(plain[i] - ref[i]) > 1e-5f);
+          CHECK(diff == 0, "radius 0 is not the plain magnitude (%d differ)", diff);
+          sd_free(plain);
+        }
+        for (int b = 0; b < nb; b++) {
+          sd_free(bef[b]);
+          sd_free(aft[b]);
+        }
+        sd_free(ref);
+        sd_free(f1);
+        sd_free(f2);
+      }
+  /* Semantics: an edge moved by one pixel vanishes at r = 1; a new 3 x 3 blob stays. */
+  enum { EW = 20, EH = 12 };
+  float *eb = sd_alloc(EW * EH * 4), *ea = sd_alloc(EW * EH * 4), *em = sd_alloc(EW * EH * 4);
+  for (int y = 0; y < EH; y++)
+    for (int x = 0; x < EW; x++) {
+      eb[y * EW + x] = x < 8 ? 100.0f : 500.0f;
+      ea[y * EW + x] = x < 9 ? 100.0f : 500.0f;                           /* the edge one pixel to the right */
+      if (y >= 4 && y < 7 && x >= 14 && x < 17) ea[y * EW + x] = 1500.0f; /* new object */
+    }
+  sd_diff_params one = {.nbands = 1, .gain = {1}, .offset = {0}, .sigma = {10}};
+  sd_diff_tol_fast(&one, (const float *const *)&eb, (const float *const *)&ea, EW, EH, 0, EH, 1, em);
+  CHECK(em[5 * EW + 8] < 1e-3f, "shifted edge still shows %.2f", em[5 * EW + 8]);
+  CHECK(em[5 * EW + 15] > 50, "new blob lost: %.2f", em[5 * EW + 15]);
+  sd_diff_tol_fast(&one, (const float *const *)&eb, (const float *const *)&ea, EW, EH, 0, EH, 0, em);
+  CHECK(em[5 * EW + 8] > 30, "r = 0 should see the edge (%.2f)", em[5 * EW + 8]);
+  sd_free(eb);
+  sd_free(ea);
+  sd_free(em);
   return check_done("test_diff");
 }
