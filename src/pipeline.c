@@ -345,14 +345,16 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.t.threshold = sd_now() - t;
   t = sd_now();
 
+  double px_area = run.grid.pixel_w_m * run.grid.pixel_h_m;
   sd_morph_open(mask, run.grid.width, run.grid.height, opts->open_radius);
   sd_morph_close(mask, run.grid.width, run.grid.height, opts->close_radius);
+  /* Holes up to a small room (25 m², at least 4 px) inside an object belong to it. */
+  run.filled_px = sd_fill_holes(mask, run.grid.width, run.grid.height, (int64_t)fmax(4, ceil(25.0 / px_area)));
   int nl = sd_label(mask, run.grid.width, run.grid.height, labels);
   if (nl < 0) {
     s = sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
     goto done;
   }
-  double px_area = run.grid.pixel_w_m * run.grid.pixel_h_m;
   run.min_area_px = (int64_t)ceil(opts->min_area / px_area - 1e-9);
   if (run.min_area_px < 1) run.min_area_px = 1;
   nl = sd_label_filter_area(mask, labels, run.grid.width, run.grid.height, nl, run.min_area_px);
@@ -370,7 +372,25 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   sd_pixel_geom pg = {run.grid.pixel_w_m, run.grid.pixel_h_m};
   sd_objects_measure(labels, mask, mag, run.grid.width, run.grid.height, nl, pg, run.objs);
   sd_objects_classify(run.objs, nl, pg);
-  s = sd_geo_create(&run.grid, &geo, err);
+  {
+    /* Vehicles parked together are one finding: small blobs within 25 m become one object. */
+    int *parts = malloc(sizeof(int) * ((size_t)nl + 1));
+    if (!parts) {
+      s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
+      goto done;
+    }
+    int ng = sd_objects_group_small(labels, run.grid.width, run.grid.height, run.objs, nl, pg, 25.0, parts);
+    if (ng != nl) {
+      nl = run.nobjs = ng;
+      sd_objects_measure(labels, mask, mag, run.grid.width, run.grid.height, nl, pg, run.objs);
+      for (int i = 0; i < nl; i++)
+        run.objs[i].parts = parts[i];
+      sd_objects_classify(run.objs, nl, pg);
+    }
+    free(parts);
+  }
+  s = sd_stage_describe(&run, rb, ra, labels, err);
+  if (!s) s = sd_geo_create(&run.grid, &geo, err);
   if (s) goto done;
   for (int i = 0; i < nl; i++)
     sd_geo_lonlat(geo, run.objs[i].cx, run.objs[i].cy, &run.objs[i].lon, &run.objs[i].lat);

@@ -43,7 +43,7 @@ typedef struct sd_run {
   sd_threshold thr;
   sd_preset preset;
   int tol_radius;
-  int64_t min_area_px;
+  int64_t min_area_px, filled_px;
   int64_t valid_px, changed_px;
   sd_object *objs;
   int nobjs;
@@ -57,6 +57,8 @@ void sd_run_progress(const sd_run *run, const char *fmt, ...) __attribute__((for
 /* Reads the window at (x0, y0) (size from the planes) of both images, blanking masked pixels. */
 sd_status sd_read_pair(sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
                        sd_error *err);
+/* Sign (new/removed/altered), contrasts, signed change and score of every object. */
+sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, sd_error *err);
 /* Global shift, tie points, robust fit, quality gate; leaves the model set on the after reader. */
 sd_status sd_stage_register(sd_run *run, sd_reader *ra, sd_error *err);
 sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err);

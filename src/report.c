@@ -139,7 +139,17 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                 (json_int_t)run->changed_px, "changed_area_m2", num(run->changed_px * px_area),
                                 "changed_fraction",
                                 num(run->valid_px ? (double)run->changed_px / (double)run->valid_px : NAN)));
-  json_object_set_new(root, "objects", json_pack("{s:i, s:o}", "count", run->nobjs, "by_class", by_class));
+  json_t *by_sign = json_object();
+  int signs[3] = {0};
+  for (int i = 0; i < run->nobjs; i++)
+    signs[run->objs[i].sign]++;
+  for (int k = 0; k < 3; k++)
+    json_object_set_new(by_sign, sd_sign_name(k), json_integer(signs[k]));
+  json_object_set_new(root, "objects",
+                      json_pack("{s:i, s:o, s:o, s:s}", "count", run->nobjs, "by_class", by_class, "by_sign", by_sign,
+                                "sign_rule",
+                                "object against its 3-px ring: |mean difference| / pooled spread, RMS over bands; "
+                                "under 1 before = new, 1 or more before and after = altered, before only = removed"));
   const sd_stage_times *t = &run->t;
   json_object_set_new(root, "seconds",
                       json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open", t->open, "grid", t->grid,

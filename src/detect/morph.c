@@ -73,3 +73,44 @@ void sd_morph_close(uint8_t *mask, int w, int h, int r) {
   sd_morph_dilate(mask, w, h, r);
   sd_morph_erode(mask, w, h, r);
 }
+
+int64_t sd_fill_holes(uint8_t *mask, int w, int h, int64_t max_px) {
+  size_t n = (size_t)w * h;
+  uint8_t *bg = malloc(n);
+  int32_t *lab = malloc(n * sizeof *lab);
+  int64_t filled = 0;
+  if (!bg || !lab) goto done;
+  for (size_t i = 0; i < n; i++)
+    bg[i] = mask[i] == 0;
+  int nl = sd_label(bg, w, h, lab);
+  if (nl <= 0) goto done;
+  int64_t *area = calloc((size_t)nl + 1, sizeof *area);
+  uint8_t *open = calloc((size_t)nl + 1, 1); /* touches the edge or nodata: not a hole */
+  if (!area || !open) {
+    free(area);
+    free(open);
+    goto done;
+  }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      size_t i = (size_t)y * w + x;
+      int32_t l = lab[i];
+      if (!l) continue;
+      area[l]++;
+      if (x == 0 || y == 0 || x == w - 1 || y == h - 1)
+        open[l] = 1;
+      else if (mask[i - 1] == 255 || mask[i + 1] == 255 || mask[i - w] == 255 || mask[i + w] == 255)
+        open[l] = 1;
+    }
+  for (size_t i = 0; i < n; i++)
+    if (lab[i] && !open[lab[i]] && area[lab[i]] <= max_px) {
+      mask[i] = 1;
+      filled++;
+    }
+  free(area);
+  free(open);
+done:
+  free(bg);
+  free(lab);
+  return filled;
+}

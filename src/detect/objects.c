@@ -80,6 +80,7 @@ void sd_objects_measure(const int32_t *labels, const uint8_t *mask, const float 
   for (int i = 0; i < n; i++) {
     memset(&objs[i], 0, sizeof objs[i]);
     objs[i].id = i + 1;
+    objs[i].parts = 1;
     objs[i].x0 = w;
     objs[i].y0 = h;
     objs[i].x1 = objs[i].y1 = -1;
@@ -176,19 +177,77 @@ void sd_objects_measure(const int32_t *labels, const uint8_t *mask, const float 
   measure_thickness(labels, w, h, n, pm, objs);
 }
 
-/* Sizes in metres: vehicles and containers are up to ~30 m²; huts and buildings start above. */
-enum { SMALL_MAX_M2 = 32 };
+const char *sd_sign_name(int sign) {
+  static const char *const names[] = {"new", "removed", "altered"};
+  return sign >= 0 && sign <= SD_SIGN_ALTERED ? names[sign] : "?";
+}
+
+static int uf_root(int *p, int a) {
+  while (p[a] != a)
+    a = p[a] = p[p[a]];
+  return a;
+}
+
+int sd_objects_group_small(int32_t *labels, int w, int h, const sd_object *objs, int n, sd_pixel_geom px, double gap_m,
+                           int *parts) {
+  double pm = sqrt(px.w_m * px.h_m);
+  int *parent = malloc(sizeof(int) * ((size_t)n + 1)), *small = malloc(sizeof(int) * ((size_t)n + 1));
+  int32_t *remap = calloc((size_t)n + 1, sizeof *remap);
+  if (!parent || !small || !remap) {
+    free(parent);
+    free(small);
+    free(remap);
+    return n;
+  }
+  int k = 0;
+  for (int i = 0; i <= n; i++)
+    parent[i] = i;
+  for (int i = 0; i < n; i++)
+    if (objs[i].area_m2 <= SD_SMALL_MAX_M2 && objs[i].cls != SD_CLASS_TRENCH) small[k++] = i;
+  /* Single linkage over small blobs; quadratic, so only the first 20000 are linked. */
+  for (int a = 0; a < k && a < 20000; a++)
+    for (int b = a + 1; b < k && b < 20000; b++) {
+      const sd_object *p = &objs[small[a]], *q = &objs[small[b]];
+      if (hypot(p->cx - q->cx, p->cy - q->cy) * pm <= gap_m) {
+        int ra = uf_root(parent, small[a] + 1), rb = uf_root(parent, small[b] + 1);
+        if (ra < rb)
+          parent[rb] = ra;
+        else if (rb < ra)
+          parent[ra] = rb;
+      }
+    }
+  /* Old ids run in raster order, so a group's smallest id marks its first pixel. */
+  int count = 0;
+  for (int l = 1; l <= n; l++) {
+    int r = uf_root(parent, l);
+    if (!remap[r]) remap[r] = ++count;
+    remap[l] = remap[r];
+  }
+  for (int i = 0; i < count; i++)
+    parts[i] = 0;
+  for (int l = 1; l <= n; l++)
+    parts[remap[l] - 1]++;
+  size_t total = (size_t)w * h;
+  for (size_t i = 0; i < total; i++)
+    if (labels[i] > 0) labels[i] = remap[labels[i]];
+  free(parent);
+  free(small);
+  free(remap);
+  return count;
+}
 
 void sd_objects_classify(sd_object *objs, int n, sd_pixel_geom px) {
   (void)px;
   for (int i = 0; i < n; i++) {
     sd_object *o = &objs[i];
     double long_side = o->length_m > o->width_m ? o->length_m : o->width_m;
-    if (o->thinness >= 4.0 && o->thickness_m <= 5.0 && long_side >= 8.0)
+    if (o->parts > 1)
+      o->cls = SD_CLASS_EQUIPMENT; /* a cluster of small blobs */
+    else if (o->thinness >= 4.0 && o->thickness_m <= 5.0 && long_side >= 8.0)
       o->cls = SD_CLASS_TRENCH;
-    else if (o->area_m2 <= SMALL_MAX_M2)
+    else if (o->area_m2 <= SD_SMALL_MAX_M2)
       o->cls = SD_CLASS_EQUIPMENT;
-    else if (o->area_m2 <= 2000 && o->rectangularity >= 0.6 && o->elongation <= 4.0)
+    else if (o->area_m2 <= 2000 && o->rectangularity >= 0.5 && o->elongation <= 4.0)
       o->cls = SD_CLASS_STRUCTURE;
     else
       o->cls = SD_CLASS_AREA;

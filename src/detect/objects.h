@@ -21,8 +21,13 @@ typedef struct sd_object {
   double thickness_m;       /* widest inscribed width (distance transform) */
   double thinness;          /* area / thickness^2 in pixels: ~length/width, also for bent shapes */
   int64_t perimeter_px;
-  int truncated; /* touches the grid edge or nodata */
-  int cls;       /* SD_CLASS_* */
+  int truncated;                          /* touches the grid edge or nodata */
+  int parts;                              /* separate blobs grouped into this object (equipment clusters) */
+  double mean_signed;                     /* mean over the object of the signed change, noise units (+ brighter) */
+  double contrast_before, contrast_after; /* object against its surroundings, noise units */
+  int sign;                               /* SD_SIGN_* */
+  double score;                           /* 0..1: how far the object's mean change lies above the threshold */
+  int cls;                                /* SD_CLASS_* */
 } sd_object;
 
 /* Pixel geometry for turning pixel counts into ground units. */
@@ -34,7 +39,17 @@ typedef struct sd_pixel_geom {
 void sd_objects_measure(const int32_t *labels, const uint8_t *mask, const float *mag, int width, int height,
                         int nlabels, sd_pixel_geom px, sd_object *objs);
 
-/* Class guess from shape and size; neighbours of small blobs make equipment clusters. */
+/* Class guess from shape and size. */
 void sd_objects_classify(sd_object *objs, int n, sd_pixel_geom px);
+
+/* Groups small blobs (<= SD_SMALL_MAX_M2) whose centroids lie within gap_m of another into one
+ * object: labels are renumbered (1..result, in raster order of each group's first pixel) and
+ * parts[new id - 1] receives the number of blobs. Returns the new count. */
+enum { SD_SMALL_MAX_M2 = 32 };
+int sd_objects_group_small(int32_t *labels, int w, int h, const sd_object *objs, int n, sd_pixel_geom px, double gap_m,
+                           int *parts);
+
+enum { SD_SIGN_NEW = 0, SD_SIGN_REMOVED, SD_SIGN_ALTERED };
+const char *sd_sign_name(int sign);
 
 #endif

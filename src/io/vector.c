@@ -159,13 +159,33 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const i
     const char *name;
     OGRFieldType type;
   } fields[] = {
-      {"id", OFTInteger},           {"class", OFTString},       {"area_px", OFTInteger64},
-      {"area_m2", OFTReal},         {"bbox_x0", OFTInteger},    {"bbox_y0", OFTInteger},
-      {"bbox_x1", OFTInteger},      {"bbox_y1", OFTInteger},    {"centroid_x", OFTReal},
-      {"centroid_y", OFTReal},      {"lon", OFTReal},           {"lat", OFTReal},
-      {"mean_magnitude", OFTReal},  {"max_magnitude", OFTReal}, {"elongation", OFTReal},
-      {"orientation_deg", OFTReal}, {"length_m", OFTReal},      {"width_m", OFTReal},
-      {"rectangularity", OFTReal},  {"truncated", OFTInteger},
+      {"id", OFTInteger},
+      {"class", OFTString},
+      {"area_px", OFTInteger64},
+      {"area_m2", OFTReal},
+      {"bbox_x0", OFTInteger},
+      {"bbox_y0", OFTInteger},
+      {"bbox_x1", OFTInteger},
+      {"bbox_y1", OFTInteger},
+      {"centroid_x", OFTReal},
+      {"centroid_y", OFTReal},
+      {"lon", OFTReal},
+      {"lat", OFTReal},
+      {"mean_magnitude", OFTReal},
+      {"max_magnitude", OFTReal},
+      {"elongation", OFTReal},
+      {"orientation_deg", OFTReal},
+      {"length_m", OFTReal},
+      {"width_m", OFTReal},
+      {"rectangularity", OFTReal},
+      {"thickness_m", OFTReal},
+      {"parts", OFTInteger},
+      {"sign", OFTString},
+      {"mean_signed_change", OFTReal},
+      {"contrast_before", OFTReal},
+      {"contrast_after", OFTReal},
+      {"score", OFTReal},
+      {"truncated", OFTInteger},
   };
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     OGRFieldDefnH d = OGR_Fld_Create(fields[i].name, fields[i].type);
@@ -196,6 +216,13 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const i
     add_real(nf, "length_m", o->length_m);
     add_real(nf, "width_m", o->width_m);
     add_real(nf, "rectangularity", o->rectangularity);
+    add_real(nf, "thickness_m", o->thickness_m);
+    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "parts"), o->parts);
+    OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "sign"), sd_sign_name(o->sign));
+    add_real(nf, "mean_signed_change", o->mean_signed);
+    add_real(nf, "contrast_before", o->contrast_before);
+    add_real(nf, "contrast_after", o->contrast_after);
+    add_real(nf, "score", o->score);
     OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "truncated"), o->truncated);
     OGRGeometryH g = geoms ? geoms[o->id] : NULL;
     if (g) {

@@ -1,0 +1,85 @@
+/* stage_objects.c: describing each change object from both dates: its contrast against its
+ * surroundings before and after (new / removed / altered), its mean signed change and a score. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+/* An object "stands out" from its surroundings when its mean differs from theirs by this many
+ * pooled standard deviations (RMS over bands). */
+static const double STANDS_OUT = 1.0;
+enum { RING = 3, MAX_DESCRIBED = 5000 };
+
+sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, sd_error *err) {
+  const int W = run->grid.width, H = run->grid.height, nb = run->nbands;
+  const sd_radiometry *rad = &run->radio;
+  sd_status s = SD_OK;
+  for (int i = 0; i < run->nobjs && !s; i++) {
+    sd_object *o = &run->objs[i];
+    double over = o->mean_mag - run->thr.value;
+    o->score = run->thr.value > 0 ? fmax(0, fmin(1, 1 - exp(-over / run->thr.value))) : 1;
+    o->sign = SD_SIGN_ALTERED;
+    o->contrast_before = o->contrast_after = o->mean_signed = NAN;
+    if (i >= MAX_DESCRIBED) continue; /* the report says how many were described */
+    int x0 = o->x0 - RING < 0 ? 0 : o->x0 - RING, y0 = o->y0 - RING < 0 ? 0 : o->y0 - RING;
+    int x1 = o->x1 + RING >= W ? W - 1 : o->x1 + RING, y1 = o->y1 + RING >= H ? H - 1 : o->y1 + RING;
+    sd_planes pb, pa;
+    s = sd_planes_alloc(&pb, nb, x1 - x0 + 1, y1 - y0 + 1, err);
+    if (!s) s = sd_planes_alloc(&pa, nb, x1 - x0 + 1, y1 - y0 + 1, err);
+    if (!s) s = sd_read_pair(run, rb, ra, x0, y0, &pb, &pa, err);
+    if (!s) {
+      /* Per band: mean inside the object and in its ring, in before units (after mapped by
+       * the radiometric fit); contrast is the change-vector length of in - ring over sigma. */
+      double in_b[SD_MAX_BANDS] = {0}, in_a[SD_MAX_BANDS] = {0}, ring_b[SD_MAX_BANDS] = {0}, ring_a[SD_MAX_BANDS] = {0};
+      double qin_b[SD_MAX_BANDS] = {0}, qin_a[SD_MAX_BANDS] = {0}, qring_b[SD_MAX_BANDS] = {0},
+             qring_a[SD_MAX_BANDS] = {0};
+      double signed_sum = 0;
+      long n_in = 0, n_ring = 0;
+      for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++) {
+          size_t k = (size_t)(y - y0) * pb.width + (x - x0);
+          int32_t l = labels[(size_t)y * W + x];
+          if (isnan(pb.band[0][k]) || isnan(pa.band[0][k]) || (l && l != o->id)) continue;
+          double *tb = l ? in_b : ring_b, *ta = l ? in_a : ring_a, *qb = l ? qin_b : qring_b, *qa = l ? qin_a : qring_a;
+          for (int b = 0; b < nb; b++) {
+            double a = rad->gain[b] * pa.band[b][k] + rad->offset[b], v = pb.band[b][k];
+            tb[b] += v;
+            ta[b] += a;
+            qb[b] += v * v;
+            qa[b] += a * a;
+            if (l) signed_sum += (a - pb.band[b][k]) / rad->sigma[b] / nb;
+          }
+          if (l)
+            n_in++;
+          else
+            n_ring++;
+        }
+      if (n_in && n_ring) {
+        /* Separability of object and ring, per band: the difference of their means over their
+         * pooled spread (never below the noise). A roof against ground stands out; ground
+         * against the same ground does not, however textured. */
+        double cb = 0, ca = 0;
+        for (int b = 0; b < nb; b++) {
+          double mib = in_b[b] / n_in, mrb = ring_b[b] / n_ring, mia = in_a[b] / n_in, mra = ring_a[b] / n_ring;
+          double vb = 0.5 * (fmax(qin_b[b] / n_in - mib * mib, 0) + fmax(qring_b[b] / n_ring - mrb * mrb, 0));
+          double va = 0.5 * (fmax(qin_a[b] / n_in - mia * mia, 0) + fmax(qring_a[b] / n_ring - mra * mra, 0));
+          double s2 = (double)rad->sigma[b] * rad->sigma[b];
+          cb += (mib - mrb) * (mib - mrb) / fmax(vb, s2);
+          ca += (mia - mra) * (mia - mra) / fmax(va, s2);
+        }
+        o->contrast_before = sqrt(cb / nb);
+        o->contrast_after = sqrt(ca / nb);
+        o->mean_signed = signed_sum / n_in;
+        /* The change is there by construction; what existed before decides: nothing that stood
+         * out -> new; something that still stands out -> altered; something gone -> removed. */
+        o->sign = o->contrast_before < STANDS_OUT   ? SD_SIGN_NEW
+                  : o->contrast_after >= STANDS_OUT ? SD_SIGN_ALTERED
+                                                    : SD_SIGN_REMOVED;
+      }
+    }
+    sd_planes_free(&pb);
+    sd_planes_free(&pa);
+  }
+  return s;
+}
