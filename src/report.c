@@ -105,8 +105,9 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
 
   json_t *bands = json_array();
   for (int b = 0; b < run->radio.nbands; b++)
-    json_array_append_new(bands, json_pack("{s:i, s:o, s:o, s:o}", "band", b + 1, "gain", num(run->radio.gain[b]),
-                                           "offset", num(run->radio.offset[b]), "sigma", num(run->radio.sigma[b])));
+    json_array_append_new(bands, json_pack("{s:i, s:o, s:o, s:o, s:o}", "band", b + 1, "gain", num(run->radio.gain[b]),
+                                           "offset", num(run->radio.offset[b]), "sigma", num(run->radio.sigma[b]),
+                                           "sigma_measured", num(run->radio.sigma_measured[b])));
   json_object_set_new(root, "radiometry",
                       json_pack("{s:s, s:o, s:I, s:I, s:i}", "method",
                                 run->opts->normalize ? "z-score of each image, per band (plain)"

@@ -133,11 +133,17 @@ sd_status sd_radiometry_fit(const sd_planes *before, const sd_planes *after, int
       out->offset[b] = (float)(mb - g * ma);
     }
   }
-  /* Final spread over all samples (robust: change is a minority), floored away from zero. */
+  /* Final spread over all samples (robust: change is a minority). It is floored at 1 % of the
+   * band's 2-98 % range: below that, differences are how two sensors draw the same edge (pixel
+   * footprint, resampling), not change, and a near-noiseless image would otherwise flag them. */
   for (int b = 0; b < nb; b++) {
     float mr, s = residual_spread(A + b * n, B + b * n, n, out->gain[b], out->offset[b], res, tmp, &mr);
-    float scale = fabsf(median_of(B + b * n, n, tmp)) + 1.0f;
-    if (!(s > 1e-5f * scale)) s = 1e-5f * scale;
+    memcpy(tmp, B + b * n, n * sizeof *tmp);
+    float lo = sd_quantile(tmp, n, 0.02), hi = sd_quantile(tmp, n, 0.98);
+    float floor_s = 0.01f * (hi - lo);
+    out->sigma_measured[b] = s;
+    if (!(s > floor_s)) s = floor_s;
+    if (!(s > 0)) s = 1e-6f;
     out->sigma[b] = s;
   }
 done:

@@ -8,6 +8,7 @@ typedef struct sd_radiometry {
   int nbands;
   float gain[SD_MAX_BANDS], offset[SD_MAX_BANDS]; /* before ≈ gain * after + offset */
   float sigma[SD_MAX_BANDS];                      /* robust spread of the no-change residual, before units */
+  float sigma_measured[SD_MAX_BANDS];             /* before the floor at 1 % of the band's 2-98 % range */
   long long samples;                              /* pixels valid in both */
   long long kept;                                 /* pixels judged unchanged in the last round */
   int iterations;
