@@ -21,6 +21,7 @@ void sd_compare_options_init(sd_compare_options *o) {
   o->threshold = -1;
   o->k_sigma = 6;
   o->tolerance = -1;
+  o->metric = -1;
   o->open_radius = 1;
   o->close_radius = 1;
   o->min_area = 10;
@@ -61,6 +62,7 @@ static sd_status check_options(const sd_compare_options *o, sd_error *err) {
     return sd_error_set(err, SD_ERR_USAGE, "compare: unknown threshold method or normalisation");
   if (!(o->k_sigma > 0 && o->k_sigma <= 100))
     return sd_error_set(err, SD_ERR_USAGE, "compare: --k-sigma must be in (0, 100]");
+  if (o->metric < -1 || o->metric >= SD_METRIC_COUNT) return sd_error_set(err, SD_ERR_USAGE, "compare: unknown metric");
   if (o->tolerance < -1 || o->tolerance > 5)
     return sd_error_set(err, SD_ERR_USAGE, "compare: --tolerance must be 0 to 5");
   if (o->threads < 0 || o->threads > 1024)
@@ -96,12 +98,14 @@ sd_status sd_read_pair(sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0
 }
 
 /* Spread sample of rows: up to 16 strips totalling about a million pixels. */
-static sd_status read_sample(sd_run *run, sd_reader *rb, sd_reader *ra, sd_planes *sb, sd_planes *sa, sd_error *err) {
+static sd_status read_sample(sd_run *run, sd_reader *rb, sd_reader *ra, sd_planes *sb, sd_planes *sa, int *strip_rows,
+                             sd_error *err) {
   int W = run->grid.width, H = run->grid.height;
   int rows = (int)((1 << 20) / W) + 1;
   if (rows > H) rows = H;
   int nstrips = rows < 16 ? rows : 16;
   int sh = (rows + nstrips - 1) / nstrips;
+  *strip_rows = sh;
   sd_status s = sd_planes_alloc(sb, run->nbands, W, sh * nstrips, err);
   if (!s) s = sd_planes_alloc(sa, run->nbands, W, sh * nstrips, err);
   for (int k = 0; k < nstrips && !s; k++) {
@@ -117,6 +121,77 @@ static sd_status read_sample(sd_run *run, sd_reader *rb, sd_reader *ra, sd_plane
     s = sd_read_pair(run, rb, ra, 0, y, &vb, &va, err);
   }
   return s;
+}
+
+/* The metric's features of the sample (strip by strip: the strips are not contiguous ground)
+ * and their radiometric fit; for cva the band fit serves. */
+static sd_status fit_features(sd_run *run, const sd_planes *sb, const sd_planes *sa, int strip_rows, sd_error *err) {
+  sd_metric m = run->metric;
+  run->nfeat = sd_metric_planes(m, run->nbands);
+  run->feat_halo = sd_metric_halo(m);
+  if (m == SD_METRIC_CVA) {
+    run->fradio = run->radio;
+    return SD_OK;
+  }
+  sd_planes fb, fa;
+  sd_status s = sd_planes_alloc(&fb, run->nfeat, sb->width, sb->height, err);
+  if (!s) s = sd_planes_alloc(&fa, run->nfeat, sb->width, sb->height, err);
+  for (int y = 0; y < sb->height && !s; y += strip_rows) {
+    sd_planes vb = *sb, va = *sa, vfb = fb, vfa = fa;
+    int rows = y + strip_rows > sb->height ? sb->height - y : strip_rows;
+    vb.height = va.height = vfb.height = vfa.height = rows;
+    size_t off = (size_t)y * sb->width;
+    for (int b = 0; b < sb->nbands; b++) {
+      vb.band[b] += off;
+      va.band[b] += off;
+    }
+    for (int b = 0; b < run->nfeat; b++) {
+      vfb.band[b] += off;
+      vfa.band[b] += off;
+    }
+    sd_features(m, &run->roles, &vb, &vfb);
+    sd_features(m, &run->roles, &va, &vfa);
+  }
+  if (!s) s = sd_radiometry_fit(&fb, &fa, run->opts->normalize, &run->fradio, err);
+  sd_planes_free(&fb);
+  sd_planes_free(&fa);
+  return s;
+}
+
+/* Band roles from --bands ("blue,green,red,nir", in band order), else from the colour
+ * interpretation of the after image. */
+static sd_status band_roles(sd_run *run, const sd_raster_info *ai, sd_error *err) {
+  sd_band_roles *r = &run->roles;
+  r->blue = r->green = r->red = r->nir = -1;
+  if (run->opts->bands) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", run->opts->bands);
+    int i = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), i++) {
+      if (i >= run->nbands)
+        return sd_error_set(err, SD_ERR_USAGE, "--bands names %d or more bands, the images have %d", i + 1,
+                            run->nbands);
+      if (!strcmp(tok, "blue"))
+        r->blue = i;
+      else if (!strcmp(tok, "green"))
+        r->green = i;
+      else if (!strcmp(tok, "red"))
+        r->red = i;
+      else if (!strcmp(tok, "nir"))
+        r->nir = i;
+      else if (strcmp(tok, "other"))
+        return sd_error_set(err, SD_ERR_USAGE, "--bands: '%s' is not blue, green, red, nir or other", tok);
+    }
+  } else if (run->nbands >= 3) {
+    r->red = ai->rgb[0];
+    r->green = ai->rgb[1];
+    r->blue = ai->rgb[2];
+  }
+  if (run->metric == SD_METRIC_NDVI && (r->red < 0 || r->nir < 0))
+    return sd_error_set(err, SD_ERR_USAGE,
+                        "--metric ndvi needs the red and nir bands: say which with --bands, "
+                        "e.g. --bands blue,green,red,nir");
+  return SD_OK;
 }
 
 /* One linear stretch for the three display channels (2nd to 98th percentile over all three),
@@ -142,24 +217,41 @@ static void stretch_from_sample(const sd_planes *sa, const int rgb[3], sd_overla
  * feed the overlay. */
 static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_diff_params *dp, float *mag,
                            sd_gtiff *mag_tif, sd_overlay *ov, const int rgb[3], sd_error *err) {
-  int W = run->grid.width, H = run->grid.height, R = run->block_rows, r = run->tol_radius;
-  sd_planes pb, pa;
-  sd_status s = sd_planes_alloc(&pb, run->nbands, W, R + 2 * r, err);
-  if (!s) s = sd_planes_alloc(&pa, run->nbands, W, R + 2 * r, err);
+  const int W = run->grid.width, H = run->grid.height, R = run->block_rows, r = run->tol_radius;
+  const int halo = r + run->feat_halo;
+  const sd_metric m = run->metric;
+  sd_planes pb, pa, fb = {0}, fa = {0};
+  sd_status s = sd_planes_alloc(&pb, run->nbands, W, R + 2 * halo, err);
+  if (!s) s = sd_planes_alloc(&pa, run->nbands, W, R + 2 * halo, err);
+  if (!s && m != SD_METRIC_CVA) s = sd_planes_alloc(&fb, run->nfeat, W, R + 2 * halo, err);
+  if (!s && m != SD_METRIC_CVA) s = sd_planes_alloc(&fa, run->nfeat, W, R + 2 * halo, err);
   float *block = s ? NULL : sd_alloc((size_t)W * R * sizeof(float));
   if (!s && !block) s = sd_error_set(err, SD_ERR_NOMEM, "diff: out of memory for a %d-row block", R);
   for (int y0 = 0; y0 < H && !s; y0 += R) {
     int rows = y0 + R > H ? H - y0 : R;
-    int ys = y0 - r < 0 ? 0 : y0 - r, ye = y0 + rows + r > H ? H : y0 + rows + r;
-    pb.height = pa.height = ye - ys;
+    int ys = y0 - halo < 0 ? 0 : y0 - halo, ye = y0 + rows + halo > H ? H : y0 + rows + halo;
+    pb.height = pa.height = fb.height = fa.height = ye - ys;
     s = sd_read_pair(run, rb, ra, 0, ys, &pb, &pa, err);
     if (s) break;
+    const sd_planes *kb = &pb, *ka = &pa;
+    if (m != SD_METRIC_CVA) {
+      sd_features(m, &run->roles, &pb, &fb);
+      sd_features(m, &run->roles, &pa, &fa);
+      kb = &fb;
+      ka = &fa;
+    }
     size_t n = (size_t)W * rows, skip = (size_t)(y0 - ys) * W;
-    if (r == 0)
-      sd_diff_fast(dp, (const float *const *)pb.band, (const float *const *)pa.band, n, block);
-    else
-      sd_diff_tol_fast(dp, (const float *const *)pb.band, (const float *const *)pa.band, W, ye - ys, y0 - ys, rows, r,
+    if (r == 0) {
+      const float *bp[SD_MAX_BANDS], *ap[SD_MAX_BANDS];
+      for (int b = 0; b < kb->nbands; b++) {
+        bp[b] = kb->band[b] + skip;
+        ap[b] = ka->band[b] + skip;
+      }
+      sd_diff_fast(dp, bp, ap, n, block);
+    } else {
+      sd_diff_tol_fast(dp, (const float *const *)kb->band, (const float *const *)ka->band, W, ye - ys, y0 - ys, rows, r,
                        block);
+    }
     memcpy(mag + (size_t)y0 * W, block, n * sizeof(float));
     s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
     const float *disp[3] = {pa.band[rgb[0]] + skip, pa.band[rgb[1]] + skip, pa.band[rgb[2]] + skip};
@@ -168,6 +260,8 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
   sd_free(block);
   sd_planes_free(&pb);
   sd_planes_free(&pa);
+  sd_planes_free(&fb);
+  sd_planes_free(&fa);
   return s;
 }
 
@@ -212,6 +306,10 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.preset = bi->nbands == 3 && ai->nbands == 3 && !strcmp(bi->type, "Byte") && !strcmp(ai->type, "Byte")
                    ? SD_PRESET_RGB8
                    : SD_PRESET_DEFAULT;
+  /* The metric: as asked, else by preset (web-map RGB: roofs are best told by the building index). */
+  run.metric = opts->metric >= 0              ? (sd_metric)opts->metric
+               : run.preset == SD_PRESET_RGB8 ? SD_METRIC_MBI
+                                              : SD_METRIC_CVA;
   run.t.open = sd_now() - t;
   t = sd_now();
 
@@ -228,6 +326,8 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     sd_run_warn(&run, "neither image is georeferenced: they are compared as one pixel grid, areas are in pixels");
   sd_run_progress(&run, "grid %d x %d, %s, pixel %.3g x %.3g m", run.grid.width, run.grid.height, run.grid.crs,
                   run.grid.pixel_w_m, run.grid.pixel_h_m);
+  s = band_roles(&run, ai, err);
+  if (s) goto done;
   s = sd_reader_create(run.before, &run.grid, run.nbands, run.threads, &rb, err);
   if (!s) s = sd_reader_create(run.after, &run.grid, run.nbands, run.threads, &ra, err);
   if (!s && opts->mask_before)
@@ -253,8 +353,10 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.t.registration = sd_now() - t;
   t = sd_now();
 
-  s = read_sample(&run, rb, ra, &sb, &sa, err);
+  int strip_rows = 0;
+  s = read_sample(&run, rb, ra, &sb, &sa, &strip_rows, err);
   if (!s) s = sd_radiometry_fit(&sb, &sa, opts->normalize, &run.radio, err);
+  if (!s) s = fit_features(&run, &sb, &sa, strip_rows, err);
   if (s) goto done;
   if (run.radio.samples < 16) {
     s = sd_error_set(err, SD_ERR_INPUT, "compare: %s and %s have almost no valid pixels in common (nodata or masks)",
@@ -294,11 +396,11 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.tol_radius = opts->tolerance >= 0 ? opts->tolerance : run.grid.georef && pix_m > 5.0 ? 0 : weak ? 2 : 1;
   s = sd_gtiff_create(tmp[OUT_MAG], &run.grid, 1, SD_PIX_F32, 1, NAN, &mag_tif, err);
   if (s) goto done;
-  sd_diff_params dp = {.nbands = run.nbands};
-  for (int b = 0; b < run.nbands; b++) {
-    dp.gain[b] = run.radio.gain[b];
-    dp.offset[b] = run.radio.offset[b];
-    dp.sigma[b] = run.radio.sigma[b];
+  sd_diff_params dp = {.nbands = run.nfeat};
+  for (int b = 0; b < run.nfeat; b++) {
+    dp.gain[b] = run.fradio.gain[b];
+    dp.offset[b] = run.fradio.offset[b];
+    dp.sigma[b] = run.fradio.sigma[b];
   }
   s = diff_pass(&run, rb, ra, &dp, mag, mag_tif, &ov, rgb, err);
   sd_status cs = sd_gtiff_close(mag_tif, err);

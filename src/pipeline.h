@@ -4,6 +4,7 @@
 
 #include "detect/detect.h"
 #include "diff/diff.h"
+#include "diff/features.h"
 #include "io/io.h"
 #include "radiometry/radiometry.h"
 #include "register/register.h"
@@ -38,7 +39,11 @@ typedef struct sd_run {
   int registered;
   double tp_seconds;
   /* radiometry */
-  sd_radiometry radio;
+  sd_radiometry radio;      /* on the bands (objects, overlay) */
+  sd_radiometry fradio;     /* on the metric's features (the kernel); = radio for cva */
+  sd_band_roles roles;
+  int nfeat, feat_halo;
+  sd_metric metric;
   /* detection */
   sd_threshold thr;
   sd_preset preset;

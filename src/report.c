@@ -115,10 +115,16 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                                        "pixels within 3 sigma",
                                 "bands", bands, "samples", (json_int_t)run->radio.samples, "unchanged_samples",
                                 (json_int_t)run->radio.kept, "iterations", run->radio.iterations));
+  json_t *fb = json_array();
+  for (int b = 0; b < run->fradio.nbands; b++)
+    json_array_append_new(fb, json_pack("{s:o, s:o, s:o}", "gain", num(run->fradio.gain[b]), "offset",
+                                        num(run->fradio.offset[b]), "sigma", num(run->fradio.sigma[b])));
   json_object_set_new(root, "magnitude",
-                      json_pack("{s:i, s:s}", "tolerance_px", run->tol_radius, "definition",
-                                "sqrt(mean over bands of ((gain*after+offset-before)/sigma)^2): change-vector "
-                                "length in units of the no-change noise"));
+                      json_pack("{s:s, s:o, s:i, s:s}", "metric", sd_metric_name(run->metric), "feature_fit", fb,
+                                "tolerance_px", run->tol_radius, "definition",
+                                "the metric's features of each date (the bands for cva), matched by a robust "
+                                "gain/offset; sqrt(mean over features of ((gain*after+offset-before)/sigma)^2), the "
+                                "best match within tolerance_px both ways: change in units of the no-change noise"));
   const sd_threshold *th = &run->thr;
   json_object_set_new(root, "threshold",
                       json_pack("{s:s, s:o, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o}", "method",

@@ -33,6 +33,8 @@ typedef struct sd_compare_options {
   double k_sigma;       /* the k of the k-sigma floor / method */
   int normalize;        /* 0 robust gain/offset on unchanged pixels, 1 per-image z-score (plain) */
   int tolerance;         /* misregistration tolerance radius, px; -1 = from the registration */
+  int metric;            /* 0 cva, 1 logratio, 2 angle, 3 ndvi, 4 mbi */
+  const char *bands;     /* band roles in order, e.g. "blue,green,red,nir"; NULL = from the files */
   int open_radius;      /* morphological opening, square of side 2r+1; 0 = none */
   int close_radius;     /* morphological closing, idem */
   double min_area;      /* minimum object area, m² (px when not georeferenced) */

@@ -17,6 +17,9 @@ static void usage(FILE *f) {
              "  --mask-before FILE    raster, non-zero = cloud/masked in before: no tie points, no change\n"
              "  --mask-after FILE     the same for after\n"
              "  --strict              stop (exit 1) when registration grades fail\n"
+             "  --metric M            auto (default: mbi for 3-band Byte imagery, else cva) | cva | logratio |\n"
+             "                        angle | ndvi | mbi (building and shadow index) | struct (bands + mbi)\n"
+             "  --bands LIST          band roles in order, e.g. blue,green,red,nir (needed for ndvi)\n"
              "  --tolerance R         compare each pixel with the best match within R px in the other date\n"
              "                        (0 = plain difference; default 1, or 2 when registration is weak)\n"
              "  --threshold V         fixed magnitude threshold (noise units); default automatic\n"
@@ -99,6 +102,17 @@ int sd_cmd_compare(int argc, char **argv) {
       o.mask_after = sd_args_value(&a);
     } else if (sd_args_is(&a, "--strict")) {
       o.strict = 1;
+    } else if (sd_args_is(&a, "--metric")) {
+      const char *v = sd_args_value(&a);
+      static const char *const names[] = {"cva", "logratio", "angle", "ndvi", "mbi", "struct"};
+      int found = v && !strcmp(v, "auto") ? -2 : -1;
+      for (int k = 0; v && k < 6; k++)
+        if (!strcmp(v, names[k])) found = k;
+      if (found == -1 && v)
+        sd_error_set(&err, SD_ERR_USAGE, "--metric: '%s' is not auto, cva, logratio, angle, ndvi, mbi or struct", v);
+      o.metric = found < 0 ? -1 : found;
+    } else if (sd_args_is(&a, "--bands")) {
+      o.bands = sd_args_value(&a);
     } else if (sd_args_is(&a, "--tolerance")) {
       sd_args_int(&a, 0, 5, &o.tolerance);
     } else if (sd_args_is(&a, "--threshold-method")) {
