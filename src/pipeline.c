@@ -196,7 +196,7 @@ static sd_status band_roles(sd_run *run, const sd_raster_info *ai, sd_error *err
 
 /* One linear stretch for the three display channels (2nd to 98th percentile over all three),
  * so hues stay true. */
-static void stretch_from_sample(const sd_planes *sa, const int rgb[3], sd_overlay *ov) {
+static void stretch_from_sample(const sd_planes *sa, const int rgb[3], float lo_out[3], float hi_out[3]) {
   size_t n = (size_t)sa->width * sa->height, k = 0;
   float *tmp = malloc(3 * n * sizeof *tmp);
   if (!tmp) return;
@@ -206,8 +206,8 @@ static void stretch_from_sample(const sd_planes *sa, const int rgb[3], sd_overla
   if (k) {
     float lo = sd_quantile(tmp, k, 0.02), hi = sd_quantile(tmp, k, 0.98);
     for (int c = 0; c < 3; c++) {
-      ov->lo[c] = lo;
-      ov->hi[c] = hi;
+      lo_out[c] = lo;
+      hi_out[c] = hi;
     }
   }
   free(tmp);
@@ -255,7 +255,8 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
     memcpy(mag + (size_t)y0 * W, block, n * sizeof(float));
     s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
     const float *disp[3] = {pa.band[rgb[0]] + skip, pa.band[rgb[1]] + skip, pa.band[rgb[2]] + skip};
-    sd_overlay_add(ov, disp, y0, rows);
+    const float *bdisp[3] = {pb.band[rgb[0]] + skip, pb.band[rgb[1]] + skip, pb.band[rgb[2]] + skip};
+    sd_overlay_add(ov, disp, bdisp, y0, rows);
   }
   sd_free(block);
   sd_planes_free(&pb);
@@ -363,12 +364,14 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
                      bi->path, ai->path);
     goto done;
   }
-  s = sd_overlay_init(&ov, run.grid.width, run.grid.height, opts->overlay_max, err);
+  s = sd_overlay_init(&ov, run.grid.width, run.grid.height, opts->overlay_max, opts->triptych, err);
+  if (!s && run.grid.georef) ov.pixel_m = sqrt(run.grid.pixel_w_m * run.grid.pixel_h_m) * ov.factor;
   if (s) goto done;
   int rgb[3];
   for (int c = 0; c < 3; c++)
     rgb[c] = ai->rgb[c] < run.nbands ? ai->rgb[c] : 0;
-  stretch_from_sample(&sa, rgb, &ov);
+  stretch_from_sample(&sa, rgb, ov.lo, ov.hi);
+  stretch_from_sample(&sb, rgb, ov.lo_before, ov.hi_before);
   sd_planes_free(&sb);
   sd_planes_free(&sa);
   run.t.radiometry = sd_now() - t;
@@ -508,7 +511,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   created[OUT_OBJECTS] = 1;
   if (!s) s = sd_vector_write_objects(tmp[OUT_OBJECTS], &run.grid, labels, run.objs, nl, err);
   created[OUT_OVERLAY] = 1;
-  if (!s) s = sd_overlay_write(&ov, labels, run.objs, tmp[OUT_OVERLAY], err);
+  if (!s) s = sd_overlay_write(&ov, labels, run.objs, run.nobjs, tmp[OUT_OVERLAY], err);
   created[OUT_TIEPOINTS] = 1;
   if (!s) s = sd_vector_write_tiepoints(tmp[OUT_TIEPOINTS], &run.grid, run.tp, run.ntp, err);
   if (s) goto done;

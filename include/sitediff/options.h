@@ -42,6 +42,7 @@ typedef struct sd_compare_options {
   int block_rows;       /* rows per streamed block; 0 = automatic */
   double max_pixels;    /* refuse grids larger than this many pixels */
   int overlay_max;      /* longest side of overlay.png in pixels */
+  int triptych;          /* overlay.png shows before | after | change */
   int quiet;            /* no progress lines on stderr */
 } sd_compare_options;
 

@@ -7,21 +7,38 @@
 #include "core/core.h"
 #include "detect/objects.h"
 
+/* An RGB8 drawing surface. */
+typedef struct sd_canvas {
+  int w, h;
+  uint8_t *rgb;
+} sd_canvas;
+
+/* font.c: 5 x 7 text scaled by an integer, optionally with a dark outline. */
+int sd_text_width(const char *s, int scale);
+void sd_draw_text(sd_canvas *cv, int x, int y, const char *s, int scale, const uint8_t rgb[3], int outline);
+void sd_fill_rect(sd_canvas *cv, int x0, int y0, int x1, int y1, const uint8_t rgb[3]);
+
 /* A downsampled preview built while the blocks stream past: grid pixels are averaged in
  * factor x factor boxes. */
 typedef struct sd_overlay {
   int grid_w, grid_h, factor, w, h;
-  float lo[3], hi[3]; /* contrast stretch per display channel */
-  float *sum;         /* w*h*3 */
+  float lo[3], hi[3];               /* contrast stretch per display channel, after */
+  float lo_before[3], hi_before[3]; /* and before (triptych) */
+  float *sum;         /* w*h*3, the after image */
+  float *sum_before;  /* w*h*3 when a triptych is drawn, else NULL */
   uint32_t *count;    /* w*h valid grid pixels per box */
+  double pixel_m;     /* ground size of one output pixel; 0 when not georeferenced */
 } sd_overlay;
 
-sd_status sd_overlay_init(sd_overlay *ov, int grid_w, int grid_h, int max_side, sd_error *err);
-/* rgb: three planes of the block (rows y0..y0+rows-1 of the grid, full width). */
-void sd_overlay_add(sd_overlay *ov, const float *const rgb[3], int y0, int rows);
-/* Renders into an RGB8 buffer and writes the PNG; objects give the class colours. */
-sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *labels, const sd_object *objs, const char *path,
-                           sd_error *err);
+sd_status sd_overlay_init(sd_overlay *ov, int grid_w, int grid_h, int max_side, int triptych, sd_error *err);
+/* rgb: three planes of the block (rows y0..y0+rows-1 of the grid, full width); before may be
+ * NULL (no triptych). */
+void sd_overlay_add(sd_overlay *ov, const float *const rgb[3], const float *const before[3], int y0, int rows);
+/* Renders the after image with changed pixels tinted and objects outlined in their class colour
+ * and numbered with their id, a legend and a scale bar; with a triptych, before | after |
+ * overlay. Writes the PNG. */
+sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *labels, const sd_object *objs, int nobjs,
+                           const char *path, sd_error *err);
 void sd_overlay_free(sd_overlay *ov);
 
 sd_status sd_png_write_rgb(const char *path, int w, int h, const uint8_t *rgb, sd_error *err);
