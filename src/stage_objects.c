@@ -20,7 +20,7 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int
     double over = o->mean_mag - run->thr.value;
     o->score = run->thr.value > 0 ? fmax(0, fmin(1, 1 - exp(-over / run->thr.value))) : 1;
     o->sign = SD_SIGN_ALTERED;
-    o->contrast_before = o->contrast_after = o->mean_signed = NAN;
+    o->contrast_before = o->contrast_after = o->mean_signed = o->max_signed = NAN;
     if (i >= MAX_DESCRIBED) continue; /* the report says how many were described */
     int x0 = o->x0 - RING < 0 ? 0 : o->x0 - RING, y0 = o->y0 - RING < 0 ? 0 : o->y0 - RING;
     int x1 = o->x1 + RING >= W ? W - 1 : o->x1 + RING, y1 = o->y1 + RING >= H ? H - 1 : o->y1 + RING;
@@ -34,7 +34,7 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int
       double in_b[SD_MAX_BANDS] = {0}, in_a[SD_MAX_BANDS] = {0}, ring_b[SD_MAX_BANDS] = {0}, ring_a[SD_MAX_BANDS] = {0};
       double qin_b[SD_MAX_BANDS] = {0}, qin_a[SD_MAX_BANDS] = {0}, qring_b[SD_MAX_BANDS] = {0},
              qring_a[SD_MAX_BANDS] = {0};
-      double signed_sum = 0;
+      double max_signed = 0, band_sum[SD_MAX_BANDS] = {0};
       long n_in = 0, n_ring = 0;
       for (int y = y0; y <= y1; y++)
         for (int x = x0; x <= x1; x++) {
@@ -48,12 +48,19 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int
             ta[b] += a;
             qb[b] += v * v;
             qa[b] += a * a;
-            if (l) signed_sum += (a - pb.band[b][k]) / rad->sigma[b] / nb;
           }
-          if (l)
+          if (l) {
+            double sg = 0;
+            for (int b = 0; b < nb; b++) {
+              double d = (rad->gain[b] * pa.band[b][k] + rad->offset[b] - pb.band[b][k]) / rad->sigma[b];
+              band_sum[b] += d;
+              sg += d / nb;
+            }
+            if (fabs(sg) > fabs(max_signed)) max_signed = sg;
             n_in++;
-          else
+          } else {
             n_ring++;
+          }
         }
       if (n_in && n_ring) {
         /* Separability of object and ring, per band: the difference of their means over their
@@ -70,7 +77,13 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int
         }
         o->contrast_before = sqrt(cb / nb);
         o->contrast_after = sqrt(ca / nb);
-        o->mean_signed = signed_sum / n_in;
+        o->max_signed = max_signed;
+        o->nbands = nb;
+        o->mean_signed = 0;
+        for (int b = 0; b < nb; b++) {
+          o->band_change[b] = (float)(band_sum[b] / n_in);
+          o->mean_signed += band_sum[b] / n_in / nb;
+        }
         /* The change is there by construction; what existed before decides: nothing that stood
          * out -> new; something that still stands out -> altered; something gone -> removed. */
         o->sign = o->contrast_before < STANDS_OUT   ? SD_SIGN_NEW

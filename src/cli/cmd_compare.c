@@ -34,7 +34,7 @@ static void usage(FILE *f) {
              "  --max-pixels N        refuse grids larger than N pixels (default 2e9)\n"
              "  --overlay-max N       longest side of overlay.png (default 2048)\n"
              "  --layout L            single (default) | triptych: before | after | change side by side\n"
-          "  -q, --quiet           no progress on stderr\n"
+             "  -q, --quiet           no progress on stderr\n"
              "\n"
              "writes change_mask.tif, change_magnitude.tif, objects.geojson, overlay.png, tie_points.geojson,\n"
              "report.json\n"
@@ -153,9 +153,12 @@ int sd_cmd_compare(int argc, char **argv) {
       sd_args_int(&a, 16, 1 << 16, &o.overlay_max);
     } else if (sd_args_is(&a, "--layout")) {
       const char *v = sd_args_value(&a);
-      if (v && !strcmp(v, "triptych")) o.triptych = 1;
-      else if (v && !strcmp(v, "single")) o.triptych = 0;
-      else if (v) sd_error_set(&err, SD_ERR_USAGE, "--layout: '%s' is not single or triptych", v);
+      if (v && !strcmp(v, "triptych"))
+        o.triptych = 1;
+      else if (v && !strcmp(v, "single"))
+        o.triptych = 0;
+      else if (v)
+        sd_error_set(&err, SD_ERR_USAGE, "--layout: '%s' is not single or triptych", v);
     } else if (sd_args_is(&a, "-q") || sd_args_is(&a, "--quiet")) {
       o.quiet = 1;
     } else {

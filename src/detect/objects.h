@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "core/core.h"
 #include "sitediff/options.h"
 
 typedef struct sd_object {
@@ -21,9 +22,12 @@ typedef struct sd_object {
   double thickness_m;       /* widest inscribed width (distance transform) */
   double thinness;          /* area / thickness^2 in pixels: ~length/width, also for bent shapes */
   int64_t perimeter_px;
-  int truncated;                          /* touches the grid edge or nodata */
-  int parts;                              /* separate blobs grouped into this object (equipment clusters) */
-  double mean_signed;                     /* mean over the object of the signed change, noise units (+ brighter) */
+  int truncated;                   /* touches the grid edge or nodata */
+  int parts;                       /* separate blobs grouped into this object (equipment clusters) */
+  double mean_signed;              /* mean over the object of the signed change, noise units (+ brighter) */
+  double max_signed;               /* the signed change of largest size over the object */
+  float band_change[SD_MAX_BANDS]; /* per band: mean signed change, noise units (+ brighter) */
+  int nbands;
   double contrast_before, contrast_after; /* object against its surroundings, noise units */
   int sign;                               /* SD_SIGN_* */
   double score;                           /* 0..1: how far the object's mean change lies above the threshold */

@@ -182,6 +182,8 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const i
       {"parts", OFTInteger},
       {"sign", OFTString},
       {"mean_signed_change", OFTReal},
+      {"max_signed_change", OFTReal},
+      {"band_change", OFTString},
       {"contrast_before", OFTReal},
       {"contrast_after", OFTReal},
       {"score", OFTReal},
@@ -220,6 +222,14 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const i
     OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "parts"), o->parts);
     OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "sign"), sd_sign_name(o->sign));
     add_real(nf, "mean_signed_change", o->mean_signed);
+    add_real(nf, "max_signed_change", o->max_signed);
+    {
+      /* Per band, brighter (+) or darker (-) in noise units, e.g. "+12.4 -3.0 +0.8 +25.1". */
+      char dir[16 * SD_MAX_BANDS] = "";
+      for (int b = 0; b < o->nbands; b++)
+        snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s%+.1f", b ? " " : "", o->band_change[b]);
+      OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "band_change"), dir);
+    }
     add_real(nf, "contrast_before", o->contrast_before);
     add_real(nf, "contrast_after", o->contrast_after);
     add_real(nf, "score", o->score);

@@ -54,9 +54,11 @@ void sd_overlay_add(sd_overlay *ov, const float *const rgb[3], const float *cons
       size_t i = (size_t)y * w + x;
       if (isnan(rgb[0][i])) continue;
       size_t o = orow + (size_t)(x / f);
-      for (int c = 0; c < 3; c++) ov->sum[o * 3 + c] += rgb[c][i];
+      for (int c = 0; c < 3; c++)
+        ov->sum[o * 3 + c] += rgb[c][i];
       if (ov->sum_before && before)
-        for (int c = 0; c < 3; c++) ov->sum_before[o * 3 + c] += before[c][i];
+        for (int c = 0; c < 3; c++)
+          ov->sum_before[o * 3 + c] += before[c][i];
       ov->count[o]++;
     }
   }
@@ -79,7 +81,8 @@ static void paint_image(const sd_overlay *ov, const float *sum, const float *lo,
         p[0] = p[1] = p[2] = 40; /* nodata: dark grey */
         continue;
       }
-      for (int c = 0; c < 3; c++) p[c] = stretch(sum[i * 3 + c] / ov->count[i], lo[c], hi[c]);
+      for (int c = 0; c < 3; c++)
+        p[c] = stretch(sum[i * 3 + c] / ov->count[i], lo[c], hi[c]);
     }
 }
 
@@ -108,9 +111,12 @@ static void legend_and_scale(const sd_overlay *ov, sd_canvas *cv, int y0, int sc
   double len = nice_length(ov->w * unit / 5);
   int bar = (int)lround(len / unit);
   char label[32];
-  if (ov->pixel_m <= 0) snprintf(label, sizeof label, "%.0f px", len * ov->factor);
-  else if (len >= 1000) snprintf(label, sizeof label, "%.0f km", len / 1000);
-  else snprintf(label, sizeof label, "%.0f m", len);
+  if (ov->pixel_m <= 0)
+    snprintf(label, sizeof label, "%.0f px", len * ov->factor);
+  else if (len >= 1000)
+    snprintf(label, sizeof label, "%.0f km", len / 1000);
+  else
+    snprintf(label, sizeof label, "%.0f m", len);
   int bx1 = cv->w - 6 * scale, bx0 = bx1 - bar;
   if (bx0 > x) {
     sd_fill_rect(cv, bx0, ty + 2 * scale, bx1, ty + 4 * scale, white);
@@ -154,7 +160,8 @@ sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *labels, const sd
       int edge = x == 0 || y == 0 || x == ow - 1 || y == oh - 1 || olab[i - 1] != l || olab[i + 1] != l ||
                  olab[i - ow] != l || olab[i + ow] != l;
       uint8_t *p = cv.rgb + ((size_t)y * cv.w + xo + x) * 3;
-      for (int c = 0; c < 3; c++) p[c] = edge ? col[c] : (uint8_t)((p[c] * 45 + col[c] * 55) / 100);
+      for (int c = 0; c < 3; c++)
+        p[c] = edge ? col[c] : (uint8_t)((p[c] * 45 + col[c] * 55) / 100);
     }
   /* Objects under 3 output pixels get a ring, so a vehicle on a 30 km scene still shows. */
   for (int i = 0; i < nobjs; i++) {
@@ -194,7 +201,8 @@ sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *labels, const sd
   legend_and_scale(ov, &cv, oh, scale, counts);
   if (panels == 3) {
     static const char *const titles[3] = {"before", "after", "change"};
-    for (int p = 0; p < 3; p++) sd_draw_text(&cv, p * ow + 4 * scale, 4 * scale, titles[p], scale, white, 1);
+    for (int p = 0; p < 3; p++)
+      sd_draw_text(&cv, p * ow + 4 * scale, 4 * scale, titles[p], scale, white, 1);
   }
   sd_status s = sd_png_write_rgb(path, cv.w, cv.h, cv.rgb, err);
   free(cv.rgb);

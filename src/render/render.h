@@ -24,10 +24,10 @@ typedef struct sd_overlay {
   int grid_w, grid_h, factor, w, h;
   float lo[3], hi[3];               /* contrast stretch per display channel, after */
   float lo_before[3], hi_before[3]; /* and before (triptych) */
-  float *sum;         /* w*h*3, the after image */
-  float *sum_before;  /* w*h*3 when a triptych is drawn, else NULL */
-  uint32_t *count;    /* w*h valid grid pixels per box */
-  double pixel_m;     /* ground size of one output pixel; 0 when not georeferenced */
+  float *sum;                       /* w*h*3, the after image */
+  float *sum_before;                /* w*h*3 when a triptych is drawn, else NULL */
+  uint32_t *count;                  /* w*h valid grid pixels per box */
+  double pixel_m;                   /* ground size of one output pixel; 0 when not georeferenced */
 } sd_overlay;
 
 sd_status sd_overlay_init(sd_overlay *ov, int grid_w, int grid_h, int max_side, int triptych, sd_error *err);

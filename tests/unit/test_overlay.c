@@ -34,19 +34,25 @@ int main(void) {
     CHECK(ov.factor == 3 && ov.w == 1000 && ov.h == 667, "factor %d, %d x %d", ov.factor, ov.w, ov.h);
     ov.pixel_m = 1.5;
     float *row = malloc(sizeof(float) * GW);
-    for (int x = 0; x < GW; x++) row[x] = 0.5f;
+    for (int x = 0; x < GW; x++)
+      row[x] = 0.5f;
     const float *rgb[3] = {row, row, row};
-    for (int y = 0; y < GH; y++) sd_overlay_add(&ov, rgb, rgb, y, 1);
+    for (int y = 0; y < GH; y++)
+      sd_overlay_add(&ov, rgb, rgb, y, 1);
     int32_t *labels = calloc((size_t)GW * GH, sizeof *labels);
     /* Object 1: a structure of 60 x 60 px; object 2: a 2 x 2 px blob (equipment). */
     for (int y = 600; y < 660; y++)
-      for (int x = 900; x < 960; x++) labels[(size_t)y * GW + x] = 1;
+      for (int x = 900; x < 960; x++)
+        labels[(size_t)y * GW + x] = 1;
     for (int y = 1500; y < 1502; y++)
-      for (int x = 2400; x < 2402; x++) labels[(size_t)y * GW + x] = 2;
+      for (int x = 2400; x < 2402; x++)
+        labels[(size_t)y * GW + x] = 2;
     sd_object objs[2];
     memset(objs, 0, sizeof objs);
-    objs[0] = (sd_object){.id = 1, .area_px = 3600, .x0 = 900, .y0 = 600, .x1 = 959, .y1 = 659, .cls = SD_CLASS_STRUCTURE};
-    objs[1] = (sd_object){.id = 2, .area_px = 4, .x0 = 2400, .y0 = 1500, .x1 = 2401, .y1 = 1501, .cls = SD_CLASS_EQUIPMENT};
+    objs[0] =
+        (sd_object){.id = 1, .area_px = 3600, .x0 = 900, .y0 = 600, .x1 = 959, .y1 = 659, .cls = SD_CLASS_STRUCTURE};
+    objs[1] =
+        (sd_object){.id = 2, .area_px = 4, .x0 = 2400, .y0 = 1500, .x1 = 2401, .y1 = 1501, .cls = SD_CLASS_EQUIPMENT};
     const char *path = trip ? "overlay-test-trip.png" : "overlay-test.png";
     CHECK(sd_overlay_write(&ov, labels, objs, 2, path, &err) == SD_OK, "write: %s", err.msg);
     int w = 0, h = 0;
@@ -62,17 +68,20 @@ int main(void) {
       /* ... with a ring around it, in cyan. */
       int ring = 0;
       for (int y = 490; y < 511; y++)
-        for (int x = xo + 790; x < xo + 811; x++) ring += is_colour(img + ((size_t)y * w + x) * 3, 0, 220, 255);
+        for (int x = xo + 790; x < xo + 811; x++)
+          ring += is_colour(img + ((size_t)y * w + x) * 3, 0, 220, 255);
       CHECK(ring >= 20, "no ring around the tiny object (%d cyan pixels)", ring);
       /* Its id in white right of the structure's box. */
       int white = 0;
       for (int y = 195; y < 230; y++)
-        for (int x = xo + 321; x < xo + 345; x++) white += is_colour(img + ((size_t)y * w + x) * 3, 255, 255, 255);
+        for (int x = xo + 321; x < xo + 345; x++)
+          white += is_colour(img + ((size_t)y * w + x) * 3, 255, 255, 255);
       CHECK(white > 5, "no id drawn beside object 1");
       /* Legend band: dark with coloured class swatches. */
       int red = 0;
       for (int y = 667; y < h; y++)
-        for (int x = 0; x < w / 3; x++) red += is_colour(img + ((size_t)y * w + x) * 3, 255, 40, 40);
+        for (int x = 0; x < w / 3; x++)
+          red += is_colour(img + ((size_t)y * w + x) * 3, 255, 40, 40);
       CHECK(red > 10, "legend has no structure swatch");
       free(img);
     }

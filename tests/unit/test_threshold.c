@@ -92,6 +92,46 @@ int main(void) {
     if (sd_hist_bin_value(b) > th.value) above += hist[b];
   CHECK(above < 50, "no change: %lld noise pixels above the threshold %.2f", (long long)above, th.value);
 
+  /* Kittler-Illingworth on two Gaussians of unequal size and spread: the minimum-error split
+   * lies where the weighted densities cross (computed here), not at Otsu's midpoint. */
+  {
+    enum { NB = 400 };
+    int64_t hh[NB];
+    double val[NB];
+    const double m0 = 100, s0 = 10, m1 = 200, s1 = 30, w0 = 0.8, w1 = 0.2;
+    for (int i = 0; i < NB; i++) {
+      val[i] = i + 0.5;
+      double g0 = w0 / s0 * exp(-0.5 * (val[i] - m0) * (val[i] - m0) / (s0 * s0));
+      double g1 = w1 / s1 * exp(-0.5 * (val[i] - m1) * (val[i] - m1) / (s1 * s1));
+      hh[i] = (int64_t)(1e7 * (g0 + g1));
+    }
+    double cross = 0;
+    for (int i = (int)m0; i < (int)m1; i++) {
+      double g0 = w0 / s0 * exp(-0.5 * (val[i] - m0) * (val[i] - m0) / (s0 * s0));
+      double g1 = w1 / s1 * exp(-0.5 * (val[i] - m1) * (val[i] - m1) / (s1 * s1));
+      if (g1 > g0) {
+        cross = val[i];
+        break;
+      }
+    }
+    int ki = sd_ki_index(hh, val, NB);
+    CHECK(fabs(ki + 1 - cross) <= 6, "Kittler-Illingworth split %d, densities cross at %.1f", ki + 1, cross);
+    int ot = sd_otsu_index(hh, val, NB);
+    CHECK(ot + 1 > cross + 4, "Otsu (%d) should sit nearer the wide class than the crossing (%.1f)", ot + 1, cross);
+  }
+  /* k-sigma: median + k sigma of the no-change mode, k as given. */
+  memset(hist, 0, sizeof hist);
+  for (int i = 0; i < 400000; i++) {
+    double v = 2 + 0.5 * sd_rng_normal(&r);
+    hist[bin_of(v < 0 ? 0 : v)]++;
+  }
+  sd_threshold_choose(hist, SD_THR_KSIGMA, 4, SD_PRESET_DEFAULT, &th);
+  /* median and sigma come from bins of 64/4096: k + 1 bin widths of slack */
+  CHECK_NEAR(th.value, 2 + 4 * 0.5, 5 * SD_HIST_MAX / SD_HIST_BINS, "k-sigma threshold");
+  CHECK(th.method == SD_THR_KSIGMA, "k-sigma method");
+  sd_threshold_choose(hist, SD_THR_OTSU, 4, SD_PRESET_DEFAULT, &th);
+  CHECK(th.value == th.otsu && th.method == SD_THR_OTSU, "asked-for Otsu not used");
+
   /* sd_hist_build skips NaN and clips large values into the last bin. */
   float v[5] = {0.5f, NAN, 1000.0f, 2.0f, -0.0f};
   sd_hist_build(v, 5, hist);
