@@ -2,6 +2,8 @@
 #ifndef SITEDIFF_H
 #define SITEDIFF_H
 
+#include <stdio.h>
+
 #include "sitediff/error.h"
 #include "sitediff/options.h"
 
@@ -21,6 +23,22 @@ sd_status sd_synth(const sd_synth_options *opts, sd_error *err);
 /* Scores mask_path (change_mask.tif) against truth_path (truth.tif); grids may differ by an
  * integer pixel offset (same CRS and pixel size). */
 sd_status sd_score_files(const char *mask_path, const char *truth_path, sd_score *score, sd_error *err);
+
+/* The benchmark harness: memory bandwidth, the fused kernel against it, the pipeline's stages
+ * on a synthetic pair (run in a child process for its peak RSS), peers where installed. */
+typedef struct sd_bench_options {
+  int size;         /* synthetic pair side, pixels */
+  int threads;      /* 0 = all cores; kernels run at 1..threads */
+  int kernel_mpx;   /* pixels per kernel run, in Mi */
+  int repeats;      /* best of */
+  int peers;        /* also time gdalwarp + gdal_calc.py and OTB where installed */
+  int no_pipeline;  /* bandwidth and kernels only */
+  const char *json; /* write the results here */
+  const char *workdir;
+} sd_bench_options;
+
+void sd_bench_options_init(sd_bench_options *opts);
+sd_status sd_bench(const sd_bench_options *opts, FILE *out, sd_error *err);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@ static void usage(FILE *f) {
              "  compare BEFORE AFTER -o OUTDIR   find what changed between two images of a site\n"
              "  synth OUTDIR                     write a synthetic before/after pair with known truth\n"
              "  score MASK TRUTH                 pixel F1 and object recall of a change mask\n"
+             "  bench                            memory bandwidth, kernel speed, pipeline stages\n"
              "  version                          print the version\n"
              "\n"
              "'sitediff COMMAND --help' shows each command's options.\n"
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "compare")) return sd_cmd_compare(argc - 2, argv + 2);
   if (!strcmp(cmd, "synth")) return sd_cmd_synth(argc - 2, argv + 2);
   if (!strcmp(cmd, "score")) return sd_cmd_score(argc - 2, argv + 2);
+  if (!strcmp(cmd, "bench")) return sd_cmd_bench(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("sitediff %s\n", sd_version());
     return 0;

@@ -92,5 +92,19 @@ if grep -q '"bands_compared": 1' "$T/pan/out/report.json"; then ok; else bad "si
 gdal_translate -q -b 1 -b 2 -b 3 "$A" "$T/after3.tif"
 expect 0 "band counts differ" -- "$SD" compare "$B" "$T/after3.tif" -o "$T/b3"
 
+# The bench harness: small, but every section present and the fraction sane.
+expect 0 "" -- "$SD" bench --size 128 --kernel-mpx 1 --repeats 1 --threads 2 --workdir "$T/bench" --json "$T/bench.json"
+python3 - "$T/bench.json" <<'PY' && ok || bad "bench JSON incomplete: $(head -c 300 "$T/bench.json")"
+import json, sys
+b = json.load(open(sys.argv[1]))
+f = b["kernel"]["fraction_of_bandwidth"]
+assert 0 < f < 3, f
+assert b["machine"]["vector_bits"] in (128, 256, 512)
+assert len(b["bandwidth"]) == 2 and b["bandwidth"][0]["read_gb_per_s"] > 0
+assert any(r["version"] == "reference" for r in b["kernel"]["runs"])
+assert b["pipeline"]["seconds"]["total"] > 0 and b["pipeline"]["peak_rss_mib"] > 0
+PY
+expect 2 "--kernel-mpx" -- "$SD" bench --kernel-mpx 0
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

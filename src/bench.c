@@ -1,0 +1,315 @@
+/* bench.c: `sitediff bench`: memory bandwidth, the fused kernel against it (reference and fast,
+ * 1..N threads, per pixel type and band count), the pipeline's stages on a synthetic pair with
+ * its peak RSS, and peer tools where installed. Prints a table, writes JSON. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "diff/fused.h"
+#include "sitediff/sitediff.h"
+
+void sd_bench_options_init(sd_bench_options *o) {
+  memset(o, 0, sizeof *o);
+  o->size = 2048;
+  o->kernel_mpx = 16;
+  o->repeats = 3;
+  o->workdir = "bench-work";
+}
+
+static int vector_bits(void) {
+#if defined(__AVX512F__)
+  return 512;
+#elif defined(__AVX2__) || defined(__AVX__)
+  return 256;
+#else
+  return 128;
+#endif
+}
+
+static void cpu_name(char *out, size_t len) {
+  snprintf(out, len, "unknown CPU");
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  char line[512];
+  while (f && fgets(line, sizeof line, f))
+    if (!strncmp(line, "model name", 10)) {
+      char *c = strchr(line, ':');
+      if (c) snprintf(out, len, "%s", c + 2);
+      out[strcspn(out, "\n")] = 0;
+      break;
+    }
+  if (f) fclose(f);
+}
+
+/* STREAM-like: an OR over a buffer (read: one-cycle operation, so memory bound, unlike a
+ * floating-point sum whose add latency caps it) and a copy (read + write); best of `repeats`. */
+static void bandwidth(size_t bytes, int threads, int repeats, double *read_gbs, double *copy_gbs) {
+  size_t n = bytes / sizeof(uint64_t);
+  uint64_t *a = sd_alloc(n * sizeof *a), *b = sd_alloc(n * sizeof *b);
+  *read_gbs = *copy_gbs = 0;
+  if (!a || !b) goto done;
+  SD_OMP(parallel for num_threads(threads) schedule(static))
+  for (size_t i = 0; i < n; i++) {
+    a[i] = i * 0x9e3779b97f4a7c15ULL;
+    b[i] = 0;
+  }
+  volatile uint64_t sink = 0;
+  for (int r = 0; r < repeats; r++) {
+    double t0 = sd_now();
+    uint64_t acc = 0;
+    SD_OMP(parallel for simd num_threads(threads) schedule(static) reduction(| : acc))
+    for (size_t i = 0; i < n; i++)
+      acc |= a[i];
+    double t1 = sd_now();
+    sink |= acc;
+    SD_OMP(parallel for simd num_threads(threads) schedule(static))
+    for (size_t i = 0; i < n; i++)
+      b[i] = a[i];
+    double t2 = sd_now();
+    *read_gbs = fmax(*read_gbs, (double)n * sizeof *a / (t1 - t0) / 1e9);
+    *copy_gbs = fmax(*copy_gbs, 2.0 * n * sizeof *a / (t2 - t1) / 1e9);
+  }
+  (void)sink;
+done:
+  sd_free(a);
+  sd_free(b);
+}
+
+typedef struct kernel_case {
+  sd_pixtype type;
+  int bands;
+} kernel_case;
+
+static const char *type_name(sd_pixtype t) { return t == SD_T_U8 ? "Byte" : t == SD_T_U16 ? "UInt16" : "Float32"; }
+
+/* Times the fused kernel on n pixels: returns seconds (best of repeats). */
+static double time_kernel(sd_fused_fn *fn, sd_pixtype t, int bands, size_t n, int threads, int repeats, void **b,
+                          void **a, uint8_t *mask) {
+  sd_fused_params p = {.d = {.nbands = bands}, .threshold = 3, .has_nodata = t != SD_T_F32};
+  for (int k = 0; k < bands; k++) {
+    p.d.gain[k] = 1.02f;
+    p.d.offset[k] = -3;
+    p.d.sigma[k] = 25;
+  }
+  double best = INFINITY;
+#ifdef _OPENMP
+  int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+#endif
+  for (int r = 0; r < repeats; r++) {
+    double t0 = sd_now();
+    fn(&p, t, (const void *const *)b, (const void *const *)a, n, mask);
+    best = fmin(best, sd_now() - t0);
+  }
+#ifdef _OPENMP
+  omp_set_num_threads(saved);
+#endif
+  return best;
+}
+
+static json_t *kernel_bench(const sd_bench_options *o, FILE *out, int tmax, const double *read_gbs,
+                            double *best_fraction) {
+  static const kernel_case cases[] = {{SD_T_U16, 4}, {SD_T_U16, 1}, {SD_T_U16, 8}, {SD_T_U8, 3}, {SD_T_F32, 4}};
+  size_t n = (size_t)o->kernel_mpx << 20;
+  json_t *arr = json_array();
+  *best_fraction = 0;
+  fprintf(out, "\nfused kernel (normalise + magnitude + threshold -> mask), %zu Mpx per run, best of %d\n", n >> 20,
+          o->repeats);
+  fprintf(out, "  %-8s %5s %7s %8s %10s %8s %9s\n", "type", "bands", "version", "threads", "Mpx/s", "GB/s", "of read");
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    sd_pixtype t = cases[c].type;
+    int nb = cases[c].bands;
+    size_t ps = sd_pixtype_size(t), bytes_px = 2 * nb * ps + 1;
+    void *b[SD_MAX_BANDS] = {0}, *a[SD_MAX_BANDS] = {0};
+    uint8_t *mask = sd_alloc(n);
+    int ok = mask != NULL;
+    sd_rng rng = {c + 1};
+    for (int k = 0; k < nb && ok; k++) {
+      b[k] = sd_alloc(n * ps);
+      a[k] = sd_alloc(n * ps);
+      ok = b[k] && a[k];
+      for (size_t i = 0; ok && i < n; i++) {
+        uint32_t v = (uint32_t)(sd_rng_next(&rng) & 0x3ff) + 1;
+        if (t == SD_T_U8)
+          ((uint8_t *)b[k])[i] = ((uint8_t *)a[k])[i] = (uint8_t)(v & 0xff);
+        else if (t == SD_T_U16)
+          ((uint16_t *)b[k])[i] = ((uint16_t *)a[k])[i] = (uint16_t)v;
+        else
+          ((float *)b[k])[i] = ((float *)a[k])[i] = (float)v;
+      }
+    }
+    for (int version = 0; version < 2 && ok; version++) {
+      sd_fused_fn *fn = version ? sd_fused_fast : sd_fused_ref;
+      for (int th = 1; th <= tmax; th++) {
+        if (!version && th > 1) break; /* the reference is serial */
+        double s = time_kernel(fn, t, nb, n, th, o->repeats, b, a, mask);
+        double mpx = n / s / 1e6, gbs = n * (double)bytes_px / s / 1e9, frac = gbs / read_gbs[th - 1];
+        fprintf(out, "  %-8s %5d %7s %8d %10.0f %8.1f %8.0f%%\n", type_name(t), nb, version ? "fast" : "ref", th, mpx,
+                gbs, 100 * frac);
+        json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:i, s:f, s:f, s:f, s:i}", "type", type_name(t), "bands",
+                                             nb, "version", version ? "fast" : "reference", "threads", th, "mpx_per_s",
+                                             mpx, "gb_per_s", gbs, "fraction_of_read_bandwidth", frac,
+                                             "bytes_per_pixel", (int)bytes_px));
+        if (version && c == 0) *best_fraction = fmax(*best_fraction, frac);
+      }
+    }
+    for (int k = 0; k < nb; k++) {
+      sd_free(b[k]);
+      sd_free(a[k]);
+    }
+    sd_free(mask);
+  }
+  return arr;
+}
+
+/* Runs sd_compare on a synthetic pair (made once, kept in the work folder). */
+static json_t *pipeline_bench(const sd_bench_options *o, FILE *out, int threads, sd_error *err) {
+  char dir[512], outdir[600], b[700], a[700], rep[700];
+  snprintf(dir, sizeof dir, "%s/pair-%d", o->workdir, o->size);
+  snprintf(outdir, sizeof outdir, "%s/out", dir);
+  snprintf(b, sizeof b, "%s/before.tif", dir);
+  snprintf(a, sizeof a, "%s/after.tif", dir);
+  snprintf(rep, sizeof rep, "%s/report.json", outdir);
+  mkdir(o->workdir, 0777);
+  struct stat st;
+  if (stat(b, &st) != 0) {
+    fprintf(out, "\nmaking a %d x %d synthetic pair in %s ...\n", o->size, o->size, dir);
+    sd_synth_options so;
+    sd_synth_options_init(&so);
+    so.outdir = dir;
+    so.size = o->size;
+    so.seed = 11;
+    so.after_scale = 1.2;
+    so.shift_x = 0.43;
+    so.shift_y = -0.31;
+    if (sd_synth(&so, err)) return NULL;
+  }
+  sd_compare_options co;
+  sd_compare_options_init(&co);
+  co.before = b;
+  co.after = a;
+  co.outdir = outdir;
+  co.quiet = 1;
+  co.threads = threads;
+  if (sd_compare(&co, NULL, err)) return NULL;
+  /* Peak RSS of the process so far: the bench runs this first, before any buffer of its own. */
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  json_error_t je;
+  json_t *r = json_load_file(rep, 0, &je);
+  if (!r) {
+    sd_error_set(err, SD_ERR_INTERNAL, "bench: %s: %s", rep, je.text);
+    return NULL;
+  }
+  json_t *secs = json_object_get(r, "seconds"), *tp = json_object_get(json_object_get(r, "registration"), "tie_points");
+  double mpx = (double)o->size * o->size / 1e6;
+  fprintf(out, "\npipeline on a %d x %d 4-band UInt16 pair (DEFLATE tiles, after on a 1.2x grid), %d threads\n",
+          o->size, o->size, threads);
+  const char *k;
+  json_t *v;
+  json_object_foreach(secs, k, v) fprintf(out, "  %-14s %8.3f s\n", k, json_real_value(v));
+  double total = json_real_value(json_object_get(secs, "total"));
+  fprintf(out, "  %-14s %8.2f Mpx/s end to end\n", "throughput", mpx / total);
+  fprintf(out, "  %-14s %8.1f per second (%lld windows)\n", "tie points",
+          json_number_value(json_object_get(tp, "per_second")),
+          (long long)json_integer_value(json_object_get(tp, "total")));
+  fprintf(out, "  %-14s %8.0f MiB\n", "peak RSS", ru.ru_maxrss / 1024.0);
+  json_t *res = json_pack("{s:i, s:i, s:O, s:f, s:O, s:f}", "size", o->size, "threads", threads, "seconds", secs,
+                          "peak_rss_mib", ru.ru_maxrss / 1024.0, "tie_points", tp, "mpx_per_s", mpx / total);
+  json_decref(r);
+  return res;
+}
+
+/* Peer tools, timed on the same pair, where installed. */
+static json_t *peers_bench(const sd_bench_options *o, FILE *out) {
+  json_t *res = json_object();
+  const char *tools[] = {"gdalwarp", "gdal_calc.py", "otbcli_BandMath"};
+  fprintf(out, "\npeers\n");
+  for (int i = 0; i < 3; i++) {
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tools[i]);
+    int have = system(cmd) == 0;
+    json_object_set_new(res, tools[i], json_boolean(have));
+    if (!have) fprintf(out, "  %-16s not installed: skipped\n", tools[i]);
+  }
+  int gdal = json_is_true(json_object_get(res, "gdalwarp")) && json_is_true(json_object_get(res, "gdal_calc.py"));
+  if (gdal) {
+    char sh[4096];
+    snprintf(
+        sh, sizeof sh,
+        "cd '%s/pair-%d' && te=$(gdalinfo before.tif | awk '/Upper Left/{gsub(/[(),]/,\" \");x0=$3;y1=$4} "
+        "/Lower Right/{gsub(/[(),]/,\" \");x1=$3;y0=$4} END{print x0,y0,x1,y1}') && "
+        "gdalwarp -q -overwrite -r cubic -multi -wo NUM_THREADS=ALL_CPUS -te $te -tr 0.5 0.5 after.tif peer_after.tif "
+        "&& gdal_calc.py --quiet --overwrite -A before.tif --A_band=1 -B peer_after.tif --B_band=1 "
+        "--outfile=peer_mask.tif --type=Byte --calc='abs(B.astype(float)-A)>200' && "
+        "gdal_sieve.py -q -st 10 peer_mask.tif",
+        o->workdir, o->size);
+    double t0 = sd_now();
+    int rc = system(sh);
+    double s = sd_now() - t0;
+    fprintf(out, "  gdal chain (gdalwarp + gdal_calc.py + gdal_sieve.py) %s: %.2f s\n", rc ? "FAILED" : "", s);
+    json_object_set_new(res, "gdal_chain_seconds", rc ? json_null() : json_real(s));
+  } else {
+    fprintf(out, "  gdal chain: skipped (needs gdalwarp and gdal_calc.py; Debian: gdal-bin, python3-gdal)\n");
+  }
+  if (!json_is_true(json_object_get(res, "otbcli_BandMath"))) fprintf(out, "  OTB: skipped (not installed)\n");
+  return res;
+}
+
+sd_status sd_bench(const sd_bench_options *o, FILE *out, sd_error *err) {
+  if (o->size < 64 || o->size > 65536) return sd_error_set(err, SD_ERR_USAGE, "bench: --size must be 64 to 65536");
+  if (o->kernel_mpx < 1 || o->kernel_mpx > 256)
+    return sd_error_set(err, SD_ERR_USAGE, "bench: --kernel-mpx must be 1 to 256");
+  int tmax = o->threads > 0 ? o->threads : sd_omp_threads();
+  if (tmax > 64) tmax = 64;
+  char cpu[256];
+  cpu_name(cpu, sizeof cpu);
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  fprintf(out, "sitediff %s bench\nCPU: %s, %ld logical cores; kernels built for %d-bit vectors; threads 1..%d\n",
+          sd_version(), cpu, cores, vector_bits(), tmax);
+  json_t *root = json_pack("{s:s, s:{s:s, s:i, s:i, s:i}}", "version", sd_version(), "machine", "cpu", cpu,
+                           "logical_cores", (int)cores, "vector_bits", vector_bits(), "threads_max", tmax);
+
+  sd_status s = SD_OK;
+  if (!o->no_pipeline) {
+    json_t *pipe = pipeline_bench(o, out, tmax, err);
+    if (!pipe)
+      s = err->code ? err->code : SD_ERR_INTERNAL;
+    else
+      json_object_set_new(root, "pipeline", pipe);
+    if (!s && o->peers) json_object_set_new(root, "peers", peers_bench(o, out));
+  }
+  if (s) {
+    json_decref(root);
+    return s;
+  }
+  double read_gbs[64], copy_gbs[64];
+  size_t bw_bytes = (size_t)512 << 20;
+  json_t *bw = json_array();
+  fprintf(out, "\nmemory bandwidth (%zu MiB buffers, best of %d)\n  %8s %12s %12s\n", bw_bytes >> 20, o->repeats,
+          "threads", "read GB/s", "copy GB/s");
+  for (int th = 1; th <= tmax; th++) {
+    bandwidth(bw_bytes, th, o->repeats, &read_gbs[th - 1], &copy_gbs[th - 1]);
+    fprintf(out, "  %8d %12.1f %12.1f\n", th, read_gbs[th - 1], copy_gbs[th - 1]);
+    json_array_append_new(bw, json_pack("{s:i, s:f, s:f}", "threads", th, "read_gb_per_s", read_gbs[th - 1],
+                                        "copy_gb_per_s", copy_gbs[th - 1]));
+  }
+  json_object_set_new(root, "bandwidth", bw);
+  double frac = 0;
+  json_t *kern = kernel_bench(o, out, tmax, read_gbs, &frac);
+  json_object_set_new(root, "kernel",
+                      json_pack("{s:o, s:f, s:s}", "runs", kern, "fraction_of_bandwidth", frac, "fraction_of",
+                                "UInt16 x 4 bands, fast, best thread count, against the read "
+                                "bandwidth measured at the same thread count"));
+  fprintf(out, "\nkernel.fraction_of_bandwidth (UInt16 x 4, best thread count): %.2f\n", frac);
+  if (!s && o->json && json_dump_file(root, o->json, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+    s = sd_error_set(err, SD_ERR_OUTPUT, "bench: %s: cannot write", o->json);
+  json_decref(root);
+  return s;
+}
