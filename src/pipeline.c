@@ -97,11 +97,12 @@ sd_status sd_read_pair(sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0
   return s;
 }
 
-/* Spread sample of rows: up to 16 strips totalling about a million pixels. */
+/* Spread sample of rows: up to 16 strips totalling about 256 Ki pixels (a million fitted the
+ * same gains to 4 digits at 4 times the cost). */
 static sd_status read_sample(sd_run *run, sd_reader *rb, sd_reader *ra, sd_planes *sb, sd_planes *sa, int *strip_rows,
                              sd_error *err) {
   int W = run->grid.width, H = run->grid.height;
-  int rows = (int)((1 << 20) / W) + 1;
+  int rows = (int)((1 << 18) / W) + 1;
   if (rows > H) rows = H;
   int nstrips = rows < 16 ? rows : 16;
   int sh = (rows + nstrips - 1) / nstrips;
