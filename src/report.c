@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -12,9 +13,16 @@
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static json_t *input_json(const sd_raster_info *in) {
-  return json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:b, s:[f,f,f,f,f,f]}", "path", in->path, "width", in->width,
-                   "height", in->height, "bands", in->nbands, "type", in->type, "crs", in->crs, "georeferenced",
-                   in->georef, "geotransform", in->gt[0], in->gt[1], in->gt[2], in->gt[3], in->gt[4], in->gt[5]);
+  struct stat st;
+  long long bytes = -1, mtime = -1;
+  if (stat(in->path, &st) == 0) {
+    bytes = (long long)st.st_size;
+    mtime = (long long)st.st_mtime;
+  }
+  return json_pack("{s:s, s:I, s:I, s:i, s:i, s:i, s:s, s:s, s:b, s:[f,f,f,f,f,f]}", "path", in->path, "bytes",
+                   (json_int_t)bytes, "mtime", (json_int_t)mtime, "width", in->width, "height", in->height, "bands",
+                   in->nbands, "type", in->type, "crs", in->crs, "georeferenced", in->georef, "geotransform", in->gt[0],
+                   in->gt[1], in->gt[2], in->gt[3], in->gt[4], in->gt[5]);
 }
 
 static const char *grid_ref_name(sd_grid_ref g) {
@@ -163,6 +171,9 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                 "registration", t->registration, "radiometry", t->radiometry, "diff", t->diff,
                                 "threshold", t->threshold, "cleanup", t->cleanup, "objects", t->objects, "write",
                                 t->write, "total", t->total));
+  char optstr[1024];
+  sd_compare_options_describe(o, optstr, sizeof optstr);
+  json_object_set_new(root, "options", json_string(optstr));
   json_object_set_new(root, "preset", json_string(sd_preset_name(run->preset)));
   json_object_set_new(root, "threads", json_integer(run->threads));
   json_object_set_new(root, "block_rows", json_integer(run->block_rows));

@@ -2,6 +2,7 @@
 #ifndef SITEDIFF_OPTIONS_H
 #define SITEDIFF_OPTIONS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -47,6 +48,9 @@ typedef struct sd_compare_options {
 } sd_compare_options;
 
 void sd_compare_options_init(sd_compare_options *opts);
+/* Every option that changes the outputs, as one canonical line (threads and quiet excluded):
+ * recorded in report.json, compared by batch to decide whether a pair must be redone. */
+void sd_compare_options_describe(const sd_compare_options *opts, char *buf, size_t len);
 
 enum { SD_CLASS_TRENCH = 0, SD_CLASS_STRUCTURE, SD_CLASS_EQUIPMENT, SD_CLASS_AREA, SD_CLASS_COUNT };
 const char *sd_class_name(int cls);

@@ -24,6 +24,26 @@ sd_status sd_synth(const sd_synth_options *opts, sd_error *err);
  * integer pixel offset (same CRS and pixel size). */
 sd_status sd_score_files(const char *mask_path, const char *truth_path, sd_score *score, sd_error *err);
 
+/* Many pairs from a manifest (CSV with header site,before,after[,threshold,min_area,resolution,
+ * tolerance,bands] or a JSON list of objects with the same keys), each into OUTDIR/<site>. */
+typedef struct sd_batch_options {
+  const char *manifest;
+  const char *outdir;
+  int jobs;    /* pairs at once; 0 = one per two cores */
+  int threads; /* threads per pair; 0 = cores / jobs */
+  int force;   /* redo pairs that are up to date */
+  int quiet;
+  sd_compare_options compare; /* options for every pair (rows may override some) */
+} sd_batch_options;
+
+typedef struct sd_batch_result {
+  int pairs, ok, failed, up_to_date;
+} sd_batch_result;
+
+void sd_batch_options_init(sd_batch_options *opts);
+/* SD_OK when the batch ran (check result->failed); an error when it could not start. */
+sd_status sd_batch(const sd_batch_options *opts, sd_batch_result *result, sd_error *err);
+
 /* The benchmark harness: memory bandwidth, the fused kernel against it, the pipeline's stages
  * on a synthetic pair (run in a child process for its peak RSS), peers where installed. */
 typedef struct sd_bench_options {

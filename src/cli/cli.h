@@ -29,6 +29,7 @@ int sd_cmd_compare(int argc, char **argv);
 int sd_cmd_synth(int argc, char **argv);
 int sd_cmd_score(int argc, char **argv);
 int sd_cmd_bench(int argc, char **argv);
+int sd_cmd_batch(int argc, char **argv);
 
 /* Prints "sitediff CMD: message" and returns the exit code for err. */
 int sd_cli_fail(const char *cmd, const sd_error *err);

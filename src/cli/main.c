@@ -9,6 +9,7 @@ static void usage(FILE *f) {
              "\n"
              "commands:\n"
              "  compare BEFORE AFTER -o OUTDIR   find what changed between two images of a site\n"
+             "  batch MANIFEST -o OUTDIR         compare many pairs, resumably, with a summary\n"
              "  synth OUTDIR                     write a synthetic before/after pair with known truth\n"
              "  score MASK TRUTH                 pixel F1 and object recall of a change mask\n"
              "  bench                            memory bandwidth, kernel speed, pipeline stages\n"
@@ -28,6 +29,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "synth")) return sd_cmd_synth(argc - 2, argv + 2);
   if (!strcmp(cmd, "score")) return sd_cmd_score(argc - 2, argv + 2);
   if (!strcmp(cmd, "bench")) return sd_cmd_bench(argc - 2, argv + 2);
+  if (!strcmp(cmd, "batch")) return sd_cmd_batch(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("sitediff %s\n", sd_version());
     return 0;

@@ -1,0 +1,545 @@
+/* batch.c: `sitediff batch`: many pairs from a CSV or JSON manifest, in parallel, each into its
+ * own folder (built under a temporary name, then renamed), resumable, with a summary. */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "io/io.h"
+#include "sitediff/sitediff.h"
+
+void sd_batch_options_init(sd_batch_options *o) {
+  memset(o, 0, sizeof *o);
+  sd_compare_options_init(&o->compare);
+}
+
+typedef struct pair {
+  char *site, *folder;     /* as given; made safe and unique for the file system */
+  char *before, *after;    /* resolved against the manifest's folder */
+  sd_compare_options opts; /* defaults + the row's own columns */
+  char bands[128];
+  char error[SD_ERROR_MSG_MAX];
+  const char *status; /* "ok", "failed", "up to date" */
+  double seconds;
+} pair;
+
+/* ---- manifest ---- */
+
+static char *dup_range(const char *s, size_t n) {
+  char *d = malloc(n + 1);
+  if (d) {
+    memcpy(d, s, n);
+    d[n] = 0;
+  }
+  return d;
+}
+
+/* One CSV record (RFC 4180: quoted fields, "" inside quotes, CRLF); returns the field count
+ * and advances *p past the record. */
+static int csv_record(const char **p, char **fields, int max) {
+  const char *s = *p;
+  int n = 0;
+  for (;;) {
+    char buf[8192];
+    size_t len = 0;
+    if (*s == '"') {
+      s++;
+      while (*s && !(*s == '"' && s[1] != '"')) {
+        if (*s == '"') s++; /* "" -> " */
+        if (len < sizeof buf - 1) buf[len++] = *s;
+        s++;
+      }
+      if (*s == '"') s++;
+    }
+    while (*s && *s != ',' && *s != '\n' && *s != '\r') {
+      if (len < sizeof buf - 1) buf[len++] = *s;
+      s++;
+    }
+    if (n < max) fields[n] = dup_range(buf, len);
+    n++;
+    if (*s == ',') {
+      s++;
+      continue;
+    }
+    while (*s == '\r')
+      s++;
+    if (*s == '\n') s++;
+    break;
+  }
+  *p = s;
+  return n;
+}
+
+static char *slurp(const char *path, sd_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", path, strerror(errno));
+    return NULL;
+  }
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = n >= 0 && n < (64L << 20) ? malloc((size_t)n + 1) : NULL;
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    fclose(f);
+    sd_error_set(err, SD_ERR_INPUT, "batch: %s: cannot read (or over 64 MiB)", path);
+    return NULL;
+  }
+  buf[n] = 0;
+  fclose(f);
+  return buf;
+}
+
+static char *resolve(const char *base_dir, const char *path) {
+  if (!path || !*path) return strdup("");
+  if (path[0] == '/') return strdup(path);
+  size_t n = strlen(base_dir) + strlen(path) + 2;
+  char *r = malloc(n);
+  if (r) snprintf(r, n, "%s/%s", base_dir, path);
+  return r;
+}
+
+/* A per-pair option column; 0 if applied, else an error. */
+static sd_status apply_column(pair *p, const char *name, const char *value, int row, sd_error *err) {
+  char *end;
+  if (!value || !*value) return SD_OK;
+  if (!strcmp(name, "threshold") || !strcmp(name, "min_area") || !strcmp(name, "resolution")) {
+    double v = strtod(value, &end);
+    if (*end || v < 0)
+      return sd_error_set(err, SD_ERR_USAGE, "batch: row %d: %s '%s' is not a number", row, name, value);
+    if (!strcmp(name, "threshold"))
+      p->opts.threshold = v;
+    else if (!strcmp(name, "min_area"))
+      p->opts.min_area = v;
+    else
+      p->opts.resolution = v;
+  } else if (!strcmp(name, "tolerance")) {
+    long v = strtol(value, &end, 10);
+    if (*end || v < 0 || v > 5) return sd_error_set(err, SD_ERR_USAGE, "batch: row %d: tolerance '%s'", row, value);
+    p->opts.tolerance = (int)v;
+  } else if (!strcmp(name, "bands")) {
+    snprintf(p->bands, sizeof p->bands, "%s", value);
+    p->opts.bands = p->bands;
+  } else {
+    return sd_error_set(err, SD_ERR_USAGE,
+                        "batch: unknown column '%s' (known: site, before, after, threshold, min_area, resolution, "
+                        "tolerance, bands)",
+                        name);
+  }
+  return SD_OK;
+}
+
+static sd_status parse_csv(const char *text, const char *dir, const sd_compare_options *def, pair **out, int *n,
+                           sd_error *err) {
+  const char *p = text;
+  char *head[32] = {0};
+  int nh = csv_record(&p, head, 32), is = -1, ib = -1, ia = -1;
+  for (int i = 0; i < nh && i < 32; i++) {
+    if (!strcmp(head[i], "site")) is = i;
+    if (!strcmp(head[i], "before")) ib = i;
+    if (!strcmp(head[i], "after")) ia = i;
+  }
+  sd_status s = SD_OK;
+  if (is < 0 || ib < 0 || ia < 0)
+    s = sd_error_set(err, SD_ERR_USAGE, "batch: the CSV header must name site,before,after");
+  int cap = 16, count = 0, row = 1;
+  pair *pairs = calloc((size_t)cap, sizeof *pairs);
+  while (!s && *p) {
+    char *f[32] = {0};
+    int nf = csv_record(&p, f, 32);
+    row++;
+    int blank = nf == 1 && f[0] && !*f[0];
+    if (!blank) {
+      if (count == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
+      pair *q = &pairs[count++];
+      memset(q, 0, sizeof *q);
+      q->opts = *def;
+      q->site = strdup(is < nf && f[is] ? f[is] : "");
+      q->before = resolve(dir, ib < nf ? f[ib] : NULL);
+      q->after = resolve(dir, ia < nf ? f[ia] : NULL);
+      for (int i = 0; i < nf && i < nh && !s; i++)
+        if (i != is && i != ib && i != ia) s = apply_column(q, head[i], f[i], row, err);
+    }
+    for (int i = 0; i < nf && i < 32; i++)
+      free(f[i]);
+  }
+  for (int i = 0; i < nh && i < 32; i++)
+    free(head[i]);
+  *out = pairs;
+  *n = count;
+  return s;
+}
+
+static sd_status parse_json(const char *text, const char *dir, const sd_compare_options *def, pair **out, int *n,
+                            sd_error *err) {
+  json_error_t je;
+  json_t *root = json_loads(text, 0, &je);
+  if (!json_is_array(root)) {
+    json_decref(root);
+    return sd_error_set(err, SD_ERR_USAGE, "batch: JSON manifest must be a list of {site, before, after}: %s",
+                        je.text[0] ? je.text : "not a list");
+  }
+  int count = (int)json_array_size(root);
+  pair *pairs = calloc((size_t)count + 1, sizeof *pairs);
+  sd_status s = SD_OK;
+  for (int i = 0; i < count && !s; i++) {
+    json_t *o = json_array_get(root, i);
+    pair *q = &pairs[i];
+    q->opts = *def;
+    const char *site = json_string_value(json_object_get(o, "site"));
+    q->site = strdup(site ? site : "");
+    q->before = resolve(dir, json_string_value(json_object_get(o, "before")));
+    q->after = resolve(dir, json_string_value(json_object_get(o, "after")));
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+      if (!strcmp(k, "site") || !strcmp(k, "before") || !strcmp(k, "after") || s) continue;
+      char buf[64];
+      const char *str = json_is_string(v) ? json_string_value(v) : buf;
+      if (json_is_number(v))
+        snprintf(buf, sizeof buf, "%.17g", json_number_value(v));
+      else if (!json_is_string(v))
+        buf[0] = 0;
+      s = apply_column(q, k, str, i + 1, err);
+    }
+  }
+  json_decref(root);
+  *out = pairs;
+  *n = count;
+  return s;
+}
+
+/* Folder names: letters, digits, '-' and '_' (for anything else, dots and slashes included), not
+ * starting with '_', at most 80 characters, unique ("-2", "-3" ...). */
+static void name_folders(pair *p, int n) {
+  for (int i = 0; i < n; i++) {
+    char safe[96];
+    size_t k = 0;
+    for (const char *c = p[i].site; *c && k < 80; c++) {
+      int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-';
+      if (!ok && k == 0) continue; /* no leading '_': "../x" becomes "x" */
+      safe[k++] = ok ? *c : '_';
+    }
+    safe[k] = 0;
+    if (!k) snprintf(safe, sizeof safe, "pair");
+    char name[128];
+    snprintf(name, sizeof name, "%s", safe);
+    for (int dup = 2;; dup++) {
+      int clash = 0;
+      for (int j = 0; j < i && !clash; j++)
+        clash = !strcmp(p[j].folder, name);
+      if (!clash) break;
+      snprintf(name, sizeof name, "%s-%d", safe, dup);
+    }
+    p[i].folder = strdup(name);
+  }
+}
+
+/* ---- running ---- */
+
+static void remove_tree(const char *path) {
+  DIR *d = opendir(path);
+  struct dirent *e;
+  char p[4096];
+  while (d && (e = readdir(d))) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+    if (unlink(p) != 0) remove_tree(p);
+  }
+  if (d) closedir(d);
+  rmdir(path);
+}
+
+static int input_matches(json_t *in, const char *path) {
+  struct stat st;
+  if (stat(path, &st) != 0) return 0;
+  return json_integer_value(json_object_get(in, "bytes")) == (json_int_t)st.st_size &&
+         json_integer_value(json_object_get(in, "mtime")) == (json_int_t)st.st_mtime &&
+         !strcmp(json_string_value(json_object_get(in, "path")) ?: "", path);
+}
+
+/* A finished pair is up to date when its report names the same inputs (size, mtime) and the
+ * same options, and every output is there. */
+static int up_to_date(const pair *p, const char *final_dir) {
+  static const char *const outs[] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson", "overlay.png",
+                                     "tie_points.geojson"};
+  char path[4200];
+  struct stat st;
+  for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", final_dir, outs[i]);
+    if (stat(path, &st) != 0) return 0;
+  }
+  snprintf(path, sizeof path, "%s/report.json", final_dir);
+  json_t *r = json_load_file(path, 0, NULL);
+  if (!r) return 0;
+  char optstr[1024];
+  sd_compare_options_describe(&p->opts, optstr, sizeof optstr);
+  json_t *in = json_object_get(r, "inputs");
+  int same = input_matches(json_object_get(in, "before"), p->before) &&
+             input_matches(json_object_get(in, "after"), p->after) &&
+             !strcmp(json_string_value(json_object_get(r, "options")) ?: "", optstr);
+  json_decref(r);
+  return same;
+}
+
+typedef struct batch_ctx {
+  const sd_batch_options *o;
+  pair *pairs;
+  int n, threads;
+  atomic_int next, done, failed;
+  double t0;
+  pthread_mutex_t lock;
+} batch_ctx;
+
+static void progress(batch_ctx *c, const pair *p) {
+  if (c->o->quiet) return;
+  pthread_mutex_lock(&c->lock);
+  int done = atomic_load(&c->done), failed = atomic_load(&c->failed);
+  double el = sd_now() - c->t0, left = done ? el / done * (c->n - done) : 0;
+  if (isatty(2)) {
+    int width = 30, fill = c->n ? width * done / c->n : width;
+    fprintf(stderr, "\r[%.*s%*s] %d/%d pairs, %d failed, %.0f s left  ", fill, "##############################",
+            width - fill, "", done, c->n, failed, left);
+    if (done == c->n) fputc('\n', stderr);
+  } else {
+    fprintf(stderr, "sitediff batch: [%d/%d] %s: %s%s%s (%.1f s)\n", done, c->n, p->site, p->status,
+            p->error[0] ? ": " : "", p->error, p->seconds);
+  }
+  pthread_mutex_unlock(&c->lock);
+}
+
+static void run_pair(batch_ctx *c, pair *p) {
+  char final_dir[4096], tmp_dir[4200];
+  snprintf(final_dir, sizeof final_dir, "%s/%s", c->o->outdir, p->folder);
+  snprintf(tmp_dir, sizeof tmp_dir, "%s/.%s.tmp-%ld", c->o->outdir, p->folder, (long)getpid());
+  double t0 = sd_now();
+  if (!c->o->force && up_to_date(p, final_dir)) {
+    p->status = "up to date";
+  } else {
+    sd_error err = {0};
+    sd_compare_options co = p->opts;
+    co.before = p->before;
+    co.after = p->after;
+    co.outdir = tmp_dir;
+    co.quiet = 1;
+    co.threads = c->threads;
+    remove_tree(tmp_dir);
+    if (!*p->before || !*p->after)
+      sd_error_set(&err, SD_ERR_USAGE, "the manifest row lacks before or after");
+    else
+      sd_compare(&co, NULL, &err);
+    if (!err.code) {
+      remove_tree(final_dir); /* the previous, outdated result */
+      if (rename(tmp_dir, final_dir) != 0)
+        sd_error_set(&err, SD_ERR_OUTPUT, "cannot move %s into place: %s", final_dir, strerror(errno));
+    }
+    if (err.code) {
+      remove_tree(tmp_dir);
+      snprintf(p->error, sizeof p->error, "%s", err.msg);
+      p->status = "failed";
+      atomic_fetch_add(&c->failed, 1);
+    } else {
+      p->status = "ok";
+    }
+  }
+  p->seconds = sd_now() - t0;
+  atomic_fetch_add(&c->done, 1);
+  progress(c, p);
+}
+
+static void *worker(void *arg) {
+  batch_ctx *c = arg;
+  for (int i; (i = atomic_fetch_add(&c->next, 1)) < c->n;)
+    run_pair(c, &c->pairs[i]);
+  return NULL;
+}
+
+/* ---- summary ---- */
+
+static void csv_field(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+static void html_text(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == '<')
+      fputs("&lt;", f);
+    else if (*s == '>')
+      fputs("&gt;", f);
+    else if (*s == '&')
+      fputs("&amp;", f);
+    else if (*s == '"')
+      fputs("&quot;", f);
+    else
+      fputc(*s, f);
+  }
+}
+
+typedef struct row {
+  const pair *p;
+  json_t *report;
+  double area;
+} row;
+
+static int by_area(const void *a, const void *b) {
+  double x = ((const row *)a)->area, y = ((const row *)b)->area;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, sd_error *err) {
+  row *rows = calloc((size_t)n + 1, sizeof *rows);
+  json_t *all = json_array();
+  for (int i = 0; i < n; i++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/report.json", o->outdir, pairs[i].folder);
+    rows[i].p = &pairs[i];
+    rows[i].report = strcmp(pairs[i].status, "failed") ? json_load_file(path, 0, NULL) : NULL;
+    rows[i].area = json_real_value(json_object_get(json_object_get(rows[i].report, "change"), "changed_area_m2"));
+  }
+  qsort(rows, (size_t)n, sizeof *rows, by_area);
+  char p1[4096], p2[4096], p3[4096];
+  snprintf(p1, sizeof p1, "%s/summary.csv", o->outdir);
+  snprintf(p2, sizeof p2, "%s/summary.json", o->outdir);
+  snprintf(p3, sizeof p3, "%s/index.html", o->outdir);
+  FILE *csv = fopen(p1, "w"), *html = fopen(p3, "w");
+  if (!csv || !html) {
+    if (csv) fclose(csv);
+    if (html) fclose(html);
+    free(rows);
+    json_decref(all);
+    return sd_error_set(err, SD_ERR_OUTPUT, "batch: cannot write the summary in %s", o->outdir);
+  }
+  fprintf(csv, "site,status,error,folder,dx,dy,grade,trench,structure,equipment,area,changed_area_m2,seconds\n");
+  fprintf(html,
+          "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>sitediff batch</title>\n<style>"
+          "body{font-family:sans-serif;background:#111;color:#eee;margin:1em}"
+          ".c{display:inline-block;vertical-align:top;width:330px;margin:6px;background:#222;padding:6px}"
+          ".c img{width:320px;display:block}.f{color:#f66}a{color:#8cf}</style></head><body>\n"
+          "<h1>sitediff batch: %d pairs</h1>\n<p>Sorted by changed area.</p>\n",
+          n);
+  for (int i = 0; i < n; i++) {
+    const pair *p = rows[i].p;
+    json_t *r = rows[i].report, *reg = json_object_get(r, "registration");
+    json_t *bc = json_object_get(json_object_get(r, "objects"), "by_class");
+    int k[4];
+    static const char *const cls[4] = {"trench", "structure", "equipment", "area"};
+    for (int c = 0; c < 4; c++)
+      k[c] = (int)json_integer_value(json_object_get(bc, cls[c]));
+    double dx = json_real_value(json_object_get(reg, "dx")), dy = json_real_value(json_object_get(reg, "dy"));
+    const char *grade = json_string_value(json_object_get(reg, "grade"));
+    csv_field(csv, p->site);
+    fprintf(csv, ",%s,", p->status);
+    csv_field(csv, p->error);
+    fprintf(csv, ",%s,", p->folder);
+    if (r)
+      fprintf(csv, "%.3f,%.3f,%s,%d,%d,%d,%d,%.1f,%.2f\n", dx, dy, grade ? grade : "", k[0], k[1], k[2], k[3],
+              rows[i].area, p->seconds);
+    else
+      fprintf(csv, ",,,,,,,,%.2f\n", p->seconds);
+    json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:f}", "site", p->site,
+                                         "status", p->status, "error", p->error, "folder", p->folder, "dx",
+                                         r ? json_real(dx) : json_null(), "dy", r ? json_real(dy) : json_null(),
+                                         "grade", grade ? json_string(grade) : json_null(), "objects_by_class",
+                                         bc ? json_deep_copy(bc) : json_null(), "changed_area_m2",
+                                         r ? json_real(rows[i].area) : json_null(), "seconds", p->seconds));
+    fprintf(html, "<div class=\"c\"><b>");
+    html_text(html, p->site);
+    fprintf(html, "</b><br>");
+    if (r) {
+      fprintf(html,
+              "<a href=\"%s/overlay.png\"><img src=\"%s/overlay.png\" alt=\"overlay\"></a>%.0f m&sup2; changed; "
+              "trench %d, structure %d, equipment %d, area %d; registration %s (%.2f, %.2f px)<br>"
+              "<a href=\"%s/report.json\">report</a> &middot; <a href=\"%s/objects.geojson\">objects</a> &middot; "
+              "<a href=\"%s/change_mask.tif\">mask</a>",
+              p->folder, p->folder, rows[i].area, k[0], k[1], k[2], k[3], grade ? grade : "-", dx, dy, p->folder,
+              p->folder, p->folder);
+    } else {
+      fprintf(html, "<span class=\"f\">failed: ");
+      html_text(html, p->error);
+      fprintf(html, "</span>");
+    }
+    fprintf(html, "</div>\n");
+    json_decref(r);
+  }
+  fprintf(html, "</body></html>\n");
+  int bad = fclose(csv) != 0;
+  bad |= fclose(html) != 0;
+  bad |= json_dump_file(all, p2, JSON_INDENT(2)) != 0;
+  json_decref(all);
+  free(rows);
+  return bad ? sd_error_set(err, SD_ERR_OUTPUT, "batch: writing the summary in %s failed", o->outdir) : SD_OK;
+}
+
+sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *err) {
+  if (res) memset(res, 0, sizeof *res);
+  if (!o->manifest || !o->outdir) return sd_error_set(err, SD_ERR_USAGE, "batch: needs MANIFEST and -o OUTDIR");
+  if (o->jobs < 0 || o->threads < 0) return sd_error_set(err, SD_ERR_USAGE, "batch: -j and --threads must be >= 0");
+  char *text = slurp(o->manifest, err);
+  if (!text) return err->code;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", o->manifest);
+  char *slash = strrchr(dir, '/');
+  if (slash)
+    *slash = 0;
+  else
+    snprintf(dir, sizeof dir, ".");
+  pair *pairs = NULL;
+  int n = 0;
+  const char *t = text;
+  while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
+    t++;
+  sd_status s = *t == '[' ? parse_json(text, dir, &o->compare, &pairs, &n, err)
+                          : parse_csv(text, dir, &o->compare, &pairs, &n, err);
+  free(text);
+  if (!s && n == 0) s = sd_error_set(err, SD_ERR_USAGE, "batch: %s lists no pairs", o->manifest);
+  if (!s) s = sd_mkdir_p(o->outdir, err);
+  if (!s) {
+    sd_gdal_init();
+    name_folders(pairs, n);
+    /* Jobs x threads never exceed the cores: by default one pair per two cores. */
+    int cores = sd_omp_threads();
+    int jobs = o->jobs > 0 ? o->jobs : (cores / 2 > 0 ? cores / 2 : 1);
+    if (jobs > n) jobs = n;
+    if (jobs > 64) jobs = 64;
+    int threads = o->threads > 0 ? o->threads : (cores / jobs > 0 ? cores / jobs : 1);
+    batch_ctx c = {.o = o, .pairs = pairs, .n = n, .threads = threads, .t0 = sd_now()};
+    pthread_mutex_init(&c.lock, NULL);
+    pthread_t th[64];
+    for (int j = 0; j < jobs; j++)
+      pthread_create(&th[j], NULL, worker, &c);
+    for (int j = 0; j < jobs; j++)
+      pthread_join(th[j], NULL);
+    pthread_mutex_destroy(&c.lock);
+    s = write_summary(o, pairs, n, err);
+    if (res) {
+      res->pairs = n;
+      for (int i = 0; i < n; i++) {
+        res->failed += !strcmp(pairs[i].status, "failed");
+        res->ok += !strcmp(pairs[i].status, "ok");
+        res->up_to_date += !strcmp(pairs[i].status, "up to date");
+      }
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    free(pairs[i].site);
+    free(pairs[i].folder);
+    free(pairs[i].before);
+    free(pairs[i].after);
+  }
+  free(pairs);
+  return s;
+}

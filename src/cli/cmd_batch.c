@@ -1,0 +1,54 @@
+/* cmd_batch.c: `sitediff batch MANIFEST -o OUTDIR [options]`. */
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+int sd_cmd_batch(int argc, char **argv) {
+  sd_error err = {0};
+  sd_batch_options o;
+  sd_batch_options_init(&o);
+  sd_args a = {.argc = argc, .argv = argv, .err = &err};
+  const char *p;
+  int r, npos = 0;
+  while (!err.code && (r = sd_args_next(&a, &p))) {
+    if (r == 2) {
+      if (npos++ == 0)
+        o.manifest = p;
+      else
+        sd_error_set(&err, SD_ERR_USAGE, "unexpected argument '%s'", p);
+    } else if (sd_args_is(&a, "-h") || sd_args_is(&a, "--help")) {
+      printf("usage: sitediff batch MANIFEST -o OUTDIR [options]\n"
+             "  MANIFEST          CSV with header site,before,after (optional columns threshold, min_area,\n"
+             "                    resolution, tolerance, bands) or a JSON list of objects with those keys;\n"
+             "                    relative paths are relative to the manifest\n"
+             "  -o, --output DIR  one folder per pair (site name made safe and unique), summary.csv,\n"
+             "                    summary.json, index.html\n"
+             "  -j, --jobs N      pairs at once (default: one per two cores)\n"
+             "  --threads N       threads per pair (default: cores / jobs)\n"
+             "  --force           redo pairs whose outputs are up to date\n"
+             "  -q, --quiet       no progress on stderr\n"
+             "exit codes: 0 every pair succeeded, 1 some failed (the rest completed), 2 bad usage\n");
+      return 0;
+    } else if (sd_args_is(&a, "-o") || sd_args_is(&a, "--output")) {
+      o.outdir = sd_args_value(&a);
+    } else if (sd_args_is(&a, "-j") || sd_args_is(&a, "--jobs")) {
+      sd_args_int(&a, 1, 64, &o.jobs);
+    } else if (sd_args_is(&a, "--threads")) {
+      sd_args_int(&a, 1, 1024, &o.threads);
+    } else if (sd_args_is(&a, "--force")) {
+      o.force = 1;
+    } else if (sd_args_is(&a, "-q") || sd_args_is(&a, "--quiet")) {
+      o.quiet = 1;
+    } else {
+      sd_args_unknown(&a);
+    }
+  }
+  if (!err.code && !o.manifest) sd_error_set(&err, SD_ERR_USAGE, "needs a MANIFEST");
+  if (!err.code && !o.outdir) sd_error_set(&err, SD_ERR_USAGE, "needs an output folder: -o OUTDIR");
+  sd_batch_result res;
+  if (err.code || sd_batch(&o, &res, &err)) return sd_cli_fail("batch", &err);
+  if (!o.quiet)
+    fprintf(stderr, "sitediff batch: %d pairs: %d done, %d up to date, %d failed; summary in %s/index.html\n",
+            res.pairs, res.ok, res.up_to_date, res.failed, o.outdir);
+  return res.failed ? 1 : 0;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# test_batch.sh: batch over a manifest with awkward site names, a missing and a corrupt image;
+# one bad pair does not stop the rest; exit 1 when some failed; summary files; a resumed run
+# redoes nothing; --force redoes; a changed input is redone alone.
+set -u
+SD=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+"$SD" synth "$T/a" --size 128 --seed 5 >/dev/null 2>&1 || bad "synth a"
+"$SD" synth "$T/b b" --size 128 --seed 6 >/dev/null 2>&1 || bad "synth b"
+head -c 4000 /dev/urandom >"$T/corrupt.tif"
+cat >"$T/manifest.csv" <<CSV
+site,before,after,min_area
+plain,a/before.tif,a/after.tif,
+"name with spaces, commas and ""quotes""","b b/before.tif","b b/after.tif",20
+../escape,a/before.tif,a/after.tif,
+missing,a/before.tif,nowhere.tif,
+corrupt,a/before.tif,corrupt.tif,
+plain,a/before.tif,a/after.tif,
+CSV
+
+"$SD" batch "$T/manifest.csv" -o "$T/out" -j 2 >"$T/log1" 2>&1
+rc=$?
+[ $rc -eq 1 ] && ok || bad "batch with failures exited $rc, expected 1: $(cat "$T/log1")"
+for f in summary.csv summary.json index.html; do [ -s "$T/out/$f" ] && ok || bad "missing $f"; done
+for d in plain name_with_spaces__commas_and__quotes_ escape plain-2; do
+  [ -s "$T/out/$d/report.json" ] && [ -s "$T/out/$d/overlay.png" ] && ok || bad "pair folder $d incomplete: $(ls "$T/out")"
+done
+[ ! -e "$T/out/missing/report.json" ] && [ ! -e "$T/out/corrupt" ] && ok || bad "failed pairs left folders"
+[ -z "$(ls -A "$T/out" | grep tmp)" ] && ok || bad "temporary folders left: $(ls -A "$T/out")"
+[ ! -e "$T/escape" ] && ok || bad "'../escape' wrote outside the output folder"
+grep -q '"missing",failed,".*nowhere.tif' "$T/out/summary.csv" && ok || bad "missing pair not reported: $(cat "$T/out/summary.csv")"
+grep -q '"corrupt",failed,".*corrupt.tif: not a readable raster' "$T/out/summary.csv" && ok || bad "corrupt pair not reported"
+grep -q 'min_area=20 ' "$T/out/name_with_spaces__commas_and__quotes_/report.json" && ok || bad "per-row min_area not applied"
+python3 - "$T/out/summary.json" <<'PY' && ok || bad "summary.json"
+import json, sys
+s = json.load(open(sys.argv[1]))
+st = {r["site"]: r["status"] for r in s}
+assert len(s) == 6 and st["missing"] == "failed" and st['name with spaces, commas and "quotes"'] == "ok", st
+PY
+grep -q 'src="plain/overlay.png"' "$T/out/index.html" && grep -q 'quotes&quot;' "$T/out/index.html" && ok || bad "index.html"
+
+# Resume: nothing is redone.
+"$SD" batch "$T/manifest.csv" -o "$T/out" -j 2 >"$T/log2" 2>&1
+grep -q "0 done, 4 up to date, 2 failed" "$T/log2" && ok || bad "resume redid work: $(tail -1 "$T/log2")"
+# --force redoes the four.
+"$SD" batch "$T/manifest.csv" -o "$T/out" --force -q >/dev/null 2>&1
+python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert sum(r['status']=='ok' for r in s)==4" "$T/out/summary.json" \
+  && ok || bad "--force did not redo"
+# A changed input: only the pair using it is redone.
+touch -d '2001-01-01' "$T/b b/after.tif"
+"$SD" batch "$T/manifest.csv" -o "$T/out" >"$T/log3" 2>&1
+grep -q "1 done, 3 up to date" "$T/log3" && ok || bad "changed input: $(tail -1 "$T/log3")"
+# Usage errors.
+"$SD" batch "$T/manifest.csv" >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "no -o: not exit 2"
+printf 'site,before\nx,y\n' >"$T/bad.csv"
+"$SD" batch "$T/bad.csv" -o "$T/o2" 2>"$T/err"; [ $? -eq 2 ] && grep -q "site,before,after" "$T/err" && ok || bad "bad header"
+printf 'site,before,after,colour\nx,a/before.tif,a/after.tif,red\n' >"$T/col.csv"
+"$SD" batch "$T/col.csv" -o "$T/o3" 2>"$T/err"; [ $? -eq 2 ] && grep -q "unknown column 'colour'" "$T/err" && ok || bad "unknown column"
+printf '[{"site": "j", "before": "a/before.tif", "after": "a/after.tif", "threshold": 4}]' >"$T/m.json"
+"$SD" batch "$T/m.json" -o "$T/o4" -q; [ $? -eq 0 ] && grep -q '"method": "fixed"' "$T/o4/j/report.json" && ok || bad "JSON manifest"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
