@@ -335,6 +335,12 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
                      run.grid.width, run.grid.height, opts->max_pixels);
     goto done;
   }
+  if ((double)run.grid.width * run.grid.height < 16) {
+    s = sd_error_set(err, SD_ERR_INPUT,
+                     "grid: %s and %s share only %d x %d pixels; sitediff needs at least 16 common pixels", bi->path,
+                     ai->path, run.grid.width, run.grid.height);
+    goto done;
+  }
   if (!run.grid.georef)
     sd_run_warn(&run, "neither image is georeferenced: they are compared as one pixel grid, areas are in pixels");
   sd_run_progress(&run, "grid %d x %d, %s, pixel %.3g x %.3g m", run.grid.width, run.grid.height, run.grid.crs,

@@ -66,6 +66,20 @@ no_outputs "$T/o"
 expect 0 "neither image is georeferenced" -- "$SD" compare "$T/plain_before.tif" "$T/plain_after.tif" -o "$T/u"
 if grep -q "neither image is georeferenced" "$T/u/report.json" 2>/dev/null; then ok; else bad "report lacks the warning"; fi
 
+# A 1 x 1 pair: too small, said so.
+gdal_translate -q -srcwin 10 10 1 1 "$B" "$T/one_b.tif"
+gdal_translate -q -srcwin 10 10 1 1 "$B" "$T/one_a.tif"
+expect 1 "share only 1 x 1 pixels" -- "$SD" compare "$T/one_b.tif" "$T/one_a.tif" -o "$T/o1x1"
+no_outputs "$T/o1x1"
+# A header that declares 200000 x 200000 pixels: refused before any allocation, with the way out.
+printf '<VRTDataset rasterXSize="200000" rasterYSize="200000"><VRTRasterBand dataType="Byte" band="1"/></VRTDataset>' >"$T/huge.vrt"
+expect 1 "huge.vrt: 200000 x 200000 pixels is more than --max-pixels.*raise --max-pixels" -- "$SD" compare "$T/huge.vrt" "$A" -o "$T/ohuge"
+# Constant images: complete outputs, no change, registration graded fail.
+gdal_translate -q -scale 0 65535 1000 1000 "$B" "$T/cb.tif"
+gdal_translate -q -scale 0 65535 1000 1000 "$A" "$T/ca.tif"
+expect 0 "" -- "$SD" compare "$T/cb.tif" "$T/ca.tif" -o "$T/oconst" -q
+grep -q '"changed_pixels": 0' "$T/oconst/report.json" && ok || bad "constant images show change"
+
 # A good run: exit 0, five outputs, a report that parses and says what it did.
 expect 0 "" -- "$SD" compare "$B" "$A" -o "$T/good" -q
 for f in change_mask.tif change_magnitude.tif objects.geojson overlay.png report.json; do
