@@ -400,7 +400,7 @@ static int by_area(const void *a, const void *b) {
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, sd_error *err) {
+static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, const char *suffix, sd_error *err) {
   row *rows = calloc((size_t)n + 1, sizeof *rows);
   json_t *all = json_array();
   for (int i = 0; i < n; i++) {
@@ -412,9 +412,9 @@ static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, sd
   }
   qsort(rows, (size_t)n, sizeof *rows, by_area);
   char p1[4096], p2[4096], p3[4096];
-  snprintf(p1, sizeof p1, "%s/summary.csv", o->outdir);
-  snprintf(p2, sizeof p2, "%s/summary.json", o->outdir);
-  snprintf(p3, sizeof p3, "%s/index.html", o->outdir);
+  snprintf(p1, sizeof p1, "%s/summary%s.csv", o->outdir, suffix);
+  snprintf(p2, sizeof p2, "%s/summary%s.json", o->outdir, suffix);
+  snprintf(p3, sizeof p3, "%s/index%s.html", o->outdir, suffix);
   FILE *csv = fopen(p1, "w"), *html = fopen(p3, "w");
   if (!csv || !html) {
     if (csv) fclose(csv);
@@ -484,8 +484,62 @@ static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, sd
   return bad ? sd_error_set(err, SD_ERR_OUTPUT, "batch: writing the summary in %s failed", o->outdir) : SD_OK;
 }
 
+/* Joins the shards' summaries (summary.shard-K-of-N.json) into summary.csv/json and index.html. */
+static sd_status merge_shards(const sd_batch_options *o, sd_batch_result *res, sd_error *err) {
+  DIR *d = opendir(o->outdir);
+  if (!d) return sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", o->outdir, strerror(errno));
+  int cap = 16, n = 0, files = 0;
+  pair *pairs = calloc((size_t)cap, sizeof *pairs);
+  struct dirent *e;
+  sd_status s = SD_OK;
+  while (!s && (e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    if (strncmp(e->d_name, "summary.shard-", 14) || len < 5 || strcmp(e->d_name + len - 5, ".json")) continue;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", o->outdir, e->d_name);
+    json_t *a = json_load_file(path, 0, NULL);
+    if (!json_is_array(a)) {
+      s = sd_error_set(err, SD_ERR_INPUT, "batch: %s: not a shard summary", path);
+      json_decref(a);
+      break;
+    }
+    files++;
+    size_t i;
+    json_t *r;
+    json_array_foreach(a, i, r) {
+      if (n == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
+      pair *p = &pairs[n++];
+      memset(p, 0, sizeof *p);
+      p->site = strdup(json_string_value(json_object_get(r, "site")) ?: "");
+      p->folder = strdup(json_string_value(json_object_get(r, "folder")) ?: "");
+      const char *st = json_string_value(json_object_get(r, "status")) ?: "failed";
+      p->status = !strcmp(st, "ok") ? "ok" : !strcmp(st, "up to date") ? "up to date" : "failed";
+      snprintf(p->error, sizeof p->error, "%s", json_string_value(json_object_get(r, "error")) ?: "");
+      p->seconds = json_number_value(json_object_get(r, "seconds"));
+    }
+    json_decref(a);
+  }
+  closedir(d);
+  if (!s && !files) s = sd_error_set(err, SD_ERR_INPUT, "batch: no summary.shard-*.json in %s to merge", o->outdir);
+  if (!s) s = write_summary(o, pairs, n, "", err);
+  if (res) res->pairs = n;
+  for (int i = 0; i < n; i++) {
+    if (res) res->failed += !strcmp(pairs[i].status, "failed");
+    free(pairs[i].site);
+    free(pairs[i].folder);
+  }
+  free(pairs);
+  return s;
+}
+
 sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *err) {
   if (res) memset(res, 0, sizeof *res);
+  if (o->merge) {
+    if (!o->outdir) return sd_error_set(err, SD_ERR_USAGE, "batch: --merge needs -o OUTDIR");
+    return merge_shards(o, res, err);
+  }
+  if (o->shard_n < 0 || o->shard_k < 0 || (o->shard_n && (o->shard_k < 1 || o->shard_k > o->shard_n)))
+    return sd_error_set(err, SD_ERR_USAGE, "batch: --shard K/N needs 1 <= K <= N");
   if (!o->manifest || !o->outdir) return sd_error_set(err, SD_ERR_USAGE, "batch: needs MANIFEST and -o OUTDIR");
   if (o->jobs < 0 || o->threads < 0) return sd_error_set(err, SD_ERR_USAGE, "batch: -j and --threads must be >= 0");
   char *text = slurp(o->manifest, err);
@@ -509,11 +563,31 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
   if (!s) s = sd_mkdir_p(o->outdir, err);
   if (!s) {
     sd_gdal_init();
-    name_folders(pairs, n);
+    name_folders(pairs, n); /* over the whole manifest, so every shard names folders alike */
+    char suffix[64] = "";
+    if (o->shard_n) {
+      /* Pair i belongs to shard (i mod N) + 1: deterministic, and balanced when sizes mix. */
+      int m = 0;
+      for (int i = 0; i < n; i++) {
+        if (i % o->shard_n == o->shard_k - 1) {
+          pair t = pairs[m];
+          pairs[m++] = pairs[i];
+          pairs[i] = t;
+        }
+      }
+      for (int i = m; i < n; i++) {
+        free(pairs[i].site);
+        free(pairs[i].folder);
+        free(pairs[i].before);
+        free(pairs[i].after);
+      }
+      n = m;
+      snprintf(suffix, sizeof suffix, ".shard-%d-of-%d", o->shard_k, o->shard_n);
+    }
     /* Jobs x threads never exceed the cores: by default one pair per two cores. */
     int cores = sd_omp_threads();
     int jobs = o->jobs > 0 ? o->jobs : (cores / 2 > 0 ? cores / 2 : 1);
-    if (jobs > n) jobs = n;
+    if (jobs > n) jobs = n > 0 ? n : 1;
     if (jobs > 64) jobs = 64;
     int threads = o->threads > 0 ? o->threads : (cores / jobs > 0 ? cores / jobs : 1);
     batch_ctx c = {.o = o, .pairs = pairs, .n = n, .threads = threads, .t0 = sd_now()};
@@ -524,7 +598,7 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
     for (int j = 0; j < jobs; j++)
       pthread_join(th[j], NULL);
     pthread_mutex_destroy(&c.lock);
-    s = write_summary(o, pairs, n, err);
+    s = n ? write_summary(o, pairs, n, suffix, err) : SD_OK;
     if (res) {
       res->pairs = n;
       for (int i = 0; i < n; i++) {

@@ -32,6 +32,8 @@ typedef struct sd_batch_options {
   int jobs;    /* pairs at once; 0 = one per two cores */
   int threads; /* threads per pair; 0 = cores / jobs */
   int force;   /* redo pairs that are up to date */
+  int shard_k, shard_n; /* run only pairs i with i % shard_n == shard_k - 1; 0 = all */
+  int merge;   /* join OUTDIR/summary.shard-*.json into one summary (no pairs run) */
   int quiet;
   sd_compare_options compare; /* options for every pair (rows may override some) */
 } sd_batch_options;

@@ -26,6 +26,9 @@ int sd_cmd_batch(int argc, char **argv) {
              "  -j, --jobs N      pairs at once (default: one per two cores)\n"
              "  --threads N       threads per pair (default: cores / jobs)\n"
              "  --force           redo pairs whose outputs are up to date\n"
+             "  --shard K/N       run only every N-th pair from the K-th (Slurm arrays: K=$SLURM_ARRAY_TASK_ID);\n"
+             "                    writes summary.shard-K-of-N.*\n"
+             "  --merge           join the shards' summaries in OUTDIR into summary.csv/json, index.html\n"
              "  -q, --quiet       no progress on stderr\n"
              "exit codes: 0 every pair succeeded, 1 some failed (the rest completed), 2 bad usage\n");
       return 0;
@@ -35,6 +38,14 @@ int sd_cmd_batch(int argc, char **argv) {
       sd_args_int(&a, 1, 64, &o.jobs);
     } else if (sd_args_is(&a, "--threads")) {
       sd_args_int(&a, 1, 1024, &o.threads);
+    } else if (sd_args_is(&a, "--shard")) {
+      const char *v = sd_args_value(&a);
+      char tail;
+      if (v && (sscanf(v, "%d/%d%c", &o.shard_k, &o.shard_n, &tail) != 2 || o.shard_k < 1 || o.shard_n < 1 ||
+                o.shard_k > o.shard_n))
+        sd_error_set(&err, SD_ERR_USAGE, "--shard: '%s' is not K/N with 1 <= K <= N", v);
+    } else if (sd_args_is(&a, "--merge")) {
+      o.merge = 1;
     } else if (sd_args_is(&a, "--force")) {
       o.force = 1;
     } else if (sd_args_is(&a, "-q") || sd_args_is(&a, "--quiet")) {
@@ -43,7 +54,7 @@ int sd_cmd_batch(int argc, char **argv) {
       sd_args_unknown(&a);
     }
   }
-  if (!err.code && !o.manifest) sd_error_set(&err, SD_ERR_USAGE, "needs a MANIFEST");
+  if (!err.code && !o.manifest && !o.merge) sd_error_set(&err, SD_ERR_USAGE, "needs a MANIFEST");
   if (!err.code && !o.outdir) sd_error_set(&err, SD_ERR_USAGE, "needs an output folder: -o OUTDIR");
   sd_batch_result res;
   if (err.code || sd_batch(&o, &res, &err)) return sd_cli_fail("batch", &err);

@@ -64,5 +64,14 @@ printf 'site,before,after,colour\nx,a/before.tif,a/after.tif,red\n' >"$T/col.csv
 printf '[{"site": "j", "before": "a/before.tif", "after": "a/after.tif", "threshold": 4}]' >"$T/m.json"
 "$SD" batch "$T/m.json" -o "$T/o4" -q; [ $? -eq 0 ] && grep -q '"method": "fixed"' "$T/o4/j/report.json" && ok || bad "JSON manifest"
 
+# Shards: three shards cover every pair once, with the same folder names; the merge joins them.
+for k in 1 2 3; do "$SD" batch "$T/manifest.csv" -o "$T/sh" --shard $k/3 -q >/dev/null 2>&1; done
+n=$(cat "$T"/sh/summary.shard-*-of-3.json | python3 -c "import json,sys; t=sys.stdin.read().replace('][', ',').replace(']\n[', ','); print(len(json.loads(t)))")
+[ "$n" = 6 ] && ok || bad "shards cover $n pairs, expected 6"
+"$SD" batch --merge -o "$T/sh" -q; rc=$?
+[ $rc -eq 1 ] && python3 -c "import json,sys; s=json.load(open(sys.argv[1])); assert len(s)==6 and sum(r['status']=='failed' for r in s)==2" "$T/sh/summary.json" \
+  && grep -q 'src="plain-2/overlay.png"' "$T/sh/index.html" && ok || bad "merge (rc $rc)"
+"$SD" batch "$T/manifest.csv" -o "$T/sh" --shard 4/3 >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "--shard 4/3 accepted"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
