@@ -26,6 +26,7 @@ int sd_args_u64(sd_args *a, uint64_t *out);
 void sd_args_unknown(sd_args *a);
 
 int sd_cmd_compare(int argc, char **argv);
+int sd_compare_option(sd_args *a, sd_compare_options *o);
 int sd_cmd_synth(int argc, char **argv);
 int sd_cmd_score(int argc, char **argv);
 int sd_cmd_bench(int argc, char **argv);

@@ -30,6 +30,7 @@ int sd_cmd_batch(int argc, char **argv) {
              "                    writes summary.shard-K-of-N.*\n"
              "  --merge           join the shards' summaries in OUTDIR into summary.csv/json, index.html\n"
              "  -q, --quiet       no progress on stderr\n"
+             "  and every option of `sitediff compare` (threshold, metric, registration ...) for all pairs\n"
              "exit codes: 0 every pair succeeded, 1 some failed (the rest completed), 2 bad usage\n");
       return 0;
     } else if (sd_args_is(&a, "-o") || sd_args_is(&a, "--output")) {
@@ -50,7 +51,7 @@ int sd_cmd_batch(int argc, char **argv) {
       o.force = 1;
     } else if (sd_args_is(&a, "-q") || sd_args_is(&a, "--quiet")) {
       o.quiet = 1;
-    } else {
+    } else if (!sd_compare_option(&a, &o.compare)) {
       sd_args_unknown(&a);
     }
   }

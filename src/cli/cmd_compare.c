@@ -41,6 +41,157 @@ static void usage(FILE *f) {
              "exit codes: 0 ok, 1 the run failed, 2 bad usage\n");
 }
 
+/* The options of `compare` (all but -o, -q, -h), shared with `batch`: 1 if a->name was one
+ * (its value parsed into o, or a->err set), 0 if not. */
+int sd_compare_option(sd_args *a, sd_compare_options *o) {
+  if (sd_args_is(a, "--grid")) {
+    const char *v = sd_args_value(a);
+    if (!v) return 1;
+    if (!strcmp(v, "before"))
+      o->grid = SD_GRID_BEFORE;
+    else if (!strcmp(v, "after"))
+      o->grid = SD_GRID_AFTER;
+    else if (!strcmp(v, "finer"))
+      o->grid = SD_GRID_FINER;
+    else if (!strcmp(v, "coarser"))
+      o->grid = SD_GRID_COARSER;
+    else
+      sd_error_set(a->err, SD_ERR_USAGE, "--grid: '%s' is not before, after, finer or coarser", v);
+    return 1;
+  }
+  if (sd_args_is(a, "--resolution")) {
+    sd_args_double(a, 1e-12, 1e12, &o->resolution);
+    return 1;
+  }
+  if (sd_args_is(a, "--no-register")) {
+    o->do_register = 0;
+    return 1;
+  }
+  if (sd_args_is(a, "--model")) {
+    const char *v = sd_args_value(a);
+    if (!v) return 1;
+    if (!strcmp(v, "auto"))
+      o->model = 0;
+    else if (!strcmp(v, "translation"))
+      o->model = 1;
+    else if (!strcmp(v, "affine"))
+      o->model = 2;
+    else if (!strcmp(v, "poly2"))
+      o->model = 3;
+    else
+      sd_error_set(a->err, SD_ERR_USAGE, "--model: '%s' is not auto, translation, affine or poly2", v);
+    return 1;
+  }
+  if (sd_args_is(a, "--tie-window")) {
+    sd_args_int(a, 32, 4096, &o->tie_window);
+    return 1;
+  }
+  if (sd_args_is(a, "--tie-spacing")) {
+    sd_args_int(a, 8, 1 << 20, &o->tie_spacing);
+    return 1;
+  }
+  if (sd_args_is(a, "--mask-before")) {
+    o->mask_before = sd_args_value(a);
+    return 1;
+  }
+  if (sd_args_is(a, "--mask-after")) {
+    o->mask_after = sd_args_value(a);
+    return 1;
+  }
+  if (sd_args_is(a, "--strict")) {
+    o->strict = 1;
+    return 1;
+  }
+  if (sd_args_is(a, "--metric")) {
+    const char *v = sd_args_value(a);
+    static const char *const names[] = {"cva", "logratio", "angle", "ndvi", "mbi", "struct"};
+    int found = v && !strcmp(v, "auto") ? -2 : -1;
+    for (int k = 0; v && k < 6; k++)
+      if (!strcmp(v, names[k])) found = k;
+    if (found == -1 && v)
+      sd_error_set(a->err, SD_ERR_USAGE, "--metric: '%s' is not auto, cva, logratio, angle, ndvi, mbi or struct", v);
+    o->metric = found < 0 ? -1 : found;
+    return 1;
+  }
+  if (sd_args_is(a, "--bands")) {
+    o->bands = sd_args_value(a);
+    return 1;
+  }
+  if (sd_args_is(a, "--tolerance")) {
+    sd_args_int(a, 0, 5, &o->tolerance);
+    return 1;
+  }
+  if (sd_args_is(a, "--threshold-method")) {
+    const char *v = sd_args_value(a);
+    static const char *const names[] = {"auto", "otsu", "otsu-log", "ki", "ksigma"};
+    int found = -1;
+    for (int k = 0; v && k < 5; k++)
+      if (!strcmp(v, names[k])) found = k;
+    if (found < 0 && v)
+      sd_error_set(a->err, SD_ERR_USAGE, "--threshold-method: '%s' is not auto, otsu, otsu-log, ki or ksigma", v);
+    o->threshold_method = found < 0 ? 0 : found;
+    return 1;
+  }
+  if (sd_args_is(a, "--k-sigma")) {
+    sd_args_double(a, 0.1, 100, &o->k_sigma);
+    return 1;
+  }
+  if (sd_args_is(a, "--normalize")) {
+    const char *v = sd_args_value(a);
+    if (v && !strcmp(v, "robust"))
+      o->normalize = 0;
+    else if (v && !strcmp(v, "zscore"))
+      o->normalize = 1;
+    else if (v)
+      sd_error_set(a->err, SD_ERR_USAGE, "--normalize: '%s' is not robust or zscore", v);
+    return 1;
+  }
+  if (sd_args_is(a, "--threshold")) {
+    sd_args_double(a, 0, 1e30, &o->threshold);
+    return 1;
+  }
+  if (sd_args_is(a, "--open")) {
+    sd_args_int(a, 0, 50, &o->open_radius);
+    return 1;
+  }
+  if (sd_args_is(a, "--close")) {
+    sd_args_int(a, 0, 50, &o->close_radius);
+    return 1;
+  }
+  if (sd_args_is(a, "--min-area")) {
+    sd_args_double(a, 0, 1e15, &o->min_area);
+    return 1;
+  }
+  if (sd_args_is(a, "--threads")) {
+    sd_args_int(a, 0, 1024, &o->threads);
+    return 1;
+  }
+  if (sd_args_is(a, "--block-rows")) {
+    sd_args_int(a, 1, 1 << 20, &o->block_rows);
+    return 1;
+  }
+  if (sd_args_is(a, "--max-pixels")) {
+    sd_args_double(a, 1, 1e15, &o->max_pixels);
+    return 1;
+  }
+  if (sd_args_is(a, "--overlay-max")) {
+    sd_args_int(a, 16, 1 << 16, &o->overlay_max);
+    return 1;
+  }
+  if (sd_args_is(a, "--layout")) {
+    const char *v = sd_args_value(a);
+    if (v && !strcmp(v, "triptych"))
+      o->triptych = 1;
+    else if (v && !strcmp(v, "single"))
+      o->triptych = 0;
+    else if (v)
+      sd_error_set(a->err, SD_ERR_USAGE, "--layout: '%s' is not single or triptych", v);
+
+    return 1;
+  }
+  return 0;
+}
+
 int sd_cmd_compare(int argc, char **argv) {
   sd_error err = {0};
   sd_compare_options o;
@@ -63,102 +214,8 @@ int sd_cmd_compare(int argc, char **argv) {
       return 0;
     } else if (sd_args_is(&a, "-o") || sd_args_is(&a, "--output")) {
       o.outdir = sd_args_value(&a);
-    } else if (sd_args_is(&a, "--grid")) {
-      const char *v = sd_args_value(&a);
-      if (!v) break;
-      if (!strcmp(v, "before"))
-        o.grid = SD_GRID_BEFORE;
-      else if (!strcmp(v, "after"))
-        o.grid = SD_GRID_AFTER;
-      else if (!strcmp(v, "finer"))
-        o.grid = SD_GRID_FINER;
-      else if (!strcmp(v, "coarser"))
-        o.grid = SD_GRID_COARSER;
-      else
-        sd_error_set(&err, SD_ERR_USAGE, "--grid: '%s' is not before, after, finer or coarser", v);
-    } else if (sd_args_is(&a, "--resolution")) {
-      if (sd_args_double(&a, 1e-12, 1e12, &o.resolution)) continue;
-    } else if (sd_args_is(&a, "--no-register")) {
-      o.do_register = 0;
-    } else if (sd_args_is(&a, "--model")) {
-      const char *v = sd_args_value(&a);
-      if (!v) break;
-      if (!strcmp(v, "auto"))
-        o.model = 0;
-      else if (!strcmp(v, "translation"))
-        o.model = 1;
-      else if (!strcmp(v, "affine"))
-        o.model = 2;
-      else if (!strcmp(v, "poly2"))
-        o.model = 3;
-      else
-        sd_error_set(&err, SD_ERR_USAGE, "--model: '%s' is not auto, translation, affine or poly2", v);
-    } else if (sd_args_is(&a, "--tie-window")) {
-      sd_args_int(&a, 32, 4096, &o.tie_window);
-    } else if (sd_args_is(&a, "--tie-spacing")) {
-      sd_args_int(&a, 8, 1 << 20, &o.tie_spacing);
-    } else if (sd_args_is(&a, "--mask-before")) {
-      o.mask_before = sd_args_value(&a);
-    } else if (sd_args_is(&a, "--mask-after")) {
-      o.mask_after = sd_args_value(&a);
-    } else if (sd_args_is(&a, "--strict")) {
-      o.strict = 1;
-    } else if (sd_args_is(&a, "--metric")) {
-      const char *v = sd_args_value(&a);
-      static const char *const names[] = {"cva", "logratio", "angle", "ndvi", "mbi", "struct"};
-      int found = v && !strcmp(v, "auto") ? -2 : -1;
-      for (int k = 0; v && k < 6; k++)
-        if (!strcmp(v, names[k])) found = k;
-      if (found == -1 && v)
-        sd_error_set(&err, SD_ERR_USAGE, "--metric: '%s' is not auto, cva, logratio, angle, ndvi, mbi or struct", v);
-      o.metric = found < 0 ? -1 : found;
-    } else if (sd_args_is(&a, "--bands")) {
-      o.bands = sd_args_value(&a);
-    } else if (sd_args_is(&a, "--tolerance")) {
-      sd_args_int(&a, 0, 5, &o.tolerance);
-    } else if (sd_args_is(&a, "--threshold-method")) {
-      const char *v = sd_args_value(&a);
-      static const char *const names[] = {"auto", "otsu", "otsu-log", "ki", "ksigma"};
-      int found = -1;
-      for (int k = 0; v && k < 5; k++)
-        if (!strcmp(v, names[k])) found = k;
-      if (found < 0 && v)
-        sd_error_set(&err, SD_ERR_USAGE, "--threshold-method: '%s' is not auto, otsu, otsu-log, ki or ksigma", v);
-      o.threshold_method = found < 0 ? 0 : found;
-    } else if (sd_args_is(&a, "--k-sigma")) {
-      sd_args_double(&a, 0.1, 100, &o.k_sigma);
-    } else if (sd_args_is(&a, "--normalize")) {
-      const char *v = sd_args_value(&a);
-      if (v && !strcmp(v, "robust"))
-        o.normalize = 0;
-      else if (v && !strcmp(v, "zscore"))
-        o.normalize = 1;
-      else if (v)
-        sd_error_set(&err, SD_ERR_USAGE, "--normalize: '%s' is not robust or zscore", v);
-    } else if (sd_args_is(&a, "--threshold")) {
-      sd_args_double(&a, 0, 1e30, &o.threshold);
-    } else if (sd_args_is(&a, "--open")) {
-      sd_args_int(&a, 0, 50, &o.open_radius);
-    } else if (sd_args_is(&a, "--close")) {
-      sd_args_int(&a, 0, 50, &o.close_radius);
-    } else if (sd_args_is(&a, "--min-area")) {
-      sd_args_double(&a, 0, 1e15, &o.min_area);
-    } else if (sd_args_is(&a, "--threads")) {
-      sd_args_int(&a, 0, 1024, &o.threads);
-    } else if (sd_args_is(&a, "--block-rows")) {
-      sd_args_int(&a, 1, 1 << 20, &o.block_rows);
-    } else if (sd_args_is(&a, "--max-pixels")) {
-      sd_args_double(&a, 1, 1e15, &o.max_pixels);
-    } else if (sd_args_is(&a, "--overlay-max")) {
-      sd_args_int(&a, 16, 1 << 16, &o.overlay_max);
-    } else if (sd_args_is(&a, "--layout")) {
-      const char *v = sd_args_value(&a);
-      if (v && !strcmp(v, "triptych"))
-        o.triptych = 1;
-      else if (v && !strcmp(v, "single"))
-        o.triptych = 0;
-      else if (v)
-        sd_error_set(&err, SD_ERR_USAGE, "--layout: '%s' is not single or triptych", v);
+    } else if (sd_compare_option(&a, &o)) {
+      continue;
     } else if (sd_args_is(&a, "-q") || sd_args_is(&a, "--quiet")) {
       o.quiet = 1;
     } else {

@@ -73,5 +73,8 @@ n=$(cat "$T"/sh/summary.shard-*-of-3.json | python3 -c "import json,sys; t=sys.s
   && grep -q 'src="plain-2/overlay.png"' "$T/sh/index.html" && ok || bad "merge (rc $rc)"
 "$SD" batch "$T/manifest.csv" -o "$T/sh" --shard 4/3 >/dev/null 2>&1; [ $? -eq 2 ] && ok || bad "--shard 4/3 accepted"
 
+# Compare options for every pair.
+"$SD" batch "$T/m.json" -o "$T/o5" -q --metric logratio --tolerance 0; [ $? -eq 0 ] && grep -q '"metric": "logratio"' "$T/o5/j/report.json" && grep -q '"tolerance_px": 0' "$T/o5/j/report.json" && ok || bad "compare options in batch"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
