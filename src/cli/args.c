@@ -86,3 +86,19 @@ int sd_cli_fail(const char *cmd, const sd_error *err) {
   if (err->code == SD_ERR_USAGE) fprintf(stderr, "run 'sitediff %s --help' for usage\n", cmd);
   return sd_status_exit_code(err->code);
 }
+
+int sd_args_choice(sd_args *a, const char *const *names, int *out) {
+  const char *v = sd_args_value(a);
+  if (!v) return 0;
+  for (int k = 0; names[k]; k++)
+    if (!strcmp(v, names[k])) {
+      *out = k;
+      return 1;
+    }
+  char list[256] = "";
+  for (int k = 0; names[k]; k++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? (names[k + 1] ? ", " : " or ") : "",
+             names[k]);
+  sd_error_set(a->err, SD_ERR_USAGE, "%s: '%s' is not %s", a->name, v, list);
+  return 0;
+}

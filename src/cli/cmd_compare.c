@@ -45,18 +45,9 @@ static void usage(FILE *f) {
  * (its value parsed into o, or a->err set), 0 if not. */
 int sd_compare_option(sd_args *a, sd_compare_options *o) {
   if (sd_args_is(a, "--grid")) {
-    const char *v = sd_args_value(a);
-    if (!v) return 1;
-    if (!strcmp(v, "before"))
-      o->grid = SD_GRID_BEFORE;
-    else if (!strcmp(v, "after"))
-      o->grid = SD_GRID_AFTER;
-    else if (!strcmp(v, "finer"))
-      o->grid = SD_GRID_FINER;
-    else if (!strcmp(v, "coarser"))
-      o->grid = SD_GRID_COARSER;
-    else
-      sd_error_set(a->err, SD_ERR_USAGE, "--grid: '%s' is not before, after, finer or coarser", v);
+    static const char *const names[] = {"before", "after", "finer", "coarser", NULL};
+    int v;
+    if (sd_args_choice(a, names, &v)) o->grid = (sd_grid_ref)v;
     return 1;
   }
   if (sd_args_is(a, "--resolution")) {
@@ -68,18 +59,8 @@ int sd_compare_option(sd_args *a, sd_compare_options *o) {
     return 1;
   }
   if (sd_args_is(a, "--model")) {
-    const char *v = sd_args_value(a);
-    if (!v) return 1;
-    if (!strcmp(v, "auto"))
-      o->model = 0;
-    else if (!strcmp(v, "translation"))
-      o->model = 1;
-    else if (!strcmp(v, "affine"))
-      o->model = 2;
-    else if (!strcmp(v, "poly2"))
-      o->model = 3;
-    else
-      sd_error_set(a->err, SD_ERR_USAGE, "--model: '%s' is not auto, translation, affine or poly2", v);
+    static const char *const names[] = {"auto", "translation", "affine", "poly2", NULL};
+    sd_args_choice(a, names, &o->model);
     return 1;
   }
   if (sd_args_is(a, "--tie-window")) {
@@ -103,14 +84,10 @@ int sd_compare_option(sd_args *a, sd_compare_options *o) {
     return 1;
   }
   if (sd_args_is(a, "--metric")) {
-    const char *v = sd_args_value(a);
-    static const char *const names[] = {"cva", "logratio", "angle", "ndvi", "mbi", "struct"};
-    int found = v && !strcmp(v, "auto") ? -2 : -1;
-    for (int k = 0; v && k < 6; k++)
-      if (!strcmp(v, names[k])) found = k;
-    if (found == -1 && v)
-      sd_error_set(a->err, SD_ERR_USAGE, "--metric: '%s' is not auto, cva, logratio, angle, ndvi, mbi or struct", v);
-    o->metric = found < 0 ? -1 : found;
+    /* "auto" is -1: the list starts one before cva */
+    static const char *const names[] = {"auto", "cva", "logratio", "angle", "ndvi", "mbi", "struct", NULL};
+    int v;
+    if (sd_args_choice(a, names, &v)) o->metric = v - 1;
     return 1;
   }
   if (sd_args_is(a, "--bands")) {
@@ -122,14 +99,8 @@ int sd_compare_option(sd_args *a, sd_compare_options *o) {
     return 1;
   }
   if (sd_args_is(a, "--threshold-method")) {
-    const char *v = sd_args_value(a);
-    static const char *const names[] = {"auto", "otsu", "otsu-log", "ki", "ksigma"};
-    int found = -1;
-    for (int k = 0; v && k < 5; k++)
-      if (!strcmp(v, names[k])) found = k;
-    if (found < 0 && v)
-      sd_error_set(a->err, SD_ERR_USAGE, "--threshold-method: '%s' is not auto, otsu, otsu-log, ki or ksigma", v);
-    o->threshold_method = found < 0 ? 0 : found;
+    static const char *const names[] = {"auto", "otsu", "otsu-log", "ki", "ksigma", NULL};
+    sd_args_choice(a, names, &o->threshold_method);
     return 1;
   }
   if (sd_args_is(a, "--k-sigma")) {
@@ -137,13 +108,8 @@ int sd_compare_option(sd_args *a, sd_compare_options *o) {
     return 1;
   }
   if (sd_args_is(a, "--normalize")) {
-    const char *v = sd_args_value(a);
-    if (v && !strcmp(v, "robust"))
-      o->normalize = 0;
-    else if (v && !strcmp(v, "zscore"))
-      o->normalize = 1;
-    else if (v)
-      sd_error_set(a->err, SD_ERR_USAGE, "--normalize: '%s' is not robust or zscore", v);
+    static const char *const names[] = {"robust", "zscore", NULL};
+    sd_args_choice(a, names, &o->normalize);
     return 1;
   }
   if (sd_args_is(a, "--threshold")) {
@@ -179,14 +145,8 @@ int sd_compare_option(sd_args *a, sd_compare_options *o) {
     return 1;
   }
   if (sd_args_is(a, "--layout")) {
-    const char *v = sd_args_value(a);
-    if (v && !strcmp(v, "triptych"))
-      o->triptych = 1;
-    else if (v && !strcmp(v, "single"))
-      o->triptych = 0;
-    else if (v)
-      sd_error_set(a->err, SD_ERR_USAGE, "--layout: '%s' is not single or triptych", v);
-
+    static const char *const names[] = {"single", "triptych", NULL};
+    sd_args_choice(a, names, &o->triptych);
     return 1;
   }
   return 0;
