@@ -20,11 +20,7 @@ void sd_diff_fast(const sd_diff_params *p, const float *const *before, const flo
                   float *restrict mag) {
   float ka[SD_MAX_BANDS], kb[SD_MAX_BANDS], kc[SD_MAX_BANDS];
   const int nb = p->nbands;
-  for (int b = 0; b < nb; b++) {
-    kb[b] = 1.0f / p->sigma[b];
-    ka[b] = p->gain[b] * kb[b];
-    kc[b] = p->offset[b] * kb[b];
-  }
+  sd_diff_fold(p, ka, kb, kc);
   const float inv_n = 1.0f / (float)nb;
   switch (nb) {
   case 1: SD_DIFF_BODY(1) break;
@@ -50,11 +46,7 @@ void sd_diff_tol_fast(const sd_diff_params *p, const float *const *before, const
                       int rows_in, int first, int rows_out, int r, float *mag) {
   float ka[SD_MAX_BANDS], kb[SD_MAX_BANDS], kc[SD_MAX_BANDS];
   const int nb = p->nbands;
-  for (int b = 0; b < nb; b++) {
-    kb[b] = 1.0f / p->sigma[b];
-    ka[b] = p->gain[b] * kb[b];
-    kc[b] = p->offset[b] * kb[b];
-  }
+  sd_diff_fold(p, ka, kb, kc);
   const float inv_n = 1.0f / (float)nb;
   SD_OMP(parallel) {
     float *fwd = sd_alloc(sizeof(float) * (size_t)width), *bwd = sd_alloc(sizeof(float) * (size_t)width);

@@ -15,6 +15,16 @@ typedef struct sd_diff_params {
 /* mag[i] = sqrt(mean_b(((gain_b * after_b[i] + offset_b) - before_b[i]) / sigma_b)^2): the
  * change-vector length in units of the no-change noise; NaN where any input is NaN.
  * Planes are n floats each; the fast version wants 64-byte aligned planes. */
+/* The kernels' per-band constants: d = ka * after + kc - kb * before is the normalised difference
+ * ((gain * after + offset) - before) / sigma with one multiply-add less per band. */
+static inline void sd_diff_fold(const sd_diff_params *p, float *ka, float *kb, float *kc) {
+  for (int b = 0; b < p->nbands; b++) {
+    kb[b] = 1.0f / p->sigma[b];
+    ka[b] = p->gain[b] * kb[b];
+    kc[b] = p->offset[b] * kb[b];
+  }
+}
+
 typedef void sd_diff_fn(const sd_diff_params *p, const float *const *before, const float *const *after, size_t n,
                         float *mag);
 

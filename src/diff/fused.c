@@ -72,11 +72,7 @@ void sd_fused_fast(const sd_fused_params *p, sd_pixtype t, const void *const *be
                    size_t n, uint8_t *restrict mask) {
   fused_k k;
   k.nb = p->d.nbands;
-  for (int b = 0; b < k.nb; b++) {
-    k.kb[b] = 1.0f / p->d.sigma[b];
-    k.ka[b] = p->d.gain[b] * k.kb[b];
-    k.kc[b] = p->d.offset[b] * k.kb[b];
-  }
+  sd_diff_fold(&p->d, k.ka, k.kb, k.kc);
   /* magnitude > threshold  <=>  sum of squares > threshold^2 * bands */
   k.thr2 = p->threshold * p->threshold * (float)k.nb;
   k.has_nd = p->has_nodata;
