@@ -80,14 +80,6 @@ static double residual(const sd_tiepoint *t, const sd_model *m) {
   return hypot(t->dx - dx, t->dy - dy);
 }
 
-int sd_fit_least_squares(const sd_tiepoint *tp, int n, sd_model_kind kind, double cx, double cy, double scale,
-                         sd_model *out) {
-  int idx[1024], m = 0;
-  for (int i = 0; i < n && m < 1024; i++)
-    if (tp[i].status == SD_TP_KEPT) idx[m++] = i;
-  return fit_indices(tp, idx, m, kind, cx, cy, scale, out);
-}
-
 static double rmse_of(const sd_tiepoint *tp, const int *idx, int m, const sd_model *model) {
   double s = 0;
   for (int i = 0; i < m; i++) {

@@ -80,10 +80,6 @@ typedef struct sd_fit {
 
 /* RANSAC (translation or affine hypotheses, inliers within band px), a least-squares refit on
  * the inliers, the model rule and the grade. Sets status and fit_residual of every point. */
-enum { SD_FIT_BAND_COARSE_MILLI = 1000, SD_FIT_BAND_FINE_MILLI = 350 };
 void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band, sd_fit *fit);
-/* Least squares of the given kind on the points with status KEPT; returns 0 if singular. */
-int sd_fit_least_squares(const sd_tiepoint *tp, int n, sd_model_kind kind, double cx, double cy, double scale,
-                         sd_model *out);
 
 #endif
