@@ -2,6 +2,7 @@
  * own folder (built under a temporary name, then renamed), resumable, with a summary. */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,9 +27,13 @@ typedef struct pair {
   char *before, *after;    /* resolved against the manifest's folder */
   sd_compare_options opts; /* defaults + the row's own columns */
   char bands[128];
+  char series[256]; /* time series: the site, and the two dates */
+  char date_before[16], date_after[16];
   char error[SD_ERROR_MSG_MAX];
   const char *status; /* "ok", "failed", "up to date" */
   double seconds;
+  double area; /* from the pair's report, for the summary */
+  int by_class[4], have_report;
 } pair;
 
 /* ---- manifest ---- */
@@ -218,6 +223,72 @@ static sd_status parse_json(const char *text, const char *dir, const sd_compare_
   return s;
 }
 
+/* A file name that starts with a date, YYYY-MM-DD or YYYYMMDD; writes YYYY-MM-DD. */
+static int date_of(const char *name, char out[16]) {
+  int y, m, d;
+  char rest;
+  if ((sscanf(name, "%4d-%2d-%2d%c", &y, &m, &d, &rest) == 4 || sscanf(name, "%4d%2d%2d%c", &y, &m, &d, &rest) == 4) &&
+      rest == '.' && y > 1900 && y < 3000 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
+    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
+    return 1;
+  }
+  return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* DIR/<site>/<date>.<ext>: each site's images in date order, consecutive dates compared. */
+static sd_status scan_series(const char *dir, const sd_compare_options *def, pair **out, int *n, sd_error *err) {
+  DIR *d = opendir(dir);
+  if (!d) return sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", dir, strerror(errno));
+  char *sites[4096];
+  int ns = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && ns < 4096) {
+    char p[4400];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    if (e->d_name[0] != '.' && stat(p, &st) == 0 && S_ISDIR(st.st_mode)) sites[ns++] = strdup(e->d_name);
+  }
+  closedir(d);
+  qsort(sites, (size_t)ns, sizeof *sites, cmp_str);
+  int cap = 16, count = 0;
+  pair *pairs = calloc((size_t)cap, sizeof *pairs);
+  for (int s = 0; s < ns; s++) {
+    char sd[4400], *files[4096];
+    int nf = 0;
+    snprintf(sd, sizeof sd, "%s/%s", dir, sites[s]);
+    DIR *sdir = opendir(sd);
+    char date[16];
+    while (sdir && (e = readdir(sdir)) && nf < 4096)
+      if (date_of(e->d_name, date)) files[nf++] = strdup(e->d_name);
+    if (sdir) closedir(sdir);
+    qsort(files, (size_t)nf, sizeof *files, cmp_str); /* date-first names sort by date */
+    for (int i = 0; i + 1 < nf; i++) {
+      if (count == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
+      pair *q = &pairs[count++];
+      memset(q, 0, sizeof *q);
+      q->opts = *def;
+      snprintf(q->series, sizeof q->series, "%s", sites[s]);
+      date_of(files[i], q->date_before);
+      date_of(files[i + 1], q->date_after);
+      char label[300];
+      snprintf(label, sizeof label, "%s %s..%s", sites[s], q->date_before, q->date_after);
+      q->site = strdup(label);
+      q->before = resolve(sd, files[i]);
+      q->after = resolve(sd, files[i + 1]);
+      q->opts.date_before = q->date_before;
+      q->opts.date_after = q->date_after;
+    }
+    for (int i = 0; i < nf; i++)
+      free(files[i]);
+    free(sites[s]);
+  }
+  *out = pairs;
+  *n = count;
+  return SD_OK;
+}
+
 /* Folder names: letters, digits, '-' and '_' (for anything else, dots and slashes included), not
  * starting with '_', at most 80 characters, unique ("-2", "-3" ...). */
 static void name_folders(pair *p, int n) {
@@ -389,6 +460,46 @@ static void html_text(FILE *f, const char *s) {
   }
 }
 
+/* Per time series, an inline SVG: one column per date step, its bar the changed area (scaled to
+ * the series' largest), beside it the objects by class as small stacked squares. */
+static void timelines(FILE *html, const pair *pairs, int n) {
+  static const char *const colour[4] = {"#ff9600", "#ff2828", "#00dcff", "#e600e6"};
+  for (int i = 0; i < n;) {
+    if (!pairs[i].series[0]) {
+      i++;
+      continue;
+    }
+    int j = i;
+    double top = 1;
+    while (j < n && !strcmp(pairs[j].series, pairs[i].series))
+      top = fmax(top, pairs[j++].area);
+    int steps = j - i, w = 40 + 70 * steps;
+    fprintf(html, "<h2>");
+    html_text(html, pairs[i].series);
+    fprintf(html,
+            "</h2>\n<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"190\" "
+            "style=\"background:#222\">\n",
+            w);
+    fprintf(html, "<text x=\"4\" y=\"14\" fill=\"#aaa\" font-size=\"11\">changed area, up to %.0f m&#178;</text>\n",
+            top);
+    for (int k = 0; k < steps; k++) {
+      const pair *p = &pairs[i + k];
+      int x = 40 + 70 * k, h = p->have_report ? (int)(120 * p->area / top) : 0;
+      fprintf(html,
+              "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"%d\" fill=\"#8cf\"><title>%.0f m&#178;</title></rect>\n",
+              x, 150 - h, h, p->area);
+      int y = 150;
+      for (int c = 0; c < 4; c++)
+        for (int m = 0; m < p->by_class[c] && m < 20; m++, y -= 6)
+          fprintf(html, "<rect x=\"%d\" y=\"%d\" width=\"5\" height=\"5\" fill=\"%s\"/>\n", x + 28, y - 5, colour[c]);
+      fprintf(html, "<text x=\"%d\" y=\"166\" fill=\"#eee\" font-size=\"10\">%s</text>\n", x - 8, p->date_after);
+      if (!p->have_report) fprintf(html, "<text x=\"%d\" y=\"140\" fill=\"#f66\" font-size=\"10\">failed</text>\n", x);
+    }
+    fprintf(html, "</svg>\n");
+    i = j;
+  }
+}
+
 typedef struct row {
   const pair *p;
   json_t *report;
@@ -423,7 +534,8 @@ static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, co
     json_decref(all);
     return sd_error_set(err, SD_ERR_OUTPUT, "batch: cannot write the summary in %s", o->outdir);
   }
-  fprintf(csv, "site,status,error,folder,dx,dy,grade,trench,structure,equipment,area,changed_area_m2,seconds\n");
+  fprintf(csv, "site,date_before,date_after,status,error,folder,dx,dy,grade,trench,structure,equipment,area,"
+               "changed_area_m2,seconds\n");
   fprintf(html,
           "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>sitediff batch</title>\n<style>"
           "body{font-family:sans-serif;background:#111;color:#eee;margin:1em}"
@@ -440,9 +552,14 @@ static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, co
     for (int c = 0; c < 4; c++)
       k[c] = (int)json_integer_value(json_object_get(bc, cls[c]));
     double dx = json_real_value(json_object_get(reg, "dx")), dy = json_real_value(json_object_get(reg, "dy"));
+    pair *pm = (pair *)p; /* remembered for the timelines */
+    pm->have_report = r != NULL;
+    pm->area = rows[i].area;
+    for (int c = 0; c < 4; c++)
+      pm->by_class[c] = k[c];
     const char *grade = json_string_value(json_object_get(reg, "grade"));
     csv_field(csv, p->site);
-    fprintf(csv, ",%s,", p->status);
+    fprintf(csv, ",%s,%s,%s,", p->date_before, p->date_after, p->status);
     csv_field(csv, p->error);
     fprintf(csv, ",%s,", p->folder);
     if (r)
@@ -450,9 +567,10 @@ static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, co
               rows[i].area, p->seconds);
     else
       fprintf(csv, ",,,,,,,,%.2f\n", p->seconds);
-    json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:f}", "site", p->site,
-                                         "status", p->status, "error", p->error, "folder", p->folder, "dx",
-                                         r ? json_real(dx) : json_null(), "dy", r ? json_real(dy) : json_null(),
+    json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:f}", "site",
+                                         p->site, "series", p->series, "date_before", p->date_before, "date_after",
+                                         p->date_after, "status", p->status, "error", p->error, "folder", p->folder,
+                                         "dx", r ? json_real(dx) : json_null(), "dy", r ? json_real(dy) : json_null(),
                                          "grade", grade ? json_string(grade) : json_null(), "objects_by_class",
                                          bc ? json_deep_copy(bc) : json_null(), "changed_area_m2",
                                          r ? json_real(rows[i].area) : json_null(), "seconds", p->seconds));
@@ -475,6 +593,7 @@ static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, co
     fprintf(html, "</div>\n");
     json_decref(r);
   }
+  timelines(html, pairs, n);
   fprintf(html, "</body></html>\n");
   int bad = fclose(csv) != 0;
   bad |= fclose(html) != 0;
@@ -516,6 +635,9 @@ static sd_status merge_shards(const sd_batch_options *o, sd_batch_result *res, s
       p->status = !strcmp(st, "ok") ? "ok" : !strcmp(st, "up to date") ? "up to date" : "failed";
       snprintf(p->error, sizeof p->error, "%s", json_string_value(json_object_get(r, "error")) ?: "");
       p->seconds = json_number_value(json_object_get(r, "seconds"));
+      snprintf(p->series, sizeof p->series, "%s", json_string_value(json_object_get(r, "series")) ?: "");
+      snprintf(p->date_before, sizeof p->date_before, "%s", json_string_value(json_object_get(r, "date_before")) ?: "");
+      snprintf(p->date_after, sizeof p->date_after, "%s", json_string_value(json_object_get(r, "date_after")) ?: "");
     }
     json_decref(a);
   }
@@ -540,26 +662,34 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
   }
   if (o->shard_n < 0 || o->shard_k < 0 || (o->shard_n && (o->shard_k < 1 || o->shard_k > o->shard_n)))
     return sd_error_set(err, SD_ERR_USAGE, "batch: --shard K/N needs 1 <= K <= N");
-  if (!o->manifest || !o->outdir) return sd_error_set(err, SD_ERR_USAGE, "batch: needs MANIFEST and -o OUTDIR");
+  if ((!o->manifest && !o->dir) || !o->outdir)
+    return sd_error_set(err, SD_ERR_USAGE, "batch: needs MANIFEST (or --dir DIR) and -o OUTDIR");
   if (o->jobs < 0 || o->threads < 0) return sd_error_set(err, SD_ERR_USAGE, "batch: -j and --threads must be >= 0");
-  char *text = slurp(o->manifest, err);
-  if (!text) return err->code;
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s", o->manifest);
-  char *slash = strrchr(dir, '/');
-  if (slash)
-    *slash = 0;
-  else
-    snprintf(dir, sizeof dir, ".");
   pair *pairs = NULL;
   int n = 0;
-  const char *t = text;
-  while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
-    t++;
-  sd_status s = *t == '[' ? parse_json(text, dir, &o->compare, &pairs, &n, err)
-                          : parse_csv(text, dir, &o->compare, &pairs, &n, err);
-  free(text);
-  if (!s && n == 0) s = sd_error_set(err, SD_ERR_USAGE, "batch: %s lists no pairs", o->manifest);
+  sd_status s;
+  if (o->dir) {
+    s = scan_series(o->dir, &o->compare, &pairs, &n, err);
+  } else {
+    char *text = slurp(o->manifest, err);
+    if (!text) return err->code;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", o->manifest);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+      *slash = 0;
+    else
+      snprintf(dir, sizeof dir, ".");
+    const char *t = text;
+    while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
+      t++;
+    s = *t == '[' ? parse_json(text, dir, &o->compare, &pairs, &n, err)
+                  : parse_csv(text, dir, &o->compare, &pairs, &n, err);
+    free(text);
+  }
+  if (!s && n == 0)
+    s = sd_error_set(err, SD_ERR_USAGE, "batch: %s %s", o->dir ? o->dir : o->manifest,
+                     o->dir ? "holds no site folder with two or more dated images (YYYY-MM-DD.tif)" : "lists no pairs");
   if (!s) s = sd_mkdir_p(o->outdir, err);
   if (!s) {
     sd_gdal_init();

@@ -33,11 +33,12 @@ void sd_compare_options_describe(const sd_compare_options *o, char *buf, size_t 
   snprintf(buf, len,
            "grid=%d resolution=%.17g register=%d tie_window=%d tie_spacing=%d model=%d strict=%d mask_before=%s "
            "mask_after=%s threshold=%.17g threshold_method=%d k_sigma=%.17g normalize=%d tolerance=%d metric=%d "
-           "bands=%s open=%d close=%d min_area=%.17g max_pixels=%.17g overlay_max=%d triptych=%d",
+           "bands=%s open=%d close=%d min_area=%.17g max_pixels=%.17g overlay_max=%d triptych=%d dates=%s..%s",
            o->grid, o->resolution, o->do_register, o->tie_window, o->tie_spacing, o->model, o->strict,
            o->mask_before ? o->mask_before : "-", o->mask_after ? o->mask_after : "-", o->threshold,
            o->threshold_method, o->k_sigma, o->normalize, o->tolerance, o->metric, o->bands ? o->bands : "-",
-           o->open_radius, o->close_radius, o->min_area, o->max_pixels, o->overlay_max, o->triptych);
+           o->open_radius, o->close_radius, o->min_area, o->max_pixels, o->overlay_max, o->triptych,
+           o->date_before ? o->date_before : "-", o->date_after ? o->date_after : "-");
 }
 
 void sd_run_warn(sd_run *run, const char *fmt, ...) {
@@ -527,7 +528,8 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   mask_tif = NULL;
   if (!s) s = cs;
   created[OUT_OBJECTS] = 1;
-  if (!s) s = sd_vector_write_objects(tmp[OUT_OBJECTS], &run.grid, labels, run.objs, nl, err);
+  if (!s) s = sd_vector_write_objects(tmp[OUT_OBJECTS], &run.grid, opts->date_after, opts->date_before, labels,
+                                             run.objs, nl, err);
   created[OUT_OVERLAY] = 1;
   if (!s) s = sd_overlay_write(&ov, labels, run.objs, run.nobjs, tmp[OUT_OVERLAY], err);
   created[OUT_TIEPOINTS] = 1;

@@ -174,6 +174,8 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
   char optstr[1024];
   sd_compare_options_describe(o, optstr, sizeof optstr);
   json_object_set_new(root, "options", json_string(optstr));
+  if (o->date_before || o->date_after)
+    json_object_set_new(root, "dates", json_pack("{s:s?, s:s?}", "before", o->date_before, "after", o->date_after));
   json_object_set_new(root, "preset", json_string(sd_preset_name(run->preset)));
   json_object_set_new(root, "threads", json_integer(run->threads));
   json_object_set_new(root, "block_rows", json_integer(run->block_rows));

@@ -29,6 +29,8 @@ typedef struct sd_compare_options {
   int strict;              /* stop (exit 1) when registration grades "fail" */
   const char *mask_before; /* optional rasters, non-zero = cloud/masked: no tie points, no change */
   const char *mask_after;
+  const char *date_before; /* optional dates of the two images (time series): every object then */
+  const char *date_after;  /* records first_seen = date_after, absent_on = date_before */
   double threshold;     /* >= 0: fixed magnitude threshold; < 0: automatic */
   int threshold_method; /* 0 auto, 1 otsu, 2 otsu-log, 3 ki (Kittler-Illingworth), 4 ksigma */
   double k_sigma;       /* the k of the k-sigma floor / method */

@@ -28,6 +28,7 @@ sd_status sd_score_files(const char *mask_path, const char *truth_path, sd_score
  * tolerance,bands] or a JSON list of objects with the same keys), each into OUTDIR/<site>. */
 typedef struct sd_batch_options {
   const char *manifest;
+  const char *dir;              /* instead of a manifest: DIR/<site>/<YYYY-MM-DD>.tif, consecutive dates */
   const char *outdir;
   int jobs;    /* pairs at once; 0 = one per two cores */
   int threads; /* threads per pair; 0 = cores / jobs */

@@ -21,6 +21,9 @@ int sd_cmd_batch(int argc, char **argv) {
              "  MANIFEST          CSV with header site,before,after (optional columns threshold, min_area,\n"
              "                    resolution, tolerance, bands) or a JSON list of objects with those keys;\n"
              "                    relative paths are relative to the manifest\n"
+             "  --dir DIR         instead of a manifest: DIR/<site>/<YYYY-MM-DD>.tif (or YYYYMMDD); each\n"
+             "                    site's consecutive dates are compared, objects carry first_seen/absent_on,\n"
+             "                    index.html gets a timeline per site\n"
              "  -o, --output DIR  one folder per pair (site name made safe and unique), summary.csv,\n"
              "                    summary.json, index.html\n"
              "  -j, --jobs N      pairs at once (default: one per two cores)\n"
@@ -39,6 +42,8 @@ int sd_cmd_batch(int argc, char **argv) {
       sd_args_int(&a, 1, 64, &o.jobs);
     } else if (sd_args_is(&a, "--threads")) {
       sd_args_int(&a, 1, 1024, &o.threads);
+    } else if (sd_args_is(&a, "--dir")) {
+      o.dir = sd_args_value(&a);
     } else if (sd_args_is(&a, "--shard")) {
       const char *v = sd_args_value(&a);
       char tail;
@@ -55,7 +60,8 @@ int sd_cmd_batch(int argc, char **argv) {
       sd_args_unknown(&a);
     }
   }
-  if (!err.code && !o.manifest && !o.merge) sd_error_set(&err, SD_ERR_USAGE, "needs a MANIFEST");
+  if (!err.code && !o.manifest && !o.merge && !o.dir) sd_error_set(&err, SD_ERR_USAGE, "needs a MANIFEST or --dir DIR");
+  if (!err.code && o.manifest && o.dir) sd_error_set(&err, SD_ERR_USAGE, "give a MANIFEST or --dir DIR, not both");
   if (!err.code && !o.outdir) sd_error_set(&err, SD_ERR_USAGE, "needs an output folder: -o OUTDIR");
   sd_batch_result res;
   if (err.code || sd_batch(&o, &res, &err)) return sd_cli_fail("batch", &err);

@@ -94,7 +94,9 @@ sd_status sd_gtiff_close(sd_gtiff *t, sd_error *err);
 sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *height, double gt[6], sd_error *err);
 
 /* ---- objects as GeoJSON polygons in WGS84 (vector.c) ---- */
-sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const int32_t *labels,
+/* dates: first_seen / absent_on properties of every object, or NULL. */
+sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
+                                  const int32_t *labels,
                                   const sd_object *objects, int nobjects, sd_error *err);
 
 /* Tie points as GeoJSON points (WGS84; pixel coordinates when not georeferenced). */

@@ -118,8 +118,8 @@ static void add_real(OGRFeatureH f, const char *name, double v) {
     OGR_F_SetFieldNull(f, i);
 }
 
-sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const int32_t *labels, const sd_object *objs,
-                                  int n, sd_error *err) {
+sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
+                                  const int32_t *labels, const sd_object *objs, int n, sd_error *err) {
   sd_gdal_init();
   sd_gdal_capture cap;
   sd_gdal_capture_begin(&cap);
@@ -187,7 +187,7 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const i
       {"contrast_before", OFTReal},
       {"contrast_after", OFTReal},
       {"score", OFTReal},
-      {"truncated", OFTInteger},
+      {"truncated", OFTInteger},    {"first_seen", OFTString},  {"absent_on", OFTString},
   };
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     OGRFieldDefnH d = OGR_Fld_Create(fields[i].name, fields[i].type);
@@ -234,6 +234,8 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const i
     add_real(nf, "contrast_after", o->contrast_after);
     add_real(nf, "score", o->score);
     OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "truncated"), o->truncated);
+    if (first_seen) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "first_seen"), first_seen);
+    if (absent_on) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "absent_on"), absent_on);
     OGRGeometryH g = geoms ? geoms[o->id] : NULL;
     if (g) {
       if (ct && OGR_G_Transform(g, ct) != OGRERR_NONE)

@@ -33,8 +33,8 @@ done
 [ ! -e "$T/out/missing/report.json" ] && [ ! -e "$T/out/corrupt" ] && ok || bad "failed pairs left folders"
 [ -z "$(ls -A "$T/out" | grep tmp)" ] && ok || bad "temporary folders left: $(ls -A "$T/out")"
 [ ! -e "$T/escape" ] && ok || bad "'../escape' wrote outside the output folder"
-grep -q '"missing",failed,".*nowhere.tif' "$T/out/summary.csv" && ok || bad "missing pair not reported: $(cat "$T/out/summary.csv")"
-grep -q '"corrupt",failed,".*corrupt.tif: not a readable raster' "$T/out/summary.csv" && ok || bad "corrupt pair not reported"
+grep -q '"missing",,,failed,".*nowhere.tif' "$T/out/summary.csv" && ok || bad "missing pair not reported: $(cat "$T/out/summary.csv")"
+grep -q '"corrupt",,,failed,".*corrupt.tif: not a readable raster' "$T/out/summary.csv" && ok || bad "corrupt pair not reported"
 grep -q 'min_area=20 ' "$T/out/name_with_spaces__commas_and__quotes_/report.json" && ok || bad "per-row min_area not applied"
 python3 - "$T/out/summary.json" <<'PY' && ok || bad "summary.json"
 import json, sys
@@ -75,6 +75,38 @@ n=$(cat "$T"/sh/summary.shard-*-of-3.json | python3 -c "import json,sys; t=sys.s
 
 # Compare options for every pair.
 "$SD" batch "$T/m.json" -o "$T/o5" -q --metric logratio --tolerance 0; [ $? -eq 0 ] && grep -q '"metric": "logratio"' "$T/o5/j/report.json" && grep -q '"tolerance_px": 0' "$T/o5/j/report.json" && ok || bad "compare options in batch"
+
+# Time series: DIR/<site>/<date>.tif, consecutive dates compared; objects carry the dates.
+mkdir -p "$T/series/camp north" "$T/series/pier"
+cp "$T/a/before.tif" "$T/series/camp north/2024-10-02.tif"
+cp "$T/a/after.tif" "$T/series/camp north/2024-10-09.tif"
+cp "$T/a/after.tif" "$T/series/camp north/2024-10-16.tif"
+cp "$T/b b/before.tif" "$T/series/pier/20240901.tif"
+cp "$T/b b/after.tif" "$T/series/pier/20241001.tif"
+echo notes >"$T/series/pier/readme.txt"
+"$SD" batch --dir "$T/series" -o "$T/ts" -q; [ $? -eq 0 ] && ok || bad "time series batch failed"
+python3 - "$T/ts" <<'PY' && ok || bad "time series outputs"
+import json, sys, re, xml.dom.minidom
+out = sys.argv[1]
+s = json.load(open(out + "/summary.json"))
+steps = sorted((r["series"], r["date_before"], r["date_after"]) for r in s)
+assert steps == [("camp north", "2024-10-02", "2024-10-09"), ("camp north", "2024-10-09", "2024-10-16"),
+                 ("pier", "2024-09-01", "2024-10-01")], steps
+first = [r for r in s if r["date_after"] == "2024-10-09"][0]
+g = json.load(open(out + "/" + first["folder"] + "/objects.geojson"))
+assert g["features"] and all(f["properties"]["first_seen"] == "2024-10-09" and
+                             f["properties"]["absent_on"] == "2024-10-02" for f in g["features"])
+quiet = [r for r in s if r["date_after"] == "2024-10-16"][0]
+assert sum(quiet["objects_by_class"].values()) == 0, quiet  # the same image twice: no change
+html = open(out + "/index.html").read()
+svgs = re.findall(r"<svg.*?</svg>", html, re.S)
+assert len(svgs) == 2, len(svgs)
+for svg in svgs:
+    xml.dom.minidom.parseString(svg)
+assert "2024-10-16" in svgs[0] or "2024-10-16" in svgs[1]
+PY
+mkdir -p "$T/empty/site" && cp "$T/a/before.tif" "$T/empty/site/2024-01-01.tif"
+"$SD" batch --dir "$T/empty" -o "$T/te" 2>"$T/err"; [ $? -eq 2 ] && grep -q "two or more dated images" "$T/err" && ok || bad "empty series"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
