@@ -388,6 +388,21 @@ static void progress(batch_ctx *c, const pair *p) {
   pthread_mutex_unlock(&c->lock);
 }
 
+/* Temporary folders a killed run left for this pair (".<folder>.tmp-<pid>"); a pair belongs to
+ * one shard only, so concurrent shards never remove each other's work in progress. */
+static void remove_stale(const char *outdir, const char *folder) {
+  DIR *d = opendir(outdir);
+  struct dirent *e;
+  char prefix[256], path[4400];
+  snprintf(prefix, sizeof prefix, ".%s.tmp-", folder);
+  while (d && (e = readdir(d)))
+    if (!strncmp(e->d_name, prefix, strlen(prefix))) {
+      snprintf(path, sizeof path, "%s/%s", outdir, e->d_name);
+      remove_tree(path);
+    }
+  if (d) closedir(d);
+}
+
 static void run_pair(batch_ctx *c, pair *p) {
   char final_dir[4096], tmp_dir[4200];
   snprintf(final_dir, sizeof final_dir, "%s/%s", c->o->outdir, p->folder);
@@ -403,7 +418,7 @@ static void run_pair(batch_ctx *c, pair *p) {
     co.outdir = tmp_dir;
     co.quiet = 1;
     co.threads = c->threads;
-    remove_tree(tmp_dir);
+    remove_stale(c->o->outdir, p->folder);
     if (!*p->before || !*p->after)
       sd_error_set(&err, SD_ERR_USAGE, "the manifest row lacks before or after");
     else

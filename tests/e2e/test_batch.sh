@@ -108,5 +108,24 @@ PY
 mkdir -p "$T/empty/site" && cp "$T/a/before.tif" "$T/empty/site/2024-01-01.tif"
 "$SD" batch --dir "$T/empty" -o "$T/te" 2>"$T/err"; [ $? -eq 2 ] && grep -q "two or more dated images" "$T/err" && ok || bad "empty series"
 
+# Interrupted: SIGKILL as soon as the first pair is in place leaves only complete pair folders;
+# the next run finishes the rest and clears what the killed run left behind.
+"$SD" synth "$T/big" --size 320 --seed 7 >/dev/null 2>&1 || bad "synth big"
+printf 'site,before,after\n' >"$T/many.csv"
+for i in $(seq 1 12); do echo "s$i,big/before.tif,big/after.tif" >>"$T/many.csv"; done
+"$SD" batch "$T/many.csv" -o "$T/kill" -j 1 --threads 1 -q &
+pid=$!
+for _ in $(seq 1 300); do [ -n "$(ls "$T/kill" 2>/dev/null | grep '^s')" ] && break; sleep 0.02; done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+done_before=$(ls "$T/kill" | grep -c '^s[0-9]*$')
+[ "$done_before" -ge 1 ] && [ "$done_before" -lt 12 ] && ok || bad "the kill did not land mid-run ($done_before of 12 done)"
+half=0
+for d in "$T"/kill/s*; do [ -d "$d" ] && [ ! -s "$d/report.json" ] && half=$((half + 1)); done
+[ $half -eq 0 ] && ok || bad "$half half-written pair folders after SIGKILL"
+"$SD" batch "$T/many.csv" -o "$T/kill" >"$T/log4" 2>&1; [ $? -eq 0 ] && ok || bad "re-run after the kill failed"
+grep -q "$((12 - done_before)) done, $done_before up to date" "$T/log4" && ok || bad "re-run: $(tail -1 "$T/log4")"
+[ "$(ls "$T"/kill | grep -c '^s[0-9]*$')" = 12 ] && [ -z "$(ls -A "$T/kill" | grep tmp)" ] && ok || bad "after the re-run: $(ls -A "$T/kill")"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
