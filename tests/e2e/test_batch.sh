@@ -127,5 +127,12 @@ for d in "$T"/kill/s*; do [ -d "$d" ] && [ ! -s "$d/report.json" ] && half=$((ha
 grep -q "$((12 - done_before)) done, $done_before up to date" "$T/log4" && ok || bad "re-run: $(tail -1 "$T/log4")"
 [ "$(ls "$T"/kill | grep -c '^s[0-9]*$')" = 12 ] && [ -z "$(ls -A "$T/kill" | grep tmp)" ] && ok || bad "after the re-run: $(ls -A "$T/kill")"
 
+# On a terminal: a progress bar with pairs done, failures and time left (script gives a tty).
+if command -v script >/dev/null; then
+  script -qc "'$SD' batch '$T/many.csv' -o '$T/tty' -j 1 --threads 1" "$T/tty.log" >/dev/null 2>&1
+  grep -q '\[#*  *\] 1/12 pairs, 0 failed, [0-9]* s left' "$T/tty.log" && grep -q '12/12 pairs' "$T/tty.log" && ok \
+    || bad "no progress bar on a terminal: $(tr '\r' '\n' <"$T/tty.log" | head -3)"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
