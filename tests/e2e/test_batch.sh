@@ -4,11 +4,7 @@
 # redoes nothing; --force redoes; a changed input is redone alone.
 set -u
 SD=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
 
 "$SD" synth "$T/a" --size 128 --seed 5 >/dev/null 2>&1 || bad "synth a"
 "$SD" synth "$T/b b" --size 128 --seed 6 >/dev/null 2>&1 || bad "synth b"
@@ -134,5 +130,4 @@ if command -v script >/dev/null; then
     || bad "no progress bar on a terminal: $(tr '\r' '\n' <"$T/tty.log" | head -3)"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

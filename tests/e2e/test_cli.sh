@@ -3,11 +3,7 @@
 # the problem, no output left behind by a failed run, ungeoreferenced pairs.
 set -u
 SD=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
 
 # expect CODE PATTERN -- command...: exit code and a message on stderr matching PATTERN
 expect() {
@@ -120,5 +116,4 @@ assert b["pipeline"]["seconds"]["total"] > 0 and b["pipeline"]["peak_rss_mib"] >
 PY
 expect 2 "--kernel-mpx" -- "$SD" bench --kernel-mpx 0
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -3,11 +3,7 @@
 # shard summary written, the merged summary complete.
 set -u
 SD=$1 SDMPI=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+. "$(dirname "$0")/lib.sh"
 printf 'site,before,after\n' >"$T/m.csv"
 for i in 1 2 3 4 5; do
   "$SD" synth "$T/p$i" --size 96 --seed $i >/dev/null 2>&1 || bad "synth $i"
@@ -27,5 +23,4 @@ a = json.load(open(sys.argv[1] + "/summary.shard-1-of-2.json"))
 b = json.load(open(sys.argv[1] + "/summary.shard-2-of-2.json"))
 assert len(a) == 3 and len(b) == 3 and not {r["site"] for r in a} & {r["site"] for r in b}
 PY
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
