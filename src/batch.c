@@ -15,6 +15,7 @@
 
 #include "core/core.h"
 #include "io/io.h"
+#include "batch.h"
 #include "sitediff/sitediff.h"
 
 void sd_batch_options_init(sd_batch_options *o) {
@@ -669,6 +670,34 @@ static sd_status merge_shards(const sd_batch_options *o, sd_batch_result *res, s
   return s;
 }
 
+static void free_pairs(pair *pairs, int n) {
+  for (int i = 0; i < n; i++) {
+    free(pairs[i].site);
+    free(pairs[i].folder);
+    free(pairs[i].before);
+    free(pairs[i].after);
+  }
+  free(pairs);
+}
+
+int sd_batch_parse_manifest(const char *text, sd_error *err) {
+  sd_compare_options def;
+  sd_compare_options_init(&def);
+  pair *pairs = NULL;
+  int n = 0;
+  const char *t = text;
+  while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
+    t++;
+  sd_status s = *t == '[' ? parse_json(text, ".", &def, &pairs, &n, err) : parse_csv(text, ".", &def, &pairs, &n, err);
+  if (!s) name_folders(pairs, n);
+  for (int i = 0; !s && i < n; i++)
+    for (const char *c = pairs[i].folder; *c; c++) /* the contract the folders rely on */
+      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+        abort();
+  free_pairs(pairs, n);
+  return s ? -1 : n;
+}
+
 sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *err) {
   if (res) memset(res, 0, sizeof *res);
   if (o->merge) {
@@ -753,12 +782,6 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
       }
     }
   }
-  for (int i = 0; i < n; i++) {
-    free(pairs[i].site);
-    free(pairs[i].folder);
-    free(pairs[i].before);
-    free(pairs[i].after);
-  }
-  free(pairs);
+  free_pairs(pairs, n);
   return s;
 }
