@@ -155,7 +155,9 @@ static sd_status parse_csv(const char *text, const char *dir, const sd_compare_o
     if (!strcmp(head[i], "after")) ia = i;
   }
   sd_status s = SD_OK;
-  if (is < 0 || ib < 0 || ia < 0)
+  if (nh > 32)
+    s = sd_error_set(err, SD_ERR_USAGE, "batch: the CSV header has %d columns; at most 32", nh);
+  else if (is < 0 || ib < 0 || ia < 0)
     s = sd_error_set(err, SD_ERR_USAGE, "batch: the CSV header must name site,before,after");
   int cap = 16, count = 0, row = 1;
   pair *pairs = calloc((size_t)cap, sizeof *pairs);
@@ -164,7 +166,8 @@ static sd_status parse_csv(const char *text, const char *dir, const sd_compare_o
     int nf = csv_record(&p, f, 32);
     row++;
     int blank = nf == 1 && f[0] && !*f[0];
-    if (!blank) {
+    if (nf > 32) s = sd_error_set(err, SD_ERR_USAGE, "batch: row %d has %d fields; at most 32", row, nf);
+    if (!blank && !s) {
       if (count == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
       pair *q = &pairs[count++];
       memset(q, 0, sizeof *q);

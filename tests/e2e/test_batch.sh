@@ -130,4 +130,10 @@ if command -v script >/dev/null; then
     || bad "no progress bar on a terminal: $(tr '\r' '\n' <"$T/tty.log" | head -3)"
 fi
 
+# Too many columns (found by fuzz_manifest: the field arrays hold 32): refused, not overrun.
+{ printf 'site,before,after'; for i in $(seq 1 40); do printf ',c%d' $i; done; printf '\nx,a,b\n'; } >"$T/wide.csv"
+"$SD" batch "$T/wide.csv" -o "$T/o6" 2>"$T/err"; [ $? -eq 2 ] && grep -q "43 columns; at most 32" "$T/err" && ok || bad "wide header: $(cat "$T/err")"
+printf 'site,before,after\nx,a,b%s\n' "$(printf ',%.0s' $(seq 1 40))" >"$T/wide2.csv"
+"$SD" batch "$T/wide2.csv" -o "$T/o7" 2>"$T/err"; [ $? -eq 2 ] && grep -q "row 2 has 43 fields" "$T/err" && ok || bad "wide row: $(cat "$T/err")"
+
 finish
