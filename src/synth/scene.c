@@ -102,8 +102,7 @@ static sd_rect shadow_of(const sd_rect *roof) {
   return sh;
 }
 
-void sd_scene_init(sd_scene *s, uint64_t seed, double size_m, double pixel_m) {
-  (void)pixel_m;
+void sd_scene_init(sd_scene *s, uint64_t seed, double size_m) {
   memset(s, 0, sizeof *s);
   s->seed = seed;
   s->size_m = size_m;

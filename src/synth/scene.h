@@ -48,7 +48,7 @@ typedef struct sd_scene {
   sd_change change[32];
 } sd_scene;
 
-void sd_scene_init(sd_scene *s, uint64_t seed, double size_m, double pixel_m);
+void sd_scene_init(sd_scene *s, uint64_t seed, double size_m);
 /* Reflectance at (u, v) metres, before (after = 0) or after (after = 1). */
 void sd_scene_sample(const sd_scene *s, double u, double v, int after, float out[SD_SCENE_BANDS]);
 /* Id of the change covering (u, v), 0 if none. */

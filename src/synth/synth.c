@@ -185,7 +185,7 @@ sd_status sd_synth(const sd_synth_options *o, sd_error *err) {
   double px = o->pixel_size, S = o->size * px;
   sd_scene *sc = malloc(sizeof *sc);
   if (!sc) return sd_error_set(err, SD_ERR_NOMEM, "synth: out of memory");
-  sd_scene_init(sc, o->seed, S, px);
+  sd_scene_init(sc, o->seed, S);
   sd_rng rng = {sd_hash64(o->seed * 104729 + 3)};
 
   image_spec bim = {0}, aim = {0};
