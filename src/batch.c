@@ -321,19 +321,6 @@ static void name_folders(pair *p, int n) {
 
 /* ---- running ---- */
 
-static void remove_tree(const char *path) {
-  DIR *d = opendir(path);
-  struct dirent *e;
-  char p[4096];
-  while (d && (e = readdir(d))) {
-    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-    snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-    if (unlink(p) != 0) remove_tree(p);
-  }
-  if (d) closedir(d);
-  rmdir(path);
-}
-
 static int input_matches(json_t *in, const char *path) {
   struct stat st;
   if (stat(path, &st) != 0) return 0;
@@ -392,25 +379,9 @@ static void progress(batch_ctx *c, const pair *p) {
   pthread_mutex_unlock(&c->lock);
 }
 
-/* Temporary folders a killed run left for this pair (".<folder>.tmp-<pid>"); a pair belongs to
- * one shard only, so concurrent shards never remove each other's work in progress. */
-static void remove_stale(const char *outdir, const char *folder) {
-  DIR *d = opendir(outdir);
-  struct dirent *e;
-  char prefix[256], path[4400];
-  snprintf(prefix, sizeof prefix, ".%s.tmp-", folder);
-  while (d && (e = readdir(d)))
-    if (!strncmp(e->d_name, prefix, strlen(prefix))) {
-      snprintf(path, sizeof path, "%s/%s", outdir, e->d_name);
-      remove_tree(path);
-    }
-  if (d) closedir(d);
-}
-
 static void run_pair(batch_ctx *c, pair *p) {
-  char final_dir[4096], tmp_dir[4200];
+  char final_dir[4096];
   snprintf(final_dir, sizeof final_dir, "%s/%s", c->o->outdir, p->folder);
-  snprintf(tmp_dir, sizeof tmp_dir, "%s/.%s.tmp-%ld", c->o->outdir, p->folder, (long)getpid());
   double t0 = sd_now();
   if (!c->o->force && up_to_date(p, final_dir)) {
     p->status = "up to date";
@@ -419,21 +390,14 @@ static void run_pair(batch_ctx *c, pair *p) {
     sd_compare_options co = p->opts;
     co.before = p->before;
     co.after = p->after;
-    co.outdir = tmp_dir;
+    co.outdir = final_dir; /* compare replaces the previous result as a whole, or leaves it */
     co.quiet = 1;
     co.threads = c->threads;
-    remove_stale(c->o->outdir, p->folder);
     if (!*p->before || !*p->after)
       sd_error_set(&err, SD_ERR_USAGE, "the manifest row lacks before or after");
     else
       sd_compare(&co, NULL, &err);
-    if (!err.code) {
-      remove_tree(final_dir); /* the previous, outdated result */
-      if (rename(tmp_dir, final_dir) != 0)
-        sd_error_set(&err, SD_ERR_OUTPUT, "cannot move %s into place: %s", final_dir, strerror(errno));
-    }
     if (err.code) {
-      remove_tree(tmp_dir);
       snprintf(p->error, sizeof p->error, "%s", err.msg);
       p->status = "failed";
       atomic_fetch_add(&c->failed, 1);
@@ -448,7 +412,7 @@ static void run_pair(batch_ctx *c, pair *p) {
 
 static void *worker(void *arg) {
   batch_ctx *c = arg;
-  for (int i; (i = atomic_fetch_add(&c->next, 1)) < c->n;)
+  for (int i; !sd_interrupted() && (i = atomic_fetch_add(&c->next, 1)) < c->n;)
     run_pair(c, &c->pairs[i]);
   return NULL;
 }
@@ -775,10 +739,14 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
     for (int j = 0; j < jobs; j++)
       pthread_join(th[j], NULL);
     pthread_mutex_destroy(&c.lock);
-    s = n ? write_summary(o, pairs, n, suffix, err) : SD_OK;
+    /* Interrupted: the finished pair folders are complete and a re-run resumes from them; the
+     * summaries of the previous run stay as they were. */
+    s = sd_check_interrupt(err);
+    if (!s && n) s = write_summary(o, pairs, n, suffix, err);
     if (res) {
       res->pairs = n;
       for (int i = 0; i < n; i++) {
+        if (!pairs[i].status) continue; /* not started: interrupted */
         res->failed += !strcmp(pairs[i].status, "failed");
         res->ok += !strcmp(pairs[i].status, "ok");
         res->up_to_date += !strcmp(pairs[i].status, "up to date");

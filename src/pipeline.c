@@ -244,7 +244,8 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
     int rows = y0 + R > H ? H - y0 : R;
     int ys = y0 - halo < 0 ? 0 : y0 - halo, ye = y0 + rows + halo > H ? H : y0 + rows + halo;
     pb.height = pa.height = fb.height = fa.height = ye - ys;
-    s = sd_read_pair(run, rb, ra, 0, ys, &pb, &pa, err);
+    s = sd_check_interrupt(err);
+    if (!s) s = sd_read_pair(run, rb, ra, 0, ys, &pb, &pa, err);
     if (s) break;
     const sd_planes *kb = &pb, *ka = &pa;
     if (m != SD_METRIC_CVA) {
@@ -296,8 +297,9 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   int saved_threads = omp_get_max_threads();
   omp_set_num_threads(run.threads);
 #endif
-  char tmp[OUT_COUNT][4096], fin[OUT_COUNT][4096];
-  int created[OUT_COUNT] = {0};
+  sd_outset out;
+  memset(&out, 0, sizeof out);
+  int out_begun = 0;
   float *mag = NULL;
   uint8_t *mask = NULL;
   int32_t *labels = NULL;
@@ -369,6 +371,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   t = sd_now();
 
   s = sd_stage_register(&run, ra, err);
+  if (!s) s = sd_check_interrupt(err);
   if (s) goto done;
   run.t.registration = sd_now() - t;
   t = sd_now();
@@ -377,6 +380,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   s = read_sample(&run, rb, ra, &sb, &sa, &strip_rows, err);
   if (!s) s = sd_radiometry_fit(&sb, &sa, opts->normalize, &run.radio, err);
   if (!s) s = fit_features(&run, &sb, &sa, strip_rows, err);
+  if (!s) s = sd_check_interrupt(err);
   if (s) goto done;
   if (run.radio.samples < 16) {
     s = sd_error_set(err, SD_ERR_INPUT, "compare: %s and %s have almost no valid pixels in common (nodata or masks)",
@@ -396,19 +400,15 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.t.radiometry = sd_now() - t;
   t = sd_now();
 
-  s = sd_mkdir_p(opts->outdir, err);
+  s = sd_outset_begin(&out, opts->outdir, out_names, OUT_COUNT, err);
   if (s) goto done;
-  for (int i = 0; i < OUT_COUNT; i++) {
-    sd_temp_name(tmp[i], sizeof tmp[i], opts->outdir, out_names[i]);
-    sd_join(fin[i], sizeof fin[i], opts->outdir, out_names[i]);
-  }
+  out_begun = 1;
   size_t npx = (size_t)run.grid.width * run.grid.height;
   mag = sd_alloc(npx * sizeof *mag);
   if (!mag) {
     s = sd_error_set(err, SD_ERR_NOMEM, "compare: out of memory for a %d x %d grid", run.grid.width, run.grid.height);
     goto done;
   }
-  created[OUT_MAG] = 1;
   /* Tolerance to residual misregistration and to edges drawn differently by the two sensors:
    * 1 px on fine grids (<= 5 m, or pixel grids), 2 px when registration was weak; none on
    * coarse grids, where one pixel is more ground than any edge moves and tolerance would erase
@@ -416,7 +416,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   double pix_m = sqrt(run.grid.pixel_w_m * run.grid.pixel_h_m);
   int weak = opts->do_register && !(run.registered && !(run.fit.rmse > 0.5));
   run.tol_radius = opts->tolerance >= 0 ? opts->tolerance : run.grid.georef && pix_m > 5.0 ? 0 : weak ? 2 : 1;
-  s = sd_gtiff_create(tmp[OUT_MAG], &run.grid, 1, SD_PIX_F32, 1, NAN, &mag_tif, err);
+  s = sd_gtiff_create(sd_outset_path(&out, OUT_MAG), &run.grid, 1, SD_PIX_F32, 1, NAN, &mag_tif, err);
   if (s) goto done;
   sd_diff_params dp = {.nbands = run.nfeat};
   for (int b = 0; b < run.nfeat; b++) {
@@ -513,7 +513,8 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     }
     free(parts);
   }
-  s = sd_stage_describe(&run, rb, ra, labels, err);
+  s = sd_check_interrupt(err);
+  if (!s) s = sd_stage_describe(&run, rb, ra, labels, err);
   if (!s) s = sd_geo_create(&run.grid, &geo, err);
   if (s) goto done;
   for (int i = 0; i < nl; i++)
@@ -521,28 +522,24 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.t.objects = sd_now() - t;
   t = sd_now();
 
-  created[OUT_MASK] = 1;
-  s = sd_gtiff_create(tmp[OUT_MASK], &run.grid, 1, SD_PIX_U8, 1, 255, &mask_tif, err);
+  s = sd_gtiff_create(sd_outset_path(&out, OUT_MASK), &run.grid, 1, SD_PIX_U8, 1, 255, &mask_tif, err);
   if (!s) s = sd_gtiff_write(mask_tif, 1, 0, run.grid.height, mask, err);
   cs = sd_gtiff_close(mask_tif, err);
   mask_tif = NULL;
   if (!s) s = cs;
-  created[OUT_OBJECTS] = 1;
-  if (!s) s = sd_vector_write_objects(tmp[OUT_OBJECTS], &run.grid, opts->date_after, opts->date_before, labels,
-                                             run.objs, nl, err);
-  created[OUT_OVERLAY] = 1;
-  if (!s) s = sd_overlay_write(&ov, labels, run.objs, run.nobjs, tmp[OUT_OVERLAY], err);
-  created[OUT_TIEPOINTS] = 1;
-  if (!s) s = sd_vector_write_tiepoints(tmp[OUT_TIEPOINTS], &run.grid, run.tp, run.ntp, err);
+  if (!s)
+    s = sd_vector_write_objects(sd_outset_path(&out, OUT_OBJECTS), &run.grid, opts->date_after, opts->date_before,
+                                labels, run.objs, nl, err);
+  if (!s) s = sd_overlay_write(&ov, labels, run.objs, run.nobjs, sd_outset_path(&out, OUT_OVERLAY), err);
+  if (!s) s = sd_vector_write_tiepoints(sd_outset_path(&out, OUT_TIEPOINTS), &run.grid, run.tp, run.ntp, err);
   if (s) goto done;
   run.t.write = sd_now() - t;
   run.t.total = sd_now() - t0;
-  created[OUT_REPORT] = 1;
-  s = sd_report_write(&run, tmp[OUT_REPORT], err);
+  s = sd_report_write(&run, sd_outset_path(&out, OUT_REPORT), err);
+  if (!s) s = sd_check_interrupt(err);
+  if (!s) s = sd_outset_commit(&out, err);
   if (s) goto done;
-  for (int i = 0; i < OUT_COUNT && !s; i++)
-    if (rename(tmp[i], fin[i]) != 0) s = sd_error_set(err, SD_ERR_OUTPUT, "output: cannot move %s into place", fin[i]);
-  if (!s) memset(created, 0, sizeof created);
+  out_begun = 0;
   sd_run_progress(&run, "%d objects, %lld changed pixels, threshold %.2f (%s); outputs in %s", nl,
                   (long long)run.changed_px, run.thr.value, sd_thr_method_name(run.thr.method), opts->outdir);
 
@@ -568,8 +565,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
 done:
   if (mag_tif) sd_gtiff_close(mag_tif, NULL);
   if (mask_tif) sd_gtiff_close(mask_tif, NULL);
-  for (int i = 0; i < OUT_COUNT; i++)
-    if (created[i]) unlink(tmp[i]);
+  if (out_begun) sd_outset_abort(&out);
   sd_geo_free(geo);
   free(run.objs);
   free(mask);

@@ -15,6 +15,7 @@ typedef enum sd_status {
   SD_ERR_LIMIT,     /* a size limit (--max-pixels) was exceeded */
   SD_ERR_NOMEM,
   SD_ERR_INTERNAL,
+  SD_ERR_INTERRUPTED, /* stopped by sd_interrupt (SIGINT, SIGTERM): outputs left as they were */
 } sd_status;
 
 enum { SD_ERROR_MSG_MAX = 1024 };
@@ -31,6 +32,14 @@ const char *sd_status_name(sd_status code);
 sd_status sd_error_set(sd_error *err, sd_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void sd_error_clear(sd_error *err);
+
+/* Asks running compare and batch calls to stop at their next block and clean up; safe to call
+ * from a signal handler. signo is kept for the message and the exit status. */
+void sd_interrupt(int signo);
+/* The signal number passed to sd_interrupt, or 0. */
+int sd_interrupted(void);
+/* SD_ERR_INTERRUPTED (with a message) once sd_interrupt was called, else SD_OK. */
+sd_status sd_check_interrupt(sd_error *err);
 
 /* Exit code for the command line: 0 ok, 2 bad usage, 1 any other failure. */
 int sd_status_exit_code(sd_status code);

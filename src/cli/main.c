@@ -1,4 +1,5 @@
 /* main.c: `sitediff COMMAND ...`: dispatches to the subcommands. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,11 +20,17 @@ static void usage(FILE *f) {
              "exit codes: 0 ok, 1 the run failed, 2 bad usage\n");
 }
 
-int main(int argc, char **argv) {
-  if (argc < 2) {
-    usage(stderr);
-    return 2;
+/* SIGINT and SIGTERM ask the running command to stop at its next block and remove what it was
+ * writing; a second one ends the process at once (the next run removes its temporaries). */
+static void on_signal(int sig) {
+  if (sd_interrupted()) {
+    signal(sig, SIG_DFL);
+    raise(sig);
   }
+  sd_interrupt(sig);
+}
+
+static int dispatch(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "compare")) return sd_cmd_compare(argc - 2, argv + 2);
   if (!strcmp(cmd, "synth")) return sd_cmd_synth(argc - 2, argv + 2);
@@ -41,4 +48,23 @@ int main(int argc, char **argv) {
   fprintf(stderr, "sitediff: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  struct sigaction sa = {.sa_handler = on_signal};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  int rc = dispatch(argc, argv);
+  int sig = sd_interrupted();
+  if (sig) {
+    /* Die of the signal, so the shell and batch drivers see how the run ended (exit 128 + N). */
+    signal(sig, SIG_DFL);
+    raise(sig);
+  }
+  return rc;
 }

@@ -1,6 +1,8 @@
 /* error.c: status names and the sd_error message buffer. */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sitediff/error.h"
 
@@ -14,6 +16,7 @@ const char *sd_status_name(sd_status code) {
   case SD_ERR_LIMIT: return "size limit";
   case SD_ERR_NOMEM: return "out of memory";
   case SD_ERR_INTERNAL: return "internal error";
+  case SD_ERR_INTERRUPTED: return "interrupted";
   }
   return "unknown error";
 }
@@ -37,4 +40,19 @@ void sd_error_clear(sd_error *err) {
 int sd_status_exit_code(sd_status code) {
   if (code == SD_OK) return 0;
   return code == SD_ERR_USAGE ? 2 : 1;
+}
+
+static volatile sig_atomic_t interrupt_signo;
+
+void sd_interrupt(int signo) { interrupt_signo = signo ? signo : SIGINT; }
+
+int sd_interrupted(void) { return interrupt_signo; }
+
+sd_status sd_check_interrupt(sd_error *err) {
+  int sig = interrupt_signo;
+  if (!sig) return SD_OK;
+  return sd_error_set(err, SD_ERR_INTERRUPTED, "interrupted by %s; outputs left as they were",
+                      sig == SIGTERM  ? "SIGTERM"
+                      : sig == SIGINT ? "SIGINT"
+                                      : strsignal(sig));
 }

@@ -96,8 +96,7 @@ sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *
 /* ---- objects as GeoJSON polygons in WGS84 (vector.c) ---- */
 /* dates: first_seen / absent_on properties of every object, or NULL. */
 sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
-                                  const int32_t *labels,
-                                  const sd_object *objects, int nobjects, sd_error *err);
+                                  const int32_t *labels, const sd_object *objects, int nobjects, sd_error *err);
 
 /* Tie points as GeoJSON points (WGS84; pixel coordinates when not georeferenced). */
 struct sd_tiepoint;
@@ -109,5 +108,37 @@ sd_status sd_mkdir_p(const char *path, sd_error *err);
 /* "<dir>/.<name>.tmp-<pid>" */
 void sd_temp_name(char *buf, size_t len, const char *dir, const char *name);
 void sd_join(char *buf, size_t len, const char *dir, const char *name);
+/* Removes a folder and everything in it (best effort). */
+void sd_remove_tree(const char *path);
+/* Flushes a file or folder to the disk (fsync); 0 on success. */
+int sd_fsync_path(const char *path);
+/* Removes the entries of dir named "<prefix><pid>..." whose process is gone (what a killed run
+ * left); entries of live processes stay. */
+void sd_remove_stale(const char *dir, const char *prefix);
+/* Puts the folder stage in the place of final as one step: a rename when final is absent, else
+ * an atomic exchange (renameat2) after which the old folder is removed. An observer sees the old
+ * folder or the new one, never a mix; a kill leaves one of them under final. */
+sd_status sd_dir_commit(const char *stage, const char *final, sd_error *err);
+
+/* A set of output files that appears as a whole or not at all. When OUTDIR is absent or holds
+ * only files of this set, the set is built in a hidden sibling folder ".<OUTDIR>.sitediff-<pid>-<n>"
+ * and swapped in with sd_dir_commit. Otherwise (OUTDIR holds other files, or its parent is not
+ * writable) each file is written as ".<name>.tmp-<pid>-<n>" inside OUTDIR and renamed, the last
+ * name of the set last, after the previous one of that name was removed: a set without its last
+ * file is incomplete. Temporaries of killed runs are removed on the next begin. */
+enum { SD_OUTSET_MAX = 8 };
+typedef struct sd_outset {
+  int dir_mode, n;
+  const char *const *names;
+  char outdir[4096], stage[4500];
+  char tmp[SD_OUTSET_MAX][4700];
+} sd_outset;
+sd_status sd_outset_begin(sd_outset *o, const char *outdir, const char *const *names, int n, sd_error *err);
+/* The path to write output i to. */
+const char *sd_outset_path(const sd_outset *o, int i);
+/* Flushes every file and moves the set into place. */
+sd_status sd_outset_commit(sd_outset *o, sd_error *err);
+/* Removes whatever the set wrote (after a failure); OUTDIR keeps its previous files. */
+void sd_outset_abort(sd_outset *o);
 
 #endif

@@ -121,7 +121,7 @@ for d in "$T"/kill/s*; do [ -d "$d" ] && [ ! -s "$d/report.json" ] && half=$((ha
 [ $half -eq 0 ] && ok || bad "$half half-written pair folders after SIGKILL"
 "$SD" batch "$T/many.csv" -o "$T/kill" >"$T/log4" 2>&1; [ $? -eq 0 ] && ok || bad "re-run after the kill failed"
 grep -q "$((12 - done_before)) done, $done_before up to date" "$T/log4" && ok || bad "re-run: $(tail -1 "$T/log4")"
-[ "$(ls "$T"/kill | grep -c '^s[0-9]*$')" = 12 ] && [ -z "$(ls -A "$T/kill" | grep tmp)" ] && ok || bad "after the re-run: $(ls -A "$T/kill")"
+[ "$(ls "$T"/kill | grep -c '^s[0-9]*$')" = 12 ] && [ -z "$(ls -A "$T/kill" | grep -e tmp -e sitediff-)" ] && ok || bad "after the re-run: $(ls -A "$T/kill")"
 
 # On a terminal: a progress bar with pairs done, failures and time left (script gives a tty).
 if command -v script >/dev/null; then
