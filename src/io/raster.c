@@ -38,9 +38,12 @@ sd_status sd_raster_open(const char *role, const char *path, double max_pixels, 
   *out = NULL;
   struct stat st;
   if (!path || !*path) return sd_error_set(err, SD_ERR_USAGE, "%s: no file given", role);
-  if (stat(path, &st) != 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: %s", role, path, strerror(errno));
-  if (S_ISDIR(st.st_mode)) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: is a folder, not an image", role, path);
-  if (st.st_size == 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: file is empty", role, path);
+  /* GDAL's virtual file systems (/vsimem/, /vsizip/ ...) are GDAL's to check. */
+  if (strncmp(path, "/vsi", 4) != 0) {
+    if (stat(path, &st) != 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: %s", role, path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: is a folder, not an image", role, path);
+    if (st.st_size == 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: file is empty", role, path);
+  }
 
   sd_gdal_init();
   sd_gdal_capture cap;

@@ -136,4 +136,14 @@ fi
 printf 'site,before,after\nx,a,b%s\n' "$(printf ',%.0s' $(seq 1 40))" >"$T/wide2.csv"
 "$SD" batch "$T/wide2.csv" -o "$T/o7" 2>"$T/err"; [ $? -eq 2 ] && grep -q "row 2 has 43 fields" "$T/err" && ok || bad "wide row: $(cat "$T/err")"
 
+# Many equal site names (the slowness of fuzz_manifest showed naming was cubic in them: 3,000
+# rows took 2 minutes): 20,000 rows are named x, x-2 ... x-20000 at once; literal "x-2" rows
+# that come later get x-2-2, x-2-3.
+{ echo "site,before,after"; for _ in $(seq 1 20000); do echo "x,missing.tif,b.tif"; done
+  echo "x-2,missing.tif,b.tif"; echo "x-2,missing.tif,b.tif"; } >"$T/same.csv"
+"$SD" batch "$T/same.csv" -o "$T/same" -q 2>/dev/null; rc=$?
+[ $rc -eq 1 ] && [ "$(cut -d, -f6 "$T/same/summary.csv" | sort | uniq -d | wc -l)" = 0 ] &&
+  [ "$(tail -3 "$T/same/summary.csv" | cut -d, -f6 | tr '\n' ' ')" = "x-20000 x-2-2 x-2-3 " ] && ok ||
+  bad "20,000 equal names: exit $rc, $(tail -3 "$T/same/summary.csv" | cut -d, -f6 | tr '\n' ' ')"
+
 finish
