@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sitediff/error.h"
@@ -24,10 +25,20 @@ const char *sd_status_name(sd_status code) {
 sd_status sd_error_set(sd_error *err, sd_status code, const char *fmt, ...) {
   if (err && err->code == SD_OK) {
     err->code = code;
-    va_list ap;
+    va_list ap, ap2;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_copy(ap2, ap);
+    int len = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    char *full = len >= (int)sizeof err->msg ? malloc((size_t)len + 1) : NULL;
+    if (full) {
+      /* Too long (a hostile path): keep the head and the tail, where the problem is said. */
+      vsnprintf(full, (size_t)len + 1, fmt, ap2);
+      size_t keep = (sizeof err->msg - 8) / 2;
+      snprintf(err->msg, sizeof err->msg, "%.*s [...] %s", (int)keep, full, full + len - keep);
+      free(full);
+    }
+    va_end(ap2);
   }
   return code;
 }

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# make_corpus.sh SITEDIFF DIR: writes the hostile-input corpus into DIR (made at test time, so no
+# binaries live in git) and prints its table of cases on stdout, one per line:
+#   name|before|after|extra options|exit code|message pattern (ERE without '|'; empty: any)|outputs (yes/no)
+# Paths in the table are relative to DIR. Needs gdal-bin (gdal_translate, gdal_calc.py) and python3.
+set -eu
+SD=$(realpath "$1") D=$2
+mkdir -p "$D"
+cd "$D"
+"$SD" synth p --size 128 --seed 3 >/dev/null 2>&1
+B=p/before.tif A=p/after.tif
+q() { gdal_translate -q "$@"; }
+
+# Files that are not images.
+: >empty.tif
+head -c 5000 /dev/urandom >random.tif
+head -c 3000 "$A" >truncated.tif
+mkdir -p folder.tif
+# A real TIFF header declaring 200000 x 200000 pixels (one strip at an offset past the end).
+python3 - <<'PY'
+import struct
+tags = [(256, 4, 1, 200000), (257, 4, 1, 200000), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+        (273, 4, 1, 4096), (277, 3, 1, 1), (278, 4, 1, 200000), (279, 4, 1, 4000000000)]
+ifd = struct.pack('<H', len(tags)) + b''.join(
+    struct.pack('<HHII', t, ty, n, v) if ty == 4 else struct.pack('<HHIHH', t, ty, n, v, 0) for t, ty, n, v in tags)
+open('huge_header.tif', 'wb').write(b'II*\x00' + struct.pack('<I', 8) + ifd + struct.pack('<I', 0))
+PY
+printf '<VRTDataset rasterXSize="200000" rasterYSize="200000"><VRTRasterBand dataType="Byte" band="1"/></VRTDataset>' >huge.vrt
+# Images that are images, but hostile.
+q -a_ullr 700000 5700000 700064 5699936 "$A" far.tif                      # 100 km away
+GDAL_PAM_ENABLED=NO q -co PROFILE=BASELINE "$B" plain_before.tif           # no georeferencing
+GDAL_PAM_ENABLED=NO q -co PROFILE=BASELINE "$A" plain_after.tif
+q -srcwin 10 10 1 1 "$B" one_b.tif                                        # 1 x 1
+q -srcwin 10 10 1 1 "$B" one_a.tif
+q -b 1 -b 2 -b 3 "$A" bands3.tif                                          # 4 bands against 3
+q -scale 0 65535 1000 1000 "$B" const_b.tif                               # constant
+q -scale 0 65535 1000 1000 "$A" const_a.tif
+q -scale 0 65535 7 7 -a_nodata 7 "$A" allnodata.tif                       # every pixel nodata
+# Float32 whose every pixel is NaN (gdal_calc.py comes with gdal-bin).
+gdal_calc.py --quiet -A "$A" --allBands A --outfile allnan.tif --calc "A*0+nan" --type Float32 --hideNoData
+# Manifests.
+long=$(printf 'x%.0s' $(seq 1 5000))
+{
+  echo 'site,before,after'
+  echo '"a ""quoted"", site",p/before.tif,p/after.tif'
+  echo '../../escape,p/before.tif,p/after.tif'
+  echo "long,$long/before.tif,p/after.tif"
+  echo 'unterminated,"p/before.tif,p/after.tif'
+} >hostile.csv
+: >afile
+
+# The table. Whole runs of hostile images: complete outputs where the input is processable.
+cat <<TABLE
+missing file|missing.tif|$A||1|before: missing.tif: No such file|no
+empty file|$B|empty.tif||1|after: empty.tif: file is empty|no
+random bytes|$B|random.tif||1|after: random.tif: not a readable raster|no
+truncated TIFF|$B|truncated.tif||1|truncated.tif|no
+folder as file|folder.tif|$A||1|before: folder.tif: is a folder|no
+200000 x 200000 TIFF header|huge_header.tif|$A||1|huge_header.tif: 200000 x 200000 pixels is more than --max-pixels.*raise --max-pixels|no
+200000 x 200000 VRT|$B|huge.vrt||1|huge.vrt: 200000 x 200000 pixels is more than --max-pixels.*raise --max-pixels|no
+no overlap|$B|far.tif||1|do not overlap|no
+one georeferenced, one not|$B|plain_after.tif||1|is georeferenced but plain_after.tif is not|no
+neither georeferenced|plain_before.tif|plain_after.tif||0|neither image is georeferenced|yes
+1 x 1 images|one_b.tif|one_a.tif||1|share only 1 x 1 pixels|no
+band counts differ|$B|bands3.tif||0|band counts differ.*first 3 bands|yes
+constant images|const_b.tif|const_a.tif||0||yes
+all nodata|$B|allnodata.tif||1|allnodata.tif have almost no valid pixels in common|no
+all NaN|$B|allnan.tif||1|allnan.tif have almost no valid pixels in common|no
+output is a file|$B|$A|-o afile|1|afile: exists and is not a folder|no
+output not writable|$B|$A|-o /proc/sitediff-out|1|/proc/sitediff-out.*cannot create folder|no
+--max-pixels too small|$B|$A|--max-pixels 100|1|more than --max-pixels 100.*raise --max-pixels|no
+bad --threads|$B|$A|--threads abc|2|--threads: 'abc'|no
+bad --grid|$B|$A|--grid sideways|2|--grid: 'sideways'|no
+bad --min-area|$B|$A|--min-area -5|2|--min-area: '-5'|no
+bad --tolerance|$B|$A|--tolerance 9|2|tolerance|no
+bad --bands|$B|$A|--bands red,purple|2|'purple' is not blue, green, red, nir or other|no
+unknown option|$B|$A|--bogus|2|unknown option --bogus|no
+TABLE
