@@ -226,39 +226,59 @@ static json_t *pipeline_bench(const sd_bench_options *o, FILE *out, int threads,
   return res;
 }
 
-/* Peer tools, timed on the same pair, where installed. */
-static json_t *peers_bench(const sd_bench_options *o, FILE *out) {
+/* Times a shell command in the pair's folder; prints and records it with its ratio to ours. */
+static void time_peer(const sd_bench_options *o, FILE *out, json_t *res, const char *key, const char *label,
+                      const char *cmd, double ours) {
+  char sh[8192];
+  snprintf(sh, sizeof sh, "cd '%s/pair-%d' && %s", o->workdir, o->size, cmd);
+  double t0 = sd_now();
+  int rc = system(sh);
+  double s = sd_now() - t0;
+  if (rc) {
+    fprintf(out, "  %-58s FAILED\n", label);
+    json_object_set_new(res, key, json_null());
+    return;
+  }
+  fprintf(out, "  %-58s %7.2f s = %.2fx sitediff's time\n", label, s, s / ours);
+  json_object_set_new(res, key, json_pack("{s:f, s:f}", "seconds", s, "ratio_to_sitediff", s / ours));
+}
+
+/* Peer tools on the same pair, where installed, doing the least that yields a change mask: the
+ * GDAL chain warps after onto before's grid, takes the 4-band magnitude and a threshold, and
+ * sieves; OTB superimposes and takes the magnitude with BandMath. ours: our end-to-end seconds. */
+static json_t *peers_bench(const sd_bench_options *o, FILE *out, double ours) {
   json_t *res = json_object();
-  const char *tools[] = {"gdalwarp", "gdal_calc.py", "otbcli_BandMath"};
-  fprintf(out, "\npeers\n");
-  for (int i = 0; i < 3; i++) {
+  const char *tools[] = {"gdalwarp", "gdal_calc.py", "gdal_sieve.py", "otbcli_Superimpose", "otbcli_BandMath"};
+  int have[5];
+  fprintf(out, "\npeers on the same pair (sitediff: %.2f s end to end)\n", ours);
+  for (int i = 0; i < 5; i++) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tools[i]);
-    int have = system(cmd) == 0;
-    json_object_set_new(res, tools[i], json_boolean(have));
-    if (!have) fprintf(out, "  %-16s not installed: skipped\n", tools[i]);
+    have[i] = system(cmd) == 0;
+    json_object_set_new(res, tools[i], json_boolean(have[i]));
   }
-  int gdal = json_is_true(json_object_get(res, "gdalwarp")) && json_is_true(json_object_get(res, "gdal_calc.py"));
-  if (gdal) {
-    char sh[4096];
-    snprintf(
-        sh, sizeof sh,
-        "cd '%s/pair-%d' && te=$(gdalinfo before.tif | awk '/Upper Left/{gsub(/[(),]/,\" \");x0=$3;y1=$4} "
-        "/Lower Right/{gsub(/[(),]/,\" \");x1=$3;y0=$4} END{print x0,y0,x1,y1}') && "
-        "gdalwarp -q -overwrite -r cubic -multi -wo NUM_THREADS=ALL_CPUS -te $te -tr 0.5 0.5 after.tif peer_after.tif "
-        "&& gdal_calc.py --quiet --overwrite -A before.tif --A_band=1 -B peer_after.tif --B_band=1 "
-        "--outfile=peer_mask.tif --type=Byte --calc='abs(B.astype(float)-A)>200' && "
-        "gdal_sieve.py -q -st 10 peer_mask.tif",
-        o->workdir, o->size);
-    double t0 = sd_now();
-    int rc = system(sh);
-    double s = sd_now() - t0;
-    fprintf(out, "  gdal chain (gdalwarp + gdal_calc.py + gdal_sieve.py) %s: %.2f s\n", rc ? "FAILED" : "", s);
-    json_object_set_new(res, "gdal_chain_seconds", rc ? json_null() : json_real(s));
-  } else {
-    fprintf(out, "  gdal chain: skipped (needs gdalwarp and gdal_calc.py; Debian: gdal-bin, python3-gdal)\n");
-  }
-  if (!json_is_true(json_object_get(res, "otbcli_BandMath"))) fprintf(out, "  OTB: skipped (not installed)\n");
+  if (have[0] && have[1] && have[2])
+    time_peer(o, out, res, "gdal_chain", "gdalwarp + gdal_calc.py (4-band magnitude) + gdal_sieve.py",
+              "te=$(gdalinfo before.tif | awk '/Upper Left/{gsub(/[(),]/,\" \");x0=$3;y1=$4} "
+              "/Lower Right/{gsub(/[(),]/,\" \");x1=$3;y0=$4} END{print x0,y0,x1,y1}') && "
+              "gdalwarp -q -overwrite -r cubic -multi -wo NUM_THREADS=ALL_CPUS -co TILED=YES -te $te -tr 0.5 0.5 "
+              "after.tif peer_after.tif && "
+              "gdal_calc.py --quiet --overwrite -A before.tif --A_band=1 -B before.tif --B_band=2 -C before.tif "
+              "--C_band=3 -D before.tif --D_band=4 -E peer_after.tif --E_band=1 -F peer_after.tif --F_band=2 "
+              "-G peer_after.tif --G_band=3 -H peer_after.tif --H_band=4 --outfile=peer_mask.tif --type=Byte "
+              "--calc='sqrt((E.astype(float)-A)**2+(F.astype(float)-B)**2+(G.astype(float)-C)**2"
+              "+(H.astype(float)-D)**2)>300' && gdal_sieve.py -q -st 10 peer_mask.tif",
+              ours);
+  else
+    fprintf(out, "  gdal chain: skipped (needs gdalwarp, gdal_calc.py, gdal_sieve.py; Debian: gdal-bin)\n");
+  if (have[3] && have[4])
+    time_peer(o, out, res, "otb", "otbcli_Superimpose + otbcli_BandMath (4-band magnitude)",
+              "otbcli_Superimpose -inr before.tif -inm after.tif -out peer_otb_after.tif uint16 >/dev/null && "
+              "otbcli_BandMath -il before.tif peer_otb_after.tif -out peer_otb_mask.tif uint8 -exp "
+              "'sqrt((im2b1-im1b1)^2+(im2b2-im1b2)^2+(im2b3-im1b3)^2+(im2b4-im1b4)^2)>300' >/dev/null",
+              ours);
+  else
+    fprintf(out, "  OTB: skipped (otbcli_Superimpose and otbcli_BandMath not installed)\n");
   return res;
 }
 
@@ -283,7 +303,10 @@ sd_status sd_bench(const sd_bench_options *o, FILE *out, sd_error *err) {
       s = err->code ? err->code : SD_ERR_INTERNAL;
     else
       json_object_set_new(root, "pipeline", pipe);
-    if (!s && o->peers) json_object_set_new(root, "peers", peers_bench(o, out));
+    if (!s && o->peers)
+      json_object_set_new(
+          root, "peers",
+          peers_bench(o, out, json_real_value(json_object_get(json_object_get(pipe, "seconds"), "total"))));
   }
   if (s) {
     json_decref(root);
