@@ -13,6 +13,7 @@
 
 #include "core/core.h"
 #include "diff/fused.h"
+#include "io/io.h"
 #include "sitediff/sitediff.h"
 
 void sd_bench_options_init(sd_bench_options *o) {
@@ -282,6 +283,70 @@ static json_t *peers_bench(const sd_bench_options *o, FILE *out, double ours) {
   return res;
 }
 
+/* Decoding the pipeline pair's before image (tiled, DEFLATE, on its own grid) in blocks of 512
+ * rows: GDAL's RasterIO with its multithreaded GTiff decoding against the direct libtiff path,
+ * at 1..N threads, best of the repeats; both must decode the same values. */
+static json_t *decode_bench(const sd_bench_options *o, FILE *out, int tmax, sd_error *err) {
+  char path[600];
+  snprintf(path, sizeof path, "%s/pair-%d/before.tif", o->workdir, o->size);
+  sd_tiff_layout l;
+  if (!sd_tiff_direct_probe(path, &l)) {
+    fprintf(out, "\ndecode: %s is not a tiled TIFF the direct path takes: skipped\n", path);
+    return json_null();
+  }
+  const int R = 512 < l.height ? 512 : l.height;
+  const double mpx = (double)l.width * l.height / 1e6, bytes = mpx * 1e6 * l.nbands * l.bits / 8;
+  sd_planes g, d;
+  if (sd_planes_alloc(&g, l.nbands, l.width, R, err) || sd_planes_alloc(&d, l.nbands, l.width, R, err)) {
+    sd_planes_free(&g);
+    return NULL;
+  }
+  fprintf(out, "\ndecode %s (%d x %d, %d bands of %d bits, %d x %d tiles), %d-row blocks to float, best of %d\n", path,
+          l.width, l.height, l.nbands, l.bits, l.tile_w, l.tile_h, R, o->repeats);
+  fprintf(out, "  %8s %14s %14s %8s %10s\n", "threads", "GDAL Mpx/s", "libtiff Mpx/s", "ratio", "identical");
+  json_t *arr = json_array();
+  for (int th = 1; th <= tmax && !err->code; th++) {
+    double best_g = INFINITY, best_d = INFINITY;
+    int same = 1;
+    for (int rep = 0; rep < o->repeats && !err->code; rep++) {
+      sd_raster *r = NULL; /* opened afresh: no block cached from an earlier run */
+      sd_gdal_threads(th); /* GTiff takes its decoding threads when the file is opened */
+      sd_status os = sd_raster_open("bench", path, 1e12, &r, err);
+      sd_gdal_threads(0);
+      if (os) break;
+      double t0 = sd_now();
+      for (int y = 0; y < l.height && !err->code; y += R) {
+        g.height = y + R > l.height ? l.height - y : R;
+        sd_raster_read_rows(r, y, &g, th, err);
+      }
+      best_g = fmin(best_g, sd_now() - t0);
+      sd_raster_close(r);
+      t0 = sd_now();
+      for (int y = 0; y < l.height && !err->code; y += R) {
+        d.height = y + R > l.height ? l.height - y : R;
+        sd_tiff_direct_read(path, &l, y, &d, th, err);
+      }
+      best_d = fmin(best_d, sd_now() - t0);
+      for (int b = 0; b < l.nbands; b++) /* the last block of each */
+        same &= !memcmp(g.band[b], d.band[b], sizeof(float) * l.width * d.height);
+    }
+    if (err->code) break;
+    fprintf(out, "  %8d %14.0f %14.0f %8.2f %10s\n", th, mpx / best_g, mpx / best_d, best_g / best_d,
+            same ? "yes" : "NO");
+    json_array_append_new(arr,
+                          json_pack("{s:i, s:f, s:f, s:f, s:f, s:b}", "threads", th, "gdal_mpx_per_s", mpx / best_g,
+                                    "libtiff_mpx_per_s", mpx / best_d, "gdal_gb_per_s", bytes / best_g / 1e9,
+                                    "libtiff_gb_per_s", bytes / best_d / 1e9, "identical", same));
+  }
+  sd_planes_free(&g);
+  sd_planes_free(&d);
+  if (err->code) {
+    json_decref(arr);
+    return NULL;
+  }
+  return arr;
+}
+
 sd_status sd_bench(const sd_bench_options *o, FILE *out, sd_error *err) {
   if (o->size < 64 || o->size > 65536) return sd_error_set(err, SD_ERR_USAGE, "bench: --size must be 64 to 65536");
   if (o->kernel_mpx < 1 || o->kernel_mpx > 256)
@@ -307,6 +372,13 @@ sd_status sd_bench(const sd_bench_options *o, FILE *out, sd_error *err) {
       json_object_set_new(
           root, "peers",
           peers_bench(o, out, json_real_value(json_object_get(json_object_get(pipe, "seconds"), "total"))));
+  }
+  if (!s && !o->no_pipeline) {
+    json_t *dec = decode_bench(o, out, tmax, err);
+    if (!dec)
+      s = err->code ? err->code : SD_ERR_INTERNAL;
+    else
+      json_object_set_new(root, "decode", dec);
   }
   if (s) {
     json_decref(root);

@@ -310,8 +310,10 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   sd_planes sb = {0}, sa = {0};
   sd_geo *geo = NULL;
 
+  sd_gdal_threads(run.threads); /* GTiff decodes the inputs' tiles with as many threads */
   s = sd_raster_open("before", opts->before, opts->max_pixels, &run.before, err);
   if (!s) s = sd_raster_open("after", opts->after, opts->max_pixels, &run.after, err);
+  sd_gdal_threads(0);
   if (s) goto done;
   const sd_raster_info *bi = sd_raster_get_info(run.before), *ai = sd_raster_get_info(run.after);
   run.nbands = bi->nbands < ai->nbands ? bi->nbands : ai->nbands;

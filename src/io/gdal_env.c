@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cpl_conv.h>
 #include <cpl_error.h>
 #include <gdal.h>
 #include <ogr_api.h>
@@ -17,6 +18,12 @@ static void init_gdal(void) {
 }
 
 void sd_gdal_init(void) { pthread_once(&init_once, init_gdal); }
+
+void sd_gdal_threads(int threads) {
+  char n[16];
+  snprintf(n, sizeof n, "%d", threads);
+  CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", threads > 0 ? n : NULL);
+}
 
 static void CPL_STDCALL capture_handler(CPLErr cls, CPLErrorNum no, const char *msg) {
   (void)no;

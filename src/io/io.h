@@ -11,6 +11,9 @@
 
 /* ---- process-wide GDAL set-up and error capture (gdal_env.c) ---- */
 void sd_gdal_init(void);
+/* GDAL's decoding and compression threads for what this thread opens and reads from now on
+ * (GDAL_NUM_THREADS, thread-local; GTiff reads it when a file is opened); 0 clears it. */
+void sd_gdal_threads(int threads);
 
 /* Captures GDAL's messages for one operation instead of printing them. */
 typedef struct sd_gdal_capture {
@@ -36,6 +39,10 @@ typedef struct sd_raster_info {
 sd_status sd_raster_open(const char *role, const char *path, double max_pixels, sd_raster **out, sd_error *err);
 void sd_raster_close(sd_raster *r);
 const sd_raster_info *sd_raster_get_info(const sd_raster *r);
+/* Rows y0 .. y0 + out->height of the first out->nbands bands, raw values, at the file's own grid,
+ * through GDAL's RasterIO with `threads` decoding threads (the bench's comparison for the direct
+ * libtiff path). */
+sd_status sd_raster_read_rows(sd_raster *r, int y0, sd_planes *out, int threads, sd_error *err);
 
 /* ---- the common grid (grid.c) ---- */
 typedef struct sd_grid {
@@ -102,6 +109,18 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
 struct sd_tiepoint;
 sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const struct sd_tiepoint *tp, int n,
                                     sd_error *err);
+
+/* ---- direct libtiff decoding (tiffdirect.c) ---- */
+typedef struct sd_tiff_layout {
+  int width, height, nbands, tile_w, tile_h, bits, format, separate;
+} sd_tiff_layout;
+/* 1 when path is a tiled TIFF the direct path decodes (8-64 bit integer or float samples, pixel
+ * or band interleaved, any compression libtiff has), with its layout. */
+int sd_tiff_direct_probe(const char *path, sd_tiff_layout *layout);
+/* Rows y0 .. y0 + out->height of the first out->nbands bands into out (full width), decoded by
+ * `threads` threads, each with its own handle and its own tiles. Raw values: no nodata, no masks. */
+sd_status sd_tiff_direct_read(const char *path, const sd_tiff_layout *layout, int y0, sd_planes *out, int threads,
+                              sd_error *err);
 
 /* ---- files (fsutil.c) ---- */
 sd_status sd_mkdir_p(const char *path, sd_error *err);

@@ -176,3 +176,17 @@ sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *
   *height = h;
   return SD_OK;
 }
+
+sd_status sd_raster_read_rows(sd_raster *r, int y0, sd_planes *out, int threads, sd_error *err) {
+  const int W = out->width, rows = out->height;
+  sd_gdal_threads(threads); /* GTiff decodes tiles in parallel (set at open too) */
+  CPLErr e = CE_None;
+  for (int b = 0; b < out->nbands && e == CE_None; b++)
+    e = GDALRasterIO(GDALGetRasterBand(r->ds, b + 1), GF_Read, 0, y0, W, rows, out->band[b], W, rows, GDT_Float32, 0,
+                     0);
+  sd_gdal_threads(0);
+  if (e != CE_None)
+    return sd_error_set(err, SD_ERR_INPUT, "raster: %s: reading rows %d..%d failed: %s", r->info.path, y0, y0 + rows,
+                        CPLGetLastErrorMsg());
+  return SD_OK;
+}

@@ -74,6 +74,8 @@ assert b["machine"]["vector_bits"] in (128, 256, 512)
 assert len(b["bandwidth"]) == 2 and b["bandwidth"][0]["read_gb_per_s"] > 0
 assert any(r["version"] == "reference" for r in b["kernel"]["runs"])
 assert b["pipeline"]["seconds"]["total"] > 0 and b["pipeline"]["peak_rss_mib"] > 0
+assert len(b["decode"]) == 2 and all(d["identical"] and d["gdal_mpx_per_s"] > 0 and d["libtiff_mpx_per_s"] > 0
+                                     for d in b["decode"]), b["decode"]
 PY
 expect 2 "--kernel-mpx" -- "$SD" bench --kernel-mpx 0
 
