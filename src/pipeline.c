@@ -100,7 +100,7 @@ static sd_status apply_mask(sd_reader *mask, int x0, int y0, sd_planes *pb, sd_p
   return s;
 }
 
-sd_status sd_read_pair(sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
+sd_status sd_read_pair(const sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
                        sd_error *err) {
   sd_status s = sd_reader_read(rb, x0, y0, pb, err);
   if (!s) s = sd_reader_read(ra, x0, y0, pa, err);

@@ -23,7 +23,7 @@ typedef struct sd_run {
   /* registration */
   sd_reader *mask_b, *mask_a; /* --mask-before / --mask-after on the grid, or NULL */
   sd_raster *mask_b_raster, *mask_a_raster;
-  int reg_band;              /* 0-based data band used for matching */
+  int reg_band;             /* 0-based data band used for matching */
   const char *reg_status;   /* "applied", "not applied", "disabled" */
   sd_shift global;          /* central chip, first measurement */
   sd_shift global_residual; /* central chip after the global shift was applied */
@@ -39,8 +39,8 @@ typedef struct sd_run {
   int registered;
   double tp_seconds;
   /* radiometry */
-  sd_radiometry radio;      /* on the bands (objects, overlay) */
-  sd_radiometry fradio;     /* on the metric's features (the kernel); = radio for cva */
+  sd_radiometry radio;  /* on the bands (objects, overlay) */
+  sd_radiometry fradio; /* on the metric's features (the kernel); = radio for cva */
   sd_band_roles roles;
   int nfeat, feat_halo;
   sd_metric metric;
@@ -60,7 +60,7 @@ typedef struct sd_run {
 void sd_run_warn(sd_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sd_run_progress(const sd_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reads the window at (x0, y0) (size from the planes) of both images, blanking masked pixels. */
-sd_status sd_read_pair(sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
+sd_status sd_read_pair(const sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
                        sd_error *err);
 /* Sign (new/removed/altered), contrasts, signed change and score of every object. */
 sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, sd_error *err);

@@ -11,17 +11,19 @@
 static const double STANDS_OUT = 1.0;
 enum { RING = 3, MAX_DESCRIBED = 5000 };
 
-sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, sd_error *err) {
+/* One object: reads its bounding box and a ring around it from both dates. */
+static sd_status describe_one(const sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, int i,
+                              sd_error *err) {
   const int W = run->grid.width, H = run->grid.height, nb = run->nbands;
   const sd_radiometry *rad = &run->radio;
   sd_status s = SD_OK;
-  for (int i = 0; i < run->nobjs && !s; i++) {
+  {
     sd_object *o = &run->objs[i];
     double over = o->mean_mag - run->thr.value;
     o->score = run->thr.value > 0 ? fmax(0, fmin(1, 1 - exp(-over / run->thr.value))) : 1;
     o->sign = SD_SIGN_ALTERED;
     o->contrast_before = o->contrast_after = o->mean_signed = o->max_signed = NAN;
-    if (i >= MAX_DESCRIBED) continue; /* the report says how many were described */
+    if (i >= MAX_DESCRIBED) return SD_OK; /* the report says how many were described */
     int x0 = o->x0 - RING < 0 ? 0 : o->x0 - RING, y0 = o->y0 - RING < 0 ? 0 : o->y0 - RING;
     int x1 = o->x1 + RING >= W ? W - 1 : o->x1 + RING, y1 = o->y1 + RING >= H ? H - 1 : o->y1 + RING;
     sd_planes pb, pa;
@@ -95,4 +97,44 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int
     sd_planes_free(&pa);
   }
   return s;
+}
+
+/* Objects are independent: threads take them one by one, each reading with its own GDAL handles
+ * (at 8192² with 1,161 objects this stage took 1.9 s on one thread). Cloud masks are read through
+ * shared readers, so with masks one thread does it all. */
+sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, sd_error *err) {
+  int nt = run->mask_b || run->mask_a ? 1 : run->threads;
+  int n = run->nobjs < MAX_DESCRIBED ? run->nobjs : MAX_DESCRIBED;
+  if (nt > n / 8) nt = n / 8 > 1 ? n / 8 : 1; /* opening handles costs more than a few objects */
+  if (nt > 64) nt = 64;
+  if (nt <= 1) {
+    sd_status s = SD_OK;
+    for (int i = 0; i < run->nobjs && !s; i++)
+      s = describe_one(run, rb, ra, labels, i, err);
+    return s;
+  }
+  sd_status st[64] = {0};
+  sd_error errs[64];
+  memset(errs, 0, sizeof errs);
+  const sd_compare_options *o = run->opts;
+  SD_OMP(parallel num_threads(nt)) {
+    int t = sd_omp_thread_id();
+    sd_raster *own_b = NULL, *own_a = NULL;
+    sd_reader *wb = NULL, *wa = NULL;
+    st[t] = sd_raster_open("before", o->before, o->max_pixels, &own_b, &errs[t]);
+    if (!st[t]) st[t] = sd_raster_open("after", o->after, o->max_pixels, &own_a, &errs[t]);
+    if (!st[t]) st[t] = sd_reader_create(own_b, &run->grid, run->nbands, 1, &wb, &errs[t]);
+    if (!st[t]) st[t] = sd_reader_create(own_a, &run->grid, run->nbands, 1, &wa, &errs[t]);
+    if (!st[t]) sd_reader_set_model(wa, &run->model);
+    SD_OMP(for schedule(dynamic, 4))
+    for (int i = 0; i < run->nobjs; i++)
+      if (!st[t]) st[t] = describe_one(run, wb, wa, labels, i, &errs[t]);
+    sd_reader_free(wb);
+    sd_reader_free(wa);
+    sd_raster_close(own_b);
+    sd_raster_close(own_a);
+  }
+  for (int t = 0; t < nt; t++)
+    if (st[t]) return sd_error_set(err, st[t], "%s", errs[t].msg);
+  return SD_OK;
 }
