@@ -63,6 +63,7 @@ void sd_morph_close(uint8_t *mask, int w, int h, int r);
 /* Fills holes: no-change regions enclosed by change (not touching the grid edge or nodata)
  * of at most max_px pixels become change. Returns the number of pixels filled. */
 int64_t sd_fill_holes(uint8_t *mask, int w, int h, int64_t max_px);
+int64_t sd_fill_holes_ref(uint8_t *mask, int w, int h, int64_t max_px); /* labels all background: the twin */
 
 /* ---- label.c: 8-connected components of mask == 1, numbered 1..n in raster order of their
  * first pixel; returns n, or -1 when out of memory. ---- */

@@ -1,5 +1,5 @@
-/* test_label.c: union-find labelling equals the flood-fill twin on random masks; morphology
- * and the area filter on constructed masks. */
+/* test_label.c: union-find labelling equals the flood-fill twin on random masks, the bounded
+ * hole filling equals its reference; morphology and the area filter on constructed masks. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +28,43 @@ int main(void) {
       free(a);
       free(b);
     }
+  /* Hole filling: the bounded flood equals the reference (all background labelled) on random
+   * masks with nodata, including ones made of blobs, where holes of every size occur, and at
+   * hole limits around their sizes. */
+  for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+    for (size_t d = 0; d < sizeof dens / sizeof dens[0]; d++)
+      for (int64_t maxpx = 1; maxpx <= 64; maxpx *= 4) {
+        int w = sizes[s][0], h = sizes[s][1];
+        size_t n = (size_t)w * h;
+        uint8_t *a = malloc(n), *b = malloc(n);
+        for (size_t i = 0; i < n; i++) {
+          double u = sd_rng_uniform(&r);
+          a[i] = u < dens[d] ? 1 : u < dens[d] + 0.01 ? 255 : 0;
+        }
+        if (d % 2) sd_morph_close(a, w, h, 1); /* blobs with holes */
+        memcpy(b, a, n);
+        int64_t fa = sd_fill_holes(a, w, h, maxpx), fb = sd_fill_holes_ref(b, w, h, maxpx);
+        CHECK(fa == fb, "%dx%d density %.2f max %lld: filled %lld vs %lld", w, h, dens[d], (long long)maxpx,
+              (long long)fa, (long long)fb);
+        CHECK(memcmp(a, b, n) == 0, "%dx%d density %.2f max %lld: masks differ", w, h, dens[d], (long long)maxpx);
+        free(a);
+        free(b);
+      }
+  /* A hole of exactly the limit is filled, one pixel more is not; touching nodata is not a hole. */
+  {
+    enum { HW = 9 };
+    uint8_t hm[HW * HW];
+    for (int k = 0; k < 3; k++) {
+      memset(hm, 1, sizeof hm);
+      for (int y = 2; y < 5; y++)
+        for (int x = 2; x < 5; x++)
+          hm[y * HW + x] = 0; /* a 3 x 3 hole */
+      if (k == 2) hm[1 * HW + 3] = 255;
+      int64_t f = sd_fill_holes(hm, HW, HW, k == 1 ? 8 : 9);
+      CHECK(f == (k == 0 ? 9 : 0), "case %d: filled %lld", k, (long long)f);
+    }
+  }
+
   /* 8-connectivity: a diagonal chain is one component; two blocks apart are two. */
   enum { W = 12, H = 10 };
   uint8_t m[W * H] = {0};
