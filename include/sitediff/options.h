@@ -31,22 +31,23 @@ typedef struct sd_compare_options {
   const char *mask_after;
   const char *date_before; /* optional dates of the two images (time series): every object then */
   const char *date_after;  /* records first_seen = date_after, absent_on = date_before */
-  double threshold;     /* >= 0: fixed magnitude threshold; < 0: automatic */
-  int threshold_method; /* 0 auto, 1 otsu, 2 otsu-log, 3 ki (Kittler-Illingworth), 4 ksigma */
-  double k_sigma;       /* the k of the k-sigma floor / method */
-  int normalize;        /* 0 robust gain/offset on unchanged pixels, 1 per-image z-score (plain) */
-  int tolerance;        /* misregistration tolerance radius, px; -1 = from the registration */
-  int metric;           /* 0 cva, 1 logratio, 2 angle, 3 ndvi, 4 mbi */
-  const char *bands;    /* band roles in order, e.g. "blue,green,red,nir"; NULL = from the files */
-  int open_radius;      /* morphological opening, square of side 2r+1; 0 = none */
-  int close_radius;     /* morphological closing, idem */
-  double min_area;      /* minimum object area, m² (px when not georeferenced) */
-  int threads;          /* 0 = all cores */
-  int block_rows;       /* rows per streamed block; 0 = automatic */
-  double max_pixels;    /* refuse grids larger than this many pixels */
-  int overlay_max;      /* longest side of overlay.png in pixels */
-  int triptych;         /* overlay.png shows before | after | change */
-  int quiet;            /* no progress lines on stderr */
+  double threshold;        /* >= 0: fixed magnitude threshold; < 0: automatic */
+  int threshold_method;    /* 0 auto, 1 otsu, 2 otsu-log, 3 ki (Kittler-Illingworth), 4 ksigma */
+  double k_sigma;          /* the k of the k-sigma floor / method */
+  int normalize;           /* 0 robust gain/offset on unchanged pixels, 1 per-image z-score (plain) */
+  int tolerance;           /* misregistration tolerance radius, px; -1 = from the registration */
+  int metric;              /* 0 cva, 1 logratio, 2 angle, 3 ndvi, 4 mbi */
+  const char *bands;       /* band roles in order, e.g. "blue,green,red,nir"; NULL = from the files */
+  int open_radius;         /* morphological opening, square of side 2r+1; 0 = none */
+  int close_radius;        /* morphological closing, idem */
+  double min_area;         /* minimum object area, m² (px when not georeferenced) */
+  int threads;             /* 0 = all cores */
+  int block_rows;          /* rows per streamed block; 0 = automatic */
+  double max_pixels;       /* refuse grids larger than this many pixels */
+  double max_memory_gib;   /* refuse runs whose estimated memory passes this; 0 = 3/4 of the RAM */
+  int overlay_max;         /* longest side of overlay.png in pixels */
+  int triptych;            /* overlay.png shows before | after | change */
+  int quiet;               /* no progress lines on stderr */
 } sd_compare_options;
 
 void sd_compare_options_init(sd_compare_options *opts);

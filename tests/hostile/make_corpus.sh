@@ -26,6 +26,15 @@ ifd = struct.pack('<H', len(tags)) + b''.join(
 open('huge_header.tif', 'wb').write(b'II*\x00' + struct.pack('<I', 8) + ifd + struct.pack('<I', 0))
 PY
 printf '<VRTDataset rasterXSize="200000" rasterYSize="200000"><VRTRasterBand dataType="Byte" band="1"/></VRTDataset>' >huge.vrt
+# Headers within --max-pixels whose grid would need more memory than the default budget (3/4 of
+# the RAM, at about 12 bytes per grid pixel): 1.2 times the budget, 40000 pixels wide. On a
+# machine so large that this passes --max-pixels no more, that limit refuses it instead.
+ram_kb=$(awk '/MemTotal/{print $2}' /proc/meminfo)
+big_h=$(python3 -c "print(int($ram_kb * 1024 * 0.75 / 12 * 1.2 / 40000) + 1)")
+printf '<VRTDataset rasterXSize="40000" rasterYSize="%d"><VRTRasterBand dataType="UInt16" band="1"/></VRTDataset>' "$big_h" >big_b.vrt
+cp big_b.vrt big_a.vrt
+if [ $((40000 * big_h)) -le 2000000000 ]; then big_msg="needs about .* of memory, more than 3/4 of this machine's RAM.*raise --max-memory"
+else big_msg="more than --max-pixels"; fi
 # Images that are images, but hostile.
 q -a_ullr 700000 5700000 700064 5699936 "$A" far.tif                      # 100 km away
 GDAL_PAM_ENABLED=NO q -co PROFILE=BASELINE "$B" plain_before.tif           # no georeferencing
@@ -69,6 +78,9 @@ all NaN|$B|allnan.tif||1|allnan.tif have almost no valid pixels in common|no
 output is a file|$B|$A|-o afile|1|afile: exists and is not a folder|no
 output not writable|$B|$A|-o /proc/sitediff-out|1|/proc/sitediff-out.*cannot create folder|no
 --max-pixels too small|$B|$A|--max-pixels 100|1|more than --max-pixels 100.*raise --max-pixels|no
+grid beyond the memory budget|big_b.vrt|big_a.vrt||1|$big_msg|no
+--max-memory too small|$B|$A|--max-memory 0.001|1|needs about .* MiB of memory, more than --max-memory 1.0 MiB.*raise --max-memory|no
+bad --max-memory|$B|$A|--max-memory -1|2|--max-memory: '-1'|no
 bad --threads|$B|$A|--threads abc|2|--threads: 'abc'|no
 bad --grid|$B|$A|--grid sideways|2|--grid: 'sideways'|no
 bad --min-area|$B|$A|--min-area -5|2|--min-area: '-5'|no
