@@ -511,7 +511,17 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   sd_morph_close(mask, run.grid.width, run.grid.height, opts->close_radius);
   /* Holes up to a small room (25 m², at least 4 px) inside an object belong to it. */
   run.filled_px = sd_fill_holes(mask, run.grid.width, run.grid.height, (int64_t)fmax(4, ceil(25.0 / px_area)));
-  int nl = sd_label(mask, run.grid.width, run.grid.height, labels);
+  /* Components from runs, fed block by block as a streamed mask would be (sd_label's twin). */
+  sd_runs runs;
+  sd_runs_init(&runs, run.grid.width);
+  int nl = 0;
+  for (int y = 0; y < run.grid.height && nl >= 0; y += run.block_rows) {
+    int rows = y + run.block_rows > run.grid.height ? run.grid.height - y : run.block_rows;
+    nl = sd_runs_add(&runs, mask + (size_t)y * run.grid.width, rows);
+  }
+  if (nl >= 0) nl = sd_runs_finish(&runs);
+  if (nl >= 0) sd_runs_paint(&runs, 0, run.grid.height, labels);
+  sd_runs_free(&runs);
   if (nl < 0) {
     s = sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
     goto done;

@@ -68,7 +68,29 @@ int64_t sd_fill_holes_ref(uint8_t *mask, int w, int h, int64_t max_px); /* label
 /* ---- label.c: 8-connected components of mask == 1, numbered 1..n in raster order of their
  * first pixel; returns n, or -1 when out of memory. ---- */
 int sd_label(const uint8_t *mask, int w, int h, int32_t *labels);
+/* Union-find with path halving; the smaller index becomes the root (raster order survives). */
+int32_t sd_uf_find(int32_t *parent, int32_t a);
+void sd_uf_union(int32_t *parent, int32_t a, int32_t b);
 int sd_label_ref(const uint8_t *mask, int w, int h, int32_t *labels); /* flood fill twin */
+
+/* ---- runs.c: the same components from a mask given block by block, held as runs ---- */
+typedef struct sd_runs {
+  int width, height, row_cap;
+  int64_t n, cap;
+  int32_t *x0, *x1;   /* run i covers [x0, x1) of its row */
+  int32_t *lab;       /* while adding: union-find parents; after sd_runs_finish: labels 1..count */
+  int64_t *row_start; /* runs of row y: row_start[y] .. row_start[y + 1] - 1 */
+  int32_t count;
+} sd_runs;
+void sd_runs_init(sd_runs *r, int width);
+/* Appends `rows` full rows of a mask (1 = change) below those given so far; 0, or -1 when out of
+ * memory (or past 2^31 runs). */
+int sd_runs_add(sd_runs *r, const uint8_t *mask, int rows);
+/* Numbers the components 1..n in raster order of their first pixel; returns n, or -1. */
+int sd_runs_finish(sd_runs *r);
+/* The label image of rows y0 .. y0 + rows - 1, as sd_label gives it. */
+void sd_runs_paint(const sd_runs *r, int y0, int rows, int32_t *labels);
+void sd_runs_free(sd_runs *r);
 
 /* Drops components smaller than min_px (mask and labels), renumbers the rest in the same
  * order; returns the new count. */

@@ -6,7 +6,7 @@
 
 #include "detect/detect.h"
 
-static int32_t uf_find(int32_t *parent, int32_t a) {
+int32_t sd_uf_find(int32_t *parent, int32_t a) {
   while (parent[a] != a) {
     parent[a] = parent[parent[a]];
     a = parent[a];
@@ -14,9 +14,9 @@ static int32_t uf_find(int32_t *parent, int32_t a) {
   return a;
 }
 
-static void uf_union(int32_t *parent, int32_t a, int32_t b) {
-  a = uf_find(parent, a);
-  b = uf_find(parent, b);
+void sd_uf_union(int32_t *parent, int32_t a, int32_t b) {
+  a = sd_uf_find(parent, a);
+  b = sd_uf_find(parent, b);
   if (a < b)
     parent[b] = a;
   else if (b < a)
@@ -56,7 +56,7 @@ int sd_label(const uint8_t *mask, int w, int h, int32_t *labels) {
         lab = next++;
       } else {
         for (int k = 0; k < 4; k++)
-          if (nb[k] && nb[k] != lab) uf_union(parent, lab, nb[k]);
+          if (nb[k] && nb[k] != lab) sd_uf_union(parent, lab, nb[k]);
       }
       l[x] = lab;
     }
@@ -71,7 +71,7 @@ int sd_label(const uint8_t *mask, int w, int h, int32_t *labels) {
   size_t n = (size_t)w * h;
   for (size_t i = 0; i < n; i++) {
     if (!labels[i]) continue;
-    int32_t root = uf_find(parent, labels[i]);
+    int32_t root = sd_uf_find(parent, labels[i]);
     if (!final[root]) final[root] = ++count;
     labels[i] = final[root];
   }

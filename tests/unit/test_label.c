@@ -7,6 +7,14 @@
 #include "../check.h"
 #include "detect/detect.h"
 
+/* Change with probability dens, nodata with probability nodata, else no change. */
+static void random_mask(sd_rng *r, uint8_t *m, size_t n, double dens, double nodata) {
+  for (size_t i = 0; i < n; i++) {
+    double u = sd_rng_uniform(r);
+    m[i] = u < dens ? 1 : u < dens + nodata ? 255 : 0;
+  }
+}
+
 int main(void) {
   sd_rng r = {2024};
   const int sizes[][2] = {{1, 1}, {1, 17}, {17, 1}, {31, 29}, {257, 131}, {640, 480}};
@@ -17,17 +25,47 @@ int main(void) {
       size_t n = (size_t)w * h;
       uint8_t *m = malloc(n);
       int32_t *a = malloc(n * 4), *b = malloc(n * 4);
-      for (size_t i = 0; i < n; i++) {
-        double u = sd_rng_uniform(&r);
-        m[i] = u < dens[d] ? 1 : u < dens[d] + 0.02 ? 255 : 0;
-      }
-      int na = sd_label(m, w, h, a), nb = sd_label_ref(m, w, h, b);
-      CHECK(na == nb, "%dx%d density %.2f: %d vs %d components", w, h, dens[d], na, nb);
+      random_mask(&r, m, n, dens[d], 0.02);
+      if (d % 2) sd_morph_close(m, w, h, 1); /* blobs spanning many rows */
+      int na = sd_label(m, w, h, a), nr = sd_label_ref(m, w, h, b);
+      CHECK(na == nr, "%dx%d density %.2f: %d vs %d components", w, h, dens[d], na, nr);
       CHECK(memcmp(a, b, n * 4) == 0, "%dx%d density %.2f: label images differ", w, h, dens[d]);
+      /* Runs: the mask given in blocks of random heights (objects crossing every block border)
+       * gives sd_label's components and numbers, painted block by block. */
+      sd_runs runs;
+      sd_runs_init(&runs, w);
+      for (int y = 0; y < h;) {
+        int rows = 1 + (int)(sd_rng_uniform(&r) * 7);
+        if (y + rows > h) rows = h - y;
+        CHECK(sd_runs_add(&runs, m + (size_t)y * w, rows) == 0, "runs: out of memory");
+        y += rows;
+      }
+      int nb = sd_runs_finish(&runs);
+      CHECK(na == nb, "runs %dx%d density %.2f: %d vs %d components", w, h, dens[d], nb, na);
+      for (int y = 0; y < h; y += 5)
+        sd_runs_paint(&runs, y, y + 5 > h ? h - y : 5, b + (size_t)y * w);
+      CHECK(memcmp(a, b, n * 4) == 0, "runs %dx%d density %.2f: painted labels differ from sd_label", w, h, dens[d]);
+      sd_runs_free(&runs);
       free(m);
       free(a);
       free(b);
     }
+  /* A U shape whose arms meet only rows later, and diagonal contact across a block border. */
+  {
+    enum { UW = 7, UH = 6 };
+    static const uint8_t u[UW * UH] = {1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1,
+                                       1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0};
+    sd_runs runs;
+    sd_runs_init(&runs, UW);
+    for (int y = 0; y < UH; y++)
+      sd_runs_add(&runs, u + y * UW, 1);
+    CHECK(sd_runs_finish(&runs) == 2, "U shape: %d components, expected the U and the dot", runs.count);
+    int32_t l[UW * UH];
+    sd_runs_paint(&runs, 0, UH, l);
+    CHECK(l[0] == 1 && l[6] == 1 && l[5 * UW + 1] == 2, "U shape numbered wrongly");
+    sd_runs_free(&runs);
+  }
+
   /* Hole filling: the bounded flood equals the reference (all background labelled) on random
    * masks with nodata, including ones made of blobs, where holes of every size occur, and at
    * hole limits around their sizes. */
@@ -37,10 +75,7 @@ int main(void) {
         int w = sizes[s][0], h = sizes[s][1];
         size_t n = (size_t)w * h;
         uint8_t *a = malloc(n), *b = malloc(n);
-        for (size_t i = 0; i < n; i++) {
-          double u = sd_rng_uniform(&r);
-          a[i] = u < dens[d] ? 1 : u < dens[d] + 0.01 ? 255 : 0;
-        }
+        random_mask(&r, a, n, dens[d], 0.01);
         if (d % 2) sd_morph_close(a, w, h, 1); /* blobs with holes */
         memcpy(b, a, n);
         int64_t fa = sd_fill_holes(a, w, h, maxpx), fb = sd_fill_holes_ref(b, w, h, maxpx);
