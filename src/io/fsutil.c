@@ -133,7 +133,9 @@ sd_status sd_outset_begin(sd_outset *o, const char *outdir, const char *const *n
   char parent[4096];
   snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash == o->outdir ? 1 : slash - o->outdir) : 1,
            slash ? o->outdir : ".");
-  if (strcmp(base, ".") && strcmp(base, "..") && *base && only_set_files(o->outdir, names, o->n) &&
+  /* A symbolic link stays a link: its folder's files are replaced one by one. */
+  int is_link = lstat(o->outdir, &st) == 0 && S_ISLNK(st.st_mode);
+  if (!is_link && strcmp(base, ".") && strcmp(base, "..") && *base && only_set_files(o->outdir, names, o->n) &&
       sd_mkdir_p(parent, NULL) == SD_OK) {
     char prefix[300]; /* a name component is at most 255 bytes */
     snprintf(prefix, sizeof prefix, ".%.255s.sitediff-", base);

@@ -92,6 +92,10 @@ done
 run_bg -o "$T/m" --threshold 8 2>"$T/err"; pid=$!; sleep "$(at 40)"; kill -INT $pid; wait $pid
 same_as "$T/m" "$T/A" && [ -z "$(leftovers "$T/m")" ] && ok || bad "SIGINT in a shared folder: $(ls -A "$T/m")"
 
+# An output folder given as a symbolic link stays a link, and its folder gets the new set.
+rm -rf "$T/real" "$T/link" && cp -r "$T/A" "$T/real" && ln -s "$T/real" "$T/link"
+run -o "$T/link" --threshold 8 && [ -L "$T/link" ] && same_as "$T/real" "$T/B" && ok || bad "symlinked output folder: $(ls -la "$T" | grep -e link -e real)"
+
 # A batch interrupted with SIGINT: exit 130, finished pairs whole, the rest done by the re-run.
 printf 'site,before,after\n' >"$T/many.csv"
 "$SD" synth "$T/s" --size 256 --seed 2 >/dev/null 2>&1
