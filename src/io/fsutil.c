@@ -67,8 +67,13 @@ void sd_remove_stale(const char *dir, const char *prefix) {
   char p[4400];
   while (d && (e = readdir(d))) {
     if (strncmp(e->d_name, prefix, n)) continue;
-    long pid = strtol(e->d_name + n, NULL, 10);
-    if (pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+    /* exactly <prefix><pid>-<sequence>: another folder's name that merely starts alike stays */
+    char *end, *end2;
+    long pid = strtol(e->d_name + n, &end, 10);
+    if (end == e->d_name + n || *end != '-' || pid <= 0) continue;
+    strtol(end + 1, &end2, 10);
+    if (end2 == end + 1 || *end2) continue;
+    if (kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
       snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
       if (unlink(p) != 0) sd_remove_tree(p);
     }

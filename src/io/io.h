@@ -131,7 +131,7 @@ void sd_join(char *buf, size_t len, const char *dir, const char *name);
 void sd_remove_tree(const char *path);
 /* Flushes a file or folder to the disk (fsync); 0 on success. */
 int sd_fsync_path(const char *path);
-/* Removes the entries of dir named "<prefix><pid>..." whose process is gone (what a killed run
+/* Removes the entries of dir named exactly "<prefix><pid>-<n>" whose process is gone (what a killed run
  * left); entries of live processes stay. */
 void sd_remove_stale(const char *dir, const char *prefix);
 /* Puts the folder stage in the place of final as one step: a rename when final is absent, else
