@@ -81,6 +81,14 @@ int sd_args_u64(sd_args *a, uint64_t *out) {
 
 void sd_args_unknown(sd_args *a) { sd_error_set(a->err, SD_ERR_USAGE, "unknown option %s", a->name); }
 
+void sd_args_positional(sd_args *a, const char *p, const char **slot, int nslots, int *n) {
+  if (*n < nslots)
+    slot[*n] = p;
+  else
+    sd_error_set(a->err, SD_ERR_USAGE, "unexpected argument '%s'", p);
+  (*n)++;
+}
+
 int sd_cli_fail(const char *cmd, const sd_error *err) {
   fprintf(stderr, "sitediff %s: %s\n", cmd, err->msg[0] ? err->msg : sd_status_name(err->code));
   if (err->code == SD_ERR_USAGE) fprintf(stderr, "run 'sitediff %s --help' for usage\n", cmd);

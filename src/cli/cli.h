@@ -24,6 +24,8 @@ int sd_args_double(sd_args *a, double lo, double hi, double *out);
 int sd_args_int(sd_args *a, long lo, long hi, int *out);
 int sd_args_u64(sd_args *a, uint64_t *out);
 void sd_args_unknown(sd_args *a);
+/* Positional p into slot[*n] while *n < nslots, else "unexpected argument"; counts it in *n. */
+void sd_args_positional(sd_args *a, const char *p, const char **slot, int nslots, int *n);
 /* The value must be one of names (NULL-terminated): its index into *out, 1; else err set, 0. */
 int sd_args_choice(sd_args *a, const char *const *names, int *out);
 

@@ -12,10 +12,7 @@ int sd_cmd_batch(int argc, char **argv) {
   int r, npos = 0;
   while (!err.code && (r = sd_args_next(&a, &p))) {
     if (r == 2) {
-      if (npos++ == 0)
-        o.manifest = p;
-      else
-        sd_error_set(&err, SD_ERR_USAGE, "unexpected argument '%s'", p);
+      sd_args_positional(&a, p, &o.manifest, 1, &npos);
     } else if (sd_args_is(&a, "-h") || sd_args_is(&a, "--help")) {
       printf("usage: sitediff batch MANIFEST -o OUTDIR [options]\n"
              "  MANIFEST          CSV with header site,before,after (optional columns threshold, min_area,\n"

@@ -9,10 +9,10 @@ int sd_cmd_bench(int argc, char **argv) {
   sd_bench_options_init(&o);
   sd_args a = {.argc = argc, .argv = argv, .err = &err};
   const char *p;
-  int r;
+  int r, npos = 0;
   while (!err.code && (r = sd_args_next(&a, &p))) {
     if (r == 2) {
-      sd_error_set(&err, SD_ERR_USAGE, "unexpected argument '%s'", p);
+      sd_args_positional(&a, p, NULL, 0, &npos);
     } else if (sd_args_is(&a, "-h") || sd_args_is(&a, "--help")) {
       printf("usage: sitediff bench [options]\n"
              "  --size N          synthetic pair side for the pipeline run (default 2048)\n"

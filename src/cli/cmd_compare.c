@@ -167,11 +167,7 @@ int sd_cmd_compare(int argc, char **argv) {
   const char *p;
   while (!err.code && (r = sd_args_next(&a, &p))) {
     if (r == 2) {
-      if (npos < 2)
-        pos[npos] = p;
-      else
-        sd_error_set(&err, SD_ERR_USAGE, "unexpected argument '%s'", p);
-      npos++;
+      sd_args_positional(&a, p, pos, 2, &npos);
       continue;
     }
     if (sd_args_is(&a, "-h") || sd_args_is(&a, "--help")) {

@@ -11,8 +11,7 @@ int sd_cmd_score(int argc, char **argv) {
   int npos = 0, r, json = 0;
   while (!err.code && (r = sd_args_next(&a, &p))) {
     if (r == 2) {
-      if (npos < 2) pos[npos] = p;
-      npos++;
+      sd_args_positional(&a, p, pos, 2, &npos);
     } else if (sd_args_is(&a, "--json")) {
       json = 1;
     } else if (sd_args_is(&a, "-h") || sd_args_is(&a, "--help")) {

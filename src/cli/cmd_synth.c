@@ -31,10 +31,7 @@ int sd_cmd_synth(int argc, char **argv) {
   int r, npos = 0;
   while (!err.code && (r = sd_args_next(&a, &p))) {
     if (r == 2) {
-      if (npos++ == 0)
-        o.outdir = p;
-      else
-        sd_error_set(&err, SD_ERR_USAGE, "unexpected argument '%s'", p);
+      sd_args_positional(&a, p, &o.outdir, 1, &npos);
       continue;
     }
     if (sd_args_is(&a, "-h") || sd_args_is(&a, "--help")) {
