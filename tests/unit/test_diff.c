@@ -12,23 +12,31 @@ static void fill(sd_rng *r, float *v, size_t n, double nan_rate) {
     v[i] = sd_rng_uniform(r) < nan_rate ? NAN : (float)sd_rng_range(r, 0, 4000);
 }
 
+/* Random radiometry (gain 1 +- gain_dev, offset +- off, sigma in [sig_lo, sig_hi]) and planes of
+ * n pixels for nb bands of both dates, nan_rate of them NaN. */
+static void random_case(sd_rng *r, sd_diff_params *p, int nb, size_t n, double gain_dev, double off, double sig_lo,
+                        double sig_hi, double nan_rate, float **bef, float **aft) {
+  *p = (sd_diff_params){.nbands = nb};
+  for (int b = 0; b < nb; b++) {
+    p->gain[b] = (float)sd_rng_range(r, 1 - gain_dev, 1 + gain_dev);
+    p->offset[b] = (float)sd_rng_range(r, -off, off);
+    p->sigma[b] = (float)sd_rng_range(r, sig_lo, sig_hi);
+    bef[b] = sd_alloc(n * sizeof(float));
+    aft[b] = sd_alloc(n * sizeof(float));
+    fill(r, bef[b], n, nan_rate);
+    fill(r, aft[b], n, nan_rate);
+  }
+}
+
 int main(void) {
   sd_rng rng = {12345};
   const size_t sizes[] = {1, 7, 63, 64, 65, 1001, 4099, 100003};
   for (int nb = 1; nb <= 8; nb++)
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
       size_t n = sizes[si];
-      sd_diff_params p = {.nbands = nb};
+      sd_diff_params p;
       float *bef[SD_MAX_BANDS], *aft[SD_MAX_BANDS];
-      for (int b = 0; b < nb; b++) {
-        p.gain[b] = (float)sd_rng_range(&rng, 0.5, 1.5);
-        p.offset[b] = (float)sd_rng_range(&rng, -300, 300);
-        p.sigma[b] = (float)sd_rng_range(&rng, 5, 80);
-        bef[b] = sd_alloc(n * sizeof(float));
-        aft[b] = sd_alloc(n * sizeof(float));
-        fill(&rng, bef[b], n, 0.03);
-        fill(&rng, aft[b], n, 0.03);
-      }
+      random_case(&rng, &p, nb, n, 0.5, 300, 5, 80, 0.03, bef, aft);
       float *ref = sd_alloc(n * sizeof(float)), *f1 = sd_alloc(n * sizeof(float)), *f2 = sd_alloc(n * sizeof(float));
       sd_diff_ref(&p, (const float *const *)bef, (const float *const *)aft, n, ref);
       omp_set_num_threads(1);
@@ -73,17 +81,9 @@ int main(void) {
       for (int r = 0; r <= 2; r++) {
         int w = dims[di][0], rows = dims[di][1], first = rows > 4 ? 2 : 0, out_rows = rows - 2 * first;
         size_t n = (size_t)w * rows;
-        sd_diff_params tp = {.nbands = nb};
+        sd_diff_params tp;
         float *bef[SD_MAX_BANDS], *aft[SD_MAX_BANDS];
-        for (int b = 0; b < nb; b++) {
-          tp.gain[b] = (float)sd_rng_range(&rng, 0.8, 1.2);
-          tp.offset[b] = (float)sd_rng_range(&rng, -50, 50);
-          tp.sigma[b] = (float)sd_rng_range(&rng, 10, 40);
-          bef[b] = sd_alloc(n * sizeof(float));
-          aft[b] = sd_alloc(n * sizeof(float));
-          fill(&rng, bef[b], n, 0.05);
-          fill(&rng, aft[b], n, 0.05);
-        }
+        random_case(&rng, &tp, nb, n, 0.2, 50, 10, 40, 0.05, bef, aft);
         size_t no = (size_t)w * out_rows;
         float *ref = sd_alloc(no * 4 + 64), *f1 = sd_alloc(no * 4 + 64), *f2 = sd_alloc(no * 4 + 64);
         sd_diff_tol_ref(&tp, (const float *const *)bef, (const float *const *)aft, w, rows, first, out_rows, r, ref);
