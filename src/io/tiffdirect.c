@@ -63,18 +63,25 @@ int sd_tiff_direct_probe(const char *path, sd_tiff_layout *l) {
   return 1;
 }
 
-/* Sample k of a decoded tile as float. */
-static float sample(const sd_tiff_layout *l, const void *buf, size_t k) {
+/* n samples of a decoded tile, from index k0 every `stride`, as floats: the type is chosen once
+ * per run of samples, not per sample. */
+#define SD_CONVERT(T)                                                                                                  \
+  for (int c = 0; c < n; c++)                                                                                          \
+    dst[c] = (float)((const T *)buf)[k0 + (size_t)c * stride];                                                         \
+  break;
+
+static void convert(const sd_tiff_layout *l, const void *buf, size_t k0, int stride, int n, float *restrict dst) {
   switch (l->bits * 4 + l->format) {
-  case 8 * 4 + SAMPLEFORMAT_UINT: return ((const uint8_t *)buf)[k];
-  case 16 * 4 + SAMPLEFORMAT_UINT: return ((const uint16_t *)buf)[k];
-  case 16 * 4 + SAMPLEFORMAT_INT: return ((const int16_t *)buf)[k];
-  case 32 * 4 + SAMPLEFORMAT_UINT: return (float)((const uint32_t *)buf)[k];
-  case 32 * 4 + SAMPLEFORMAT_INT: return (float)((const int32_t *)buf)[k];
-  case 32 * 4 + SAMPLEFORMAT_IEEEFP: return ((const float *)buf)[k];
-  default: return (float)((const double *)buf)[k];
+  case 8 * 4 + SAMPLEFORMAT_UINT: SD_CONVERT(uint8_t)
+  case 16 * 4 + SAMPLEFORMAT_UINT: SD_CONVERT(uint16_t)
+  case 16 * 4 + SAMPLEFORMAT_INT: SD_CONVERT(int16_t)
+  case 32 * 4 + SAMPLEFORMAT_UINT: SD_CONVERT(uint32_t)
+  case 32 * 4 + SAMPLEFORMAT_INT: SD_CONVERT(int32_t)
+  case 32 * 4 + SAMPLEFORMAT_IEEEFP: SD_CONVERT(float)
+  default: SD_CONVERT(double)
   }
 }
+#undef SD_CONVERT
 
 sd_status sd_tiff_direct_read(const char *path, const sd_tiff_layout *l, int y0, sd_planes *out, int threads,
                               sd_error *err) {
@@ -109,9 +116,7 @@ sd_status sd_tiff_direct_read(const char *path, const sd_tiff_layout *l, int y0,
         size_t orow = (size_t)(gy0 + r - y0) * W + gx0, trow = (size_t)r * l->tile_w;
         for (int b = l->separate ? p : 0; b < (l->separate ? p + 1 : nb); b++) {
           float *dst = out->band[b] + orow;
-          int s = l->separate ? 0 : b;
-          for (int c = 0; c < cx1; c++)
-            dst[c] = sample(l, buf, (trow + c) * stride + s);
+          convert(l, buf, trow * stride + (l->separate ? 0 : b), stride, cx1, dst);
         }
       }
     }
