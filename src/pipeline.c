@@ -317,7 +317,6 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
 #endif
   sd_outset out;
   memset(&out, 0, sizeof out);
-  int out_begun = 0;
   float *mag = NULL;
   uint8_t *mask = NULL;
   int32_t *labels = NULL;
@@ -439,7 +438,6 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
 
   s = sd_outset_begin(&out, opts->outdir, out_names, OUT_COUNT, err);
   if (s) goto done;
-  out_begun = 1;
   size_t npx = (size_t)run.grid.width * run.grid.height;
   mag = sd_alloc(npx * sizeof *mag);
   if (!mag) {
@@ -586,7 +584,6 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   if (!s) s = sd_check_interrupt(err);
   if (!s) s = sd_outset_commit(&out, err);
   if (s) goto done;
-  out_begun = 0;
   sd_run_progress(&run, "%d objects, %lld changed pixels, threshold %.2f (%s); outputs in %s", nl,
                   (long long)run.changed_px, run.thr.value, sd_thr_method_name(run.thr.method), opts->outdir);
 
@@ -612,7 +609,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
 done:
   if (mag_tif) sd_gtiff_close(mag_tif, NULL);
   if (mask_tif) sd_gtiff_close(mask_tif, NULL);
-  if (out_begun) sd_outset_abort(&out);
+  sd_outset_abort(&out); /* nothing left to remove after a commit, or before a begin */
   sd_geo_free(geo);
   free(run.objs);
   free(mask);

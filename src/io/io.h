@@ -157,7 +157,8 @@ sd_status sd_outset_begin(sd_outset *o, const char *outdir, const char *const *n
 const char *sd_outset_path(const sd_outset *o, int i);
 /* Flushes every file and moves the set into place. */
 sd_status sd_outset_commit(sd_outset *o, sd_error *err);
-/* Removes whatever the set wrote (after a failure); OUTDIR keeps its previous files. */
+/* Removes whatever the set wrote (after a failure); OUTDIR keeps its previous files. Does nothing
+ * on a zeroed set or after a commit. */
 void sd_outset_abort(sd_outset *o);
 
 #endif
