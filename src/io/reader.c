@@ -330,14 +330,12 @@ static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_e
 
 sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err) {
   if (dst->nbands < rd->nbands) return sd_error_set(err, SD_ERR_INTERNAL, "reader: too few planes");
-  char nthreads[16];
-  snprintf(nthreads, sizeof nthreads, "%d", rd->threads);
-  CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", nthreads);
+  sd_gdal_threads(rd->threads);
   sd_status st;
   if (rd->direct && model_is_identity(&rd->model))
     st = read_direct(rd, x0, y0, dst, err);
   else
     st = read_warped(rd, x0, y0, dst, err);
-  CPLSetThreadLocalConfigOption("GDAL_NUM_THREADS", NULL);
+  sd_gdal_threads(0);
   return st;
 }
