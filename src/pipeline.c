@@ -244,10 +244,10 @@ static void stretch_from_sample(const sd_planes *sa, const int rgb[3], float lo_
   free(tmp);
 }
 
-/* Streams the grid in blocks: read both (with tol_radius halo rows), diff into the magnitude,
- * feed the overlay. */
+/* Streams the grid in blocks: read both (with tol_radius halo rows), diff into the magnitude
+ * (its file, its histogram, and mag when it is held), feed the overlay. */
 static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_diff_params *dp, float *mag,
-                           sd_gtiff *mag_tif, sd_overlay *ov, const int rgb[3], sd_error *err) {
+                           int64_t *hist, sd_gtiff *mag_tif, sd_overlay *ov, const int rgb[3], sd_error *err) {
   const int W = run->grid.width, H = run->grid.height, R = run->block_rows, r = run->tol_radius;
   const int halo = r + run->feat_halo;
   const sd_metric m = run->metric;
@@ -284,7 +284,8 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
       sd_diff_tol_fast(dp, (const float *const *)kb->band, (const float *const *)ka->band, W, ye - ys, y0 - ys, rows, r,
                        block);
     }
-    memcpy(mag + (size_t)y0 * W, block, n * sizeof(float));
+    if (mag) memcpy(mag + (size_t)y0 * W, block, n * sizeof(float));
+    sd_hist_add(block, n, hist);
     s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
     const float *disp[3] = {pa.band[rgb[0]] + skip, pa.band[rgb[1]] + skip, pa.band[rgb[2]] + skip};
     const float *bdisp[3] = {pb.band[rgb[0]] + skip, pb.band[rgb[1]] + skip, pb.band[rgb[2]] + skip};
@@ -297,6 +298,11 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
   sd_planes_free(&fa);
   return s;
 }
+
+/* id_at for the polygons: the object whose runs hold the pixel. */
+static int32_t runs_label_at(const void *ctx, int x, int y) { return sd_runs_label_at(ctx, x, y); }
+
+enum { MAG_IN_MEMORY_MAX = 256 << 20 };
 
 enum { OUT_MASK, OUT_MAG, OUT_OBJECTS, OUT_OVERLAY, OUT_TIEPOINTS, OUT_REPORT, OUT_COUNT };
 static const char *const out_names[OUT_COUNT] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson",
@@ -318,14 +324,16 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   sd_outset out;
   memset(&out, 0, sizeof out);
   float *mag = NULL;
-  uint8_t *mask = NULL;
-  int32_t *labels = NULL;
+  int64_t *hist = NULL;
+  int32_t *olab = NULL;
+  sd_runs runs;
   sd_reader *rb = NULL, *ra = NULL;
   sd_gtiff *mag_tif = NULL, *mask_tif = NULL;
   sd_overlay ov;
   memset(&ov, 0, sizeof ov);
   sd_planes sb = {0}, sa = {0};
   sd_geo *geo = NULL;
+  sd_runs_init(&runs, 0);
 
   sd_gdal_threads(run.threads); /* GTiff decodes the inputs' tiles with as many threads */
   s = sd_raster_open("before", opts->before, opts->max_pixels, &run.before, err);
@@ -385,10 +393,25 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     if (R < 8) R = 8;
     if (R > run.grid.height) R = run.grid.height;
     run.block_rows = R;
-    /* Memory budget: detection holds about 12 bytes per grid pixel (magnitude, mask, labels,
-     * distances: 1,077 MiB peak at 8192² with GDAL's 256 MiB cache), plus the blocks of both
-     * images. Refused up front rather than killed by the system half way. */
-    double need = (double)run.grid.width * run.grid.height * 12.0 + 4.0 * per_row * (R + 64);
+    /* Detection windows of about 64 MiB of mask (the whole grid up to 8192²), or the block rows
+     * when those are given; each window also holds its halo. */
+    double px_area = run.grid.pixel_w_m * run.grid.pixel_h_m;
+    run.max_hole_px = (int64_t)fmax(4, ceil(25.0 / px_area)); /* a small room: 25 m², at least 4 px */
+    run.min_area_px = (int64_t)ceil(opts->min_area / px_area - 1e-9);
+    if (run.min_area_px < 1) run.min_area_px = 1;
+    int D = opts->block_rows > 0 ? opts->block_rows : (int)((64u << 20) / run.grid.width);
+    if (D < 64 && opts->block_rows <= 0) D = 64;
+    if (D > run.grid.height) D = run.grid.height;
+    run.detect_rows = D;
+    /* Memory budget: the blocks of both images, the magnitude when it is held (at most
+     * MAG_IN_MEMORY_MAX), a detection window with its halo and the morphology's two copies,
+     * GDAL's block cache (capped at 256 MiB) and the program. Not counted: the runs and the
+     * objects, which grow with the change found, not with the grid. Refused up front rather than
+     * killed by the system half way. */
+    double npx = (double)run.grid.width * run.grid.height;
+    double halo = 2.0 * (opts->open_radius + opts->close_radius) + (double)run.max_hole_px + 1;
+    double need = 4.0 * per_row * (R + 64) + (!opts->low_memory && npx * 4 <= MAG_IN_MEMORY_MAX ? npx * 4 : 0) +
+                  3.0 * run.grid.width * fmin(D + 2 * halo, run.grid.height) + (320u << 20);
     double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     double budget = opts->max_memory_gib > 0 ? opts->max_memory_gib * (1 << 30) : 0.75 * ram;
     if (budget > 0 && need > budget) {
@@ -403,6 +426,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
       goto done;
     }
   }
+  sd_runs_init(&runs, run.grid.width);
   run.t.grid = sd_now() - t;
   t = sd_now();
 
@@ -439,9 +463,19 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   s = sd_outset_begin(&out, opts->outdir, out_names, OUT_COUNT, err);
   if (s) goto done;
   size_t npx = (size_t)run.grid.width * run.grid.height;
-  mag = sd_alloc(npx * sizeof *mag);
-  if (!mag) {
-    s = sd_error_set(err, SD_ERR_NOMEM, "compare: out of memory for a %d x %d grid", run.grid.width, run.grid.height);
+  /* The magnitude is held for the detection passes when it is small (256 MiB: 8192²); larger
+   * ones are read back from their GeoTIFF, so memory stays bounded for any grid. */
+  if (!opts->low_memory && npx * sizeof *mag <= MAG_IN_MEMORY_MAX) {
+    mag = sd_alloc(npx * sizeof *mag);
+    run.mag_held = 1;
+    if (!mag) {
+      s = sd_error_set(err, SD_ERR_NOMEM, "compare: out of memory for a %d x %d grid", run.grid.width, run.grid.height);
+      goto done;
+    }
+  }
+  hist = calloc(SD_HIST_BINS, sizeof *hist);
+  if (!hist) {
+    s = sd_error_set(err, SD_ERR_NOMEM, "threshold: out of memory");
     goto done;
   }
   /* Tolerance to residual misregistration and to edges drawn differently by the two sensors:
@@ -459,7 +493,7 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     dp.offset[b] = run.fradio.offset[b];
     dp.sigma[b] = run.fradio.sigma[b];
   }
-  s = diff_pass(&run, rb, ra, &dp, mag, mag_tif, &ov, rgb, err);
+  s = diff_pass(&run, rb, ra, &dp, mag, hist, mag_tif, &ov, rgb, err);
   sd_status cs = sd_gtiff_close(mag_tif, err);
   mag_tif = NULL;
   if (!s) s = cs;
@@ -467,18 +501,9 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   run.t.diff = sd_now() - t;
   t = sd_now();
 
-  {
-    int64_t *hist = malloc(sizeof(int64_t) * SD_HIST_BINS);
-    if (!hist) {
-      s = sd_error_set(err, SD_ERR_NOMEM, "threshold: out of memory");
-      goto done;
-    }
-    sd_hist_build(mag, npx, hist);
-    sd_threshold_choose(hist, (sd_thr_method)opts->threshold_method, opts->k_sigma, run.preset, &run.thr);
-    for (int b = 0; b < SD_HIST_BINS; b++)
-      run.valid_px += hist[b];
-    free(hist);
-  }
+  sd_threshold_choose(hist, (sd_thr_method)opts->threshold_method, opts->k_sigma, run.preset, &run.thr);
+  for (int b = 0; b < SD_HIST_BINS; b++)
+    run.valid_px += hist[b];
   if (run.valid_px == 0) {
     s = sd_error_set(err, SD_ERR_INPUT, "compare: %s and %s: every pixel of the common grid is nodata", bi->path,
                      ai->path);
@@ -489,93 +514,39 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     run.thr.method = SD_THR_FIXED;
     snprintf(run.thr.why, sizeof run.thr.why, "given with --threshold");
   }
-  mask = malloc(npx);
-  labels = malloc(npx * sizeof *labels);
-  if (!mask || !labels) {
-    s = sd_error_set(err, SD_ERR_NOMEM, "compare: out of memory for the mask");
-    goto done;
-  }
-  {
-    const float thr = (float)run.thr.value;
-    SD_OMP(parallel for simd schedule(static))
-    for (size_t i = 0; i < npx; i++)
-      mask[i] = isnan(mag[i]) ? 255 : mag[i] > thr;
-  }
   run.t.threshold = sd_now() - t;
   t = sd_now();
 
-  double px_area = run.grid.pixel_w_m * run.grid.pixel_h_m;
-  sd_morph_open(mask, run.grid.width, run.grid.height, opts->open_radius);
-  sd_morph_close(mask, run.grid.width, run.grid.height, opts->close_radius);
-  /* Holes up to a small room (25 m², at least 4 px) inside an object belong to it. */
-  run.filled_px = sd_fill_holes(mask, run.grid.width, run.grid.height, (int64_t)fmax(4, ceil(25.0 / px_area)));
-  /* Components from runs, fed block by block as a streamed mask would be (sd_label's twin). */
-  sd_runs runs;
-  sd_runs_init(&runs, run.grid.width);
-  int nl = 0;
-  for (int y = 0; y < run.grid.height && nl >= 0; y += run.block_rows) {
-    int rows = y + run.block_rows > run.grid.height ? run.grid.height - y : run.block_rows;
-    nl = sd_runs_add(&runs, mask + (size_t)y * run.grid.width, rows);
-  }
-  if (nl >= 0) nl = sd_runs_finish(&runs);
-  if (nl >= 0) sd_runs_paint(&runs, 0, run.grid.height, labels);
-  sd_runs_free(&runs);
-  if (nl < 0) {
-    s = sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
-    goto done;
-  }
-  run.min_area_px = (int64_t)ceil(opts->min_area / px_area - 1e-9);
-  if (run.min_area_px < 1) run.min_area_px = 1;
-  nl = sd_label_filter_area(mask, labels, run.grid.width, run.grid.height, nl, run.min_area_px);
-  for (size_t i = 0; i < npx; i++)
-    run.changed_px += mask[i] == 1;
+  s = sd_stage_detect(&run, mag, sd_outset_path(&out, OUT_MAG), &runs, err);
+  if (s) goto done;
   run.t.cleanup = sd_now() - t;
   t = sd_now();
 
-  run.nobjs = nl;
-  run.objs = calloc((size_t)nl + 1, sizeof *run.objs);
-  if (!run.objs) {
-    s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory for %d objects", nl);
-    goto done;
-  }
-  sd_pixel_geom pg = {run.grid.pixel_w_m, run.grid.pixel_h_m};
-  sd_objects_measure(labels, mask, mag, run.grid.width, run.grid.height, nl, pg, run.objs);
-  sd_objects_classify(run.objs, nl, pg);
-  {
-    /* Vehicles parked together are one finding: small blobs within 25 m become one object. */
-    int *parts = malloc(sizeof(int) * ((size_t)nl + 1));
-    if (!parts) {
-      s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
-      goto done;
-    }
-    int ng = sd_objects_group_small(labels, run.grid.width, run.grid.height, run.objs, nl, pg, 25.0, parts);
-    if (ng != nl) {
-      nl = run.nobjs = ng;
-      sd_objects_measure(labels, mask, mag, run.grid.width, run.grid.height, nl, pg, run.objs);
-      for (int i = 0; i < nl; i++)
-        run.objs[i].parts = parts[i];
-      sd_objects_classify(run.objs, nl, pg);
-    }
-    free(parts);
-  }
-  s = sd_check_interrupt(err);
-  if (!s) s = sd_stage_describe(&run, rb, ra, labels, err);
+  s = sd_gtiff_create(sd_outset_path(&out, OUT_MASK), &run.grid, 1, SD_PIX_U8, 1, 255, &mask_tif, err);
+  if (!s) s = sd_stage_measure(&run, mag, sd_outset_path(&out, OUT_MAG), &runs, mask_tif, err);
+  cs = sd_gtiff_close(mask_tif, err);
+  mask_tif = NULL;
+  if (!s) s = cs;
+  sd_free(mag); /* the objects need no more of it */
+  mag = NULL;
+  if (!s) s = sd_check_interrupt(err);
+  if (!s) s = sd_stage_describe(&run, rb, ra, &runs, err);
   if (!s) s = sd_geo_create(&run.grid, &geo, err);
   if (s) goto done;
+  int nl = run.nobjs;
   for (int i = 0; i < nl; i++)
     sd_geo_lonlat(geo, run.objs[i].cx, run.objs[i].cy, &run.objs[i].lon, &run.objs[i].lat);
   run.t.objects = sd_now() - t;
   t = sd_now();
 
-  s = sd_gtiff_create(sd_outset_path(&out, OUT_MASK), &run.grid, 1, SD_PIX_U8, 1, 255, &mask_tif, err);
-  if (!s) s = sd_gtiff_write(mask_tif, 1, 0, run.grid.height, mask, err);
-  cs = sd_gtiff_close(mask_tif, err);
-  mask_tif = NULL;
-  if (!s) s = cs;
-  if (!s)
-    s = sd_vector_write_objects(sd_outset_path(&out, OUT_OBJECTS), &run.grid, opts->date_after, opts->date_before,
-                                labels, run.objs, nl, err);
-  if (!s) s = sd_overlay_write(&ov, labels, run.objs, run.nobjs, sd_outset_path(&out, OUT_OVERLAY), err);
+  s = sd_vector_write_objects(sd_outset_path(&out, OUT_OBJECTS), &run.grid, opts->date_after, opts->date_before,
+                              sd_outset_path(&out, OUT_MASK), runs_label_at, &runs, run.objs, nl, err);
+  if (!s) {
+    olab = calloc((size_t)ov.w * ov.h, sizeof *olab);
+    if (!olab) s = sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
+  }
+  if (!s) sd_runs_boxes(&runs, ov.factor, ov.w, olab);
+  if (!s) s = sd_overlay_write(&ov, olab, run.objs, run.nobjs, sd_outset_path(&out, OUT_OVERLAY), err);
   if (!s) s = sd_vector_write_tiepoints(sd_outset_path(&out, OUT_TIEPOINTS), &run.grid, run.tp, run.ntp, err);
   if (s) goto done;
   run.t.write = sd_now() - t;
@@ -612,8 +583,9 @@ done:
   sd_outset_abort(&out); /* nothing left to remove after a commit, or before a begin */
   sd_geo_free(geo);
   free(run.objs);
-  free(mask);
-  free(labels);
+  free(hist);
+  free(olab);
+  sd_runs_free(&runs);
   sd_free(mag);
   sd_overlay_free(&ov);
   sd_planes_free(&sb);

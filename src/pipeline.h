@@ -20,6 +20,8 @@ typedef struct sd_run {
   sd_raster *before, *after;
   sd_grid grid;
   int nbands, threads, block_rows;
+  int detect_rows; /* rows a detection window decides (plus its halo) */
+  int mag_held;    /* the whole magnitude was held in memory (else read back from its file) */
   /* registration */
   sd_reader *mask_b, *mask_a; /* --mask-before / --mask-after on the grid, or NULL */
   sd_raster *mask_b_raster, *mask_a_raster;
@@ -48,7 +50,7 @@ typedef struct sd_run {
   sd_threshold thr;
   sd_preset preset;
   int tol_radius;
-  int64_t min_area_px, filled_px;
+  int64_t min_area_px, filled_px, max_hole_px;
   int64_t valid_px, changed_px;
   sd_object *objs;
   int nobjs;
@@ -62,8 +64,16 @@ void sd_run_progress(const sd_run *run, const char *fmt, ...) __attribute__((for
 /* Reads the window at (x0, y0) (size from the planes) of both images, blanking masked pixels. */
 sd_status sd_read_pair(const sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
                        sd_error *err);
+/* Threshold, opening, closing and hole filling in windows of rows, labelling into runs across
+ * the windows, objects under the minimum area dropped: runs numbered 1..run->nobjs. The
+ * magnitude comes from mem when given, else from the GeoTIFF at mag_path. */
+sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, sd_runs *runs, sd_error *err);
+/* The magnitude's second pass (per-run stats, the mask written to mask_tif), then objects
+ * measured, classified and grouped: run->objs, and runs renumbered to the objects' ids. */
+sd_status sd_stage_measure(sd_run *run, const float *mem, const char *mag_path, sd_runs *runs, sd_gtiff *mask_tif,
+                           sd_error *err);
 /* Sign (new/removed/altered), contrasts, signed change and score of every object. */
-sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, sd_error *err);
+sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_runs *runs, sd_error *err);
 /* Global shift, tie points, robust fit, quality gate; leaves the model set on the after reader. */
 sd_status sd_stage_register(sd_run *run, sd_reader *ra, sd_error *err);
 sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err);

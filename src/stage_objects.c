@@ -11,98 +11,117 @@
 static const double STANDS_OUT = 1.0;
 enum { RING = 3, MAX_DESCRIBED = 5000 };
 
-/* One object: reads its bounding box and a ring around it from both dates. */
-static sd_status describe_one(const sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, int i,
+/* Sums over the object (in) and its ring (the rest of the box but other objects and nodata). */
+typedef struct side_sums {
+  double in_b[SD_MAX_BANDS], in_a[SD_MAX_BANDS], ring_b[SD_MAX_BANDS], ring_a[SD_MAX_BANDS];
+  double qin_b[SD_MAX_BANDS], qin_a[SD_MAX_BANDS], qring_b[SD_MAX_BANDS], qring_a[SD_MAX_BANDS];
+  double max_signed, band_sum[SD_MAX_BANDS];
+  long n_in, n_ring;
+} side_sums;
+
+static void add_strip(const sd_run *run, const sd_planes *pb, const sd_planes *pa, const int32_t *lab, int id,
+                      side_sums *t) {
+  const int nb = run->nbands;
+  const sd_radiometry *rad = &run->radio;
+  size_t n = (size_t)pb->width * pb->height;
+  for (size_t k = 0; k < n; k++) {
+    int32_t l = lab[k];
+    if (isnan(pb->band[0][k]) || isnan(pa->band[0][k]) || (l && l != id)) continue;
+    double *tb = l ? t->in_b : t->ring_b, *ta = l ? t->in_a : t->ring_a, *qb = l ? t->qin_b : t->qring_b,
+           *qa = l ? t->qin_a : t->qring_a;
+    for (int b = 0; b < nb; b++) {
+      double a = rad->gain[b] * pa->band[b][k] + rad->offset[b], v = pb->band[b][k];
+      tb[b] += v;
+      ta[b] += a;
+      qb[b] += v * v;
+      qa[b] += a * a;
+    }
+    if (l) {
+      double sg = 0;
+      for (int b = 0; b < nb; b++) {
+        double d = (rad->gain[b] * pa->band[b][k] + rad->offset[b] - pb->band[b][k]) / rad->sigma[b];
+        t->band_sum[b] += d;
+        sg += d / nb;
+      }
+      if (fabs(sg) > fabs(t->max_signed)) t->max_signed = sg;
+      t->n_in++;
+    } else {
+      t->n_ring++;
+    }
+  }
+}
+
+/* One object: reads its bounding box and a ring around it from both dates, in strips of rows
+ * (about a million pixels each) so a large object needs no more memory than a small one. */
+static sd_status describe_one(const sd_run *run, sd_reader *rb, sd_reader *ra, const sd_runs *runs, int i,
                               sd_error *err) {
   const int W = run->grid.width, H = run->grid.height, nb = run->nbands;
   const sd_radiometry *rad = &run->radio;
-  sd_status s = SD_OK;
-  {
-    sd_object *o = &run->objs[i];
-    double over = o->mean_mag - run->thr.value;
-    o->score = run->thr.value > 0 ? fmax(0, fmin(1, 1 - exp(-over / run->thr.value))) : 1;
-    o->sign = SD_SIGN_ALTERED;
-    o->contrast_before = o->contrast_after = o->mean_signed = o->max_signed = NAN;
-    if (i >= MAX_DESCRIBED) return SD_OK; /* the report says how many were described */
-    int x0 = o->x0 - RING < 0 ? 0 : o->x0 - RING, y0 = o->y0 - RING < 0 ? 0 : o->y0 - RING;
-    int x1 = o->x1 + RING >= W ? W - 1 : o->x1 + RING, y1 = o->y1 + RING >= H ? H - 1 : o->y1 + RING;
-    sd_planes pb, pa;
-    s = sd_planes_alloc(&pb, nb, x1 - x0 + 1, y1 - y0 + 1, err);
-    if (!s) s = sd_planes_alloc(&pa, nb, x1 - x0 + 1, y1 - y0 + 1, err);
-    if (!s) s = sd_read_pair(run, rb, ra, x0, y0, &pb, &pa, err);
-    if (!s) {
-      /* Per band: mean inside the object and in its ring, in before units (after mapped by
-       * the radiometric fit); contrast is the change-vector length of in - ring over sigma. */
-      double in_b[SD_MAX_BANDS] = {0}, in_a[SD_MAX_BANDS] = {0}, ring_b[SD_MAX_BANDS] = {0}, ring_a[SD_MAX_BANDS] = {0};
-      double qin_b[SD_MAX_BANDS] = {0}, qin_a[SD_MAX_BANDS] = {0}, qring_b[SD_MAX_BANDS] = {0},
-             qring_a[SD_MAX_BANDS] = {0};
-      double max_signed = 0, band_sum[SD_MAX_BANDS] = {0};
-      long n_in = 0, n_ring = 0;
-      for (int y = y0; y <= y1; y++)
-        for (int x = x0; x <= x1; x++) {
-          size_t k = (size_t)(y - y0) * pb.width + (x - x0);
-          int32_t l = labels[(size_t)y * W + x];
-          if (isnan(pb.band[0][k]) || isnan(pa.band[0][k]) || (l && l != o->id)) continue;
-          double *tb = l ? in_b : ring_b, *ta = l ? in_a : ring_a, *qb = l ? qin_b : qring_b, *qa = l ? qin_a : qring_a;
-          for (int b = 0; b < nb; b++) {
-            double a = rad->gain[b] * pa.band[b][k] + rad->offset[b], v = pb.band[b][k];
-            tb[b] += v;
-            ta[b] += a;
-            qb[b] += v * v;
-            qa[b] += a * a;
-          }
-          if (l) {
-            double sg = 0;
-            for (int b = 0; b < nb; b++) {
-              double d = (rad->gain[b] * pa.band[b][k] + rad->offset[b] - pb.band[b][k]) / rad->sigma[b];
-              band_sum[b] += d;
-              sg += d / nb;
-            }
-            if (fabs(sg) > fabs(max_signed)) max_signed = sg;
-            n_in++;
-          } else {
-            n_ring++;
-          }
-        }
-      if (n_in && n_ring) {
-        /* Separability of object and ring, per band: the difference of their means over their
-         * pooled spread (never below the noise). A roof against ground stands out; ground
-         * against the same ground does not, however textured. */
-        double cb = 0, ca = 0;
-        for (int b = 0; b < nb; b++) {
-          double mib = in_b[b] / n_in, mrb = ring_b[b] / n_ring, mia = in_a[b] / n_in, mra = ring_a[b] / n_ring;
-          double vb = 0.5 * (fmax(qin_b[b] / n_in - mib * mib, 0) + fmax(qring_b[b] / n_ring - mrb * mrb, 0));
-          double va = 0.5 * (fmax(qin_a[b] / n_in - mia * mia, 0) + fmax(qring_a[b] / n_ring - mra * mra, 0));
-          double s2 = (double)rad->sigma[b] * rad->sigma[b];
-          cb += (mib - mrb) * (mib - mrb) / fmax(vb, s2);
-          ca += (mia - mra) * (mia - mra) / fmax(va, s2);
-        }
-        o->contrast_before = sqrt(cb / nb);
-        o->contrast_after = sqrt(ca / nb);
-        o->max_signed = max_signed;
-        o->nbands = nb;
-        o->mean_signed = 0;
-        for (int b = 0; b < nb; b++) {
-          o->band_change[b] = (float)(band_sum[b] / n_in);
-          o->mean_signed += band_sum[b] / n_in / nb;
-        }
-        /* The change is there by construction; what existed before decides: nothing that stood
-         * out -> new; something that still stands out -> altered; something gone -> removed. */
-        o->sign = o->contrast_before < STANDS_OUT   ? SD_SIGN_NEW
-                  : o->contrast_after >= STANDS_OUT ? SD_SIGN_ALTERED
-                                                    : SD_SIGN_REMOVED;
-      }
-    }
-    sd_planes_free(&pb);
-    sd_planes_free(&pa);
+  sd_object *o = &run->objs[i];
+  double over = o->mean_mag - run->thr.value;
+  o->score = run->thr.value > 0 ? fmax(0, fmin(1, 1 - exp(-over / run->thr.value))) : 1;
+  o->sign = SD_SIGN_ALTERED;
+  o->contrast_before = o->contrast_after = o->mean_signed = o->max_signed = NAN;
+  if (i >= MAX_DESCRIBED) return SD_OK; /* the report says how many were described */
+  int x0 = o->x0 - RING < 0 ? 0 : o->x0 - RING, y0 = o->y0 - RING < 0 ? 0 : o->y0 - RING;
+  int x1 = o->x1 + RING >= W ? W - 1 : o->x1 + RING, y1 = o->y1 + RING >= H ? H - 1 : o->y1 + RING;
+  int bw = x1 - x0 + 1, strip = (1 << 20) / bw;
+  if (strip < 1) strip = 1;
+  if (strip > y1 - y0 + 1) strip = y1 - y0 + 1;
+  sd_planes pb = {0}, pa = {0};
+  side_sums t;
+  memset(&t, 0, sizeof t);
+  int32_t *lab = malloc(sizeof *lab * (size_t)bw * strip);
+  sd_status s = lab ? SD_OK : sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
+  if (!s) s = sd_planes_alloc(&pb, nb, bw, strip, err);
+  if (!s) s = sd_planes_alloc(&pa, nb, bw, strip, err);
+  for (int y = y0; y <= y1 && !s; y += strip) {
+    int rows = y + strip > y1 + 1 ? y1 + 1 - y : strip;
+    pb.height = pa.height = rows;
+    s = sd_read_pair(run, rb, ra, x0, y, &pb, &pa, err);
+    if (s) break;
+    sd_runs_paint_window(runs, x0, y, bw, rows, lab);
+    add_strip(run, &pb, &pa, lab, o->id, &t);
   }
+  if (!s && t.n_in && t.n_ring) {
+    /* Separability of object and ring, per band: the difference of their means over their
+     * pooled spread (never below the noise). A roof against ground stands out; ground
+     * against the same ground does not, however textured. */
+    double cb = 0, ca = 0;
+    long n_in = t.n_in, n_ring = t.n_ring;
+    for (int b = 0; b < nb; b++) {
+      double mib = t.in_b[b] / n_in, mrb = t.ring_b[b] / n_ring, mia = t.in_a[b] / n_in, mra = t.ring_a[b] / n_ring;
+      double vb = 0.5 * (fmax(t.qin_b[b] / n_in - mib * mib, 0) + fmax(t.qring_b[b] / n_ring - mrb * mrb, 0));
+      double va = 0.5 * (fmax(t.qin_a[b] / n_in - mia * mia, 0) + fmax(t.qring_a[b] / n_ring - mra * mra, 0));
+      double s2 = (double)rad->sigma[b] * rad->sigma[b];
+      cb += (mib - mrb) * (mib - mrb) / fmax(vb, s2);
+      ca += (mia - mra) * (mia - mra) / fmax(va, s2);
+    }
+    o->contrast_before = sqrt(cb / nb);
+    o->contrast_after = sqrt(ca / nb);
+    o->max_signed = t.max_signed;
+    o->nbands = nb;
+    o->mean_signed = 0;
+    for (int b = 0; b < nb; b++) {
+      o->band_change[b] = (float)(t.band_sum[b] / n_in);
+      o->mean_signed += t.band_sum[b] / n_in / nb;
+    }
+    /* The change is there by construction; what existed before decides: nothing that stood
+     * out -> new; something that still stands out -> altered; something gone -> removed. */
+    o->sign = o->contrast_before < STANDS_OUT   ? SD_SIGN_NEW
+              : o->contrast_after >= STANDS_OUT ? SD_SIGN_ALTERED
+                                                : SD_SIGN_REMOVED;
+  }
+  free(lab);
+  sd_planes_free(&pb);
+  sd_planes_free(&pa);
   return s;
 }
 
 /* Objects are independent: threads take them one by one, each reading with its own GDAL handles
  * (at 8192² with 1,161 objects this stage took 1.9 s on one thread). Cloud masks are read through
  * shared readers, so with masks one thread does it all. */
-sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int32_t *labels, sd_error *err) {
+sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_runs *runs, sd_error *err) {
   int nt = run->mask_b || run->mask_a ? 1 : run->threads;
   int n = run->nobjs < MAX_DESCRIBED ? run->nobjs : MAX_DESCRIBED;
   if (nt > n / 8) nt = n / 8 > 1 ? n / 8 : 1; /* opening handles costs more than a few objects */
@@ -110,7 +129,7 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int
   if (nt <= 1) {
     sd_status s = SD_OK;
     for (int i = 0; i < run->nobjs && !s; i++)
-      s = describe_one(run, rb, ra, labels, i, err);
+      s = describe_one(run, rb, ra, runs, i, err);
     return s;
   }
   sd_status st[64] = {0};
@@ -128,7 +147,7 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const int
     if (!st[t]) sd_reader_set_model(wa, &run->model);
     SD_OMP(for schedule(dynamic, 4))
     for (int i = 0; i < run->nobjs; i++)
-      if (!st[t]) st[t] = describe_one(run, wb, wa, labels, i, &errs[t]);
+      if (!st[t]) st[t] = describe_one(run, wb, wa, runs, i, &errs[t]);
     sd_reader_free(wb);
     sd_reader_free(wa);
     sd_raster_close(own_b);

@@ -45,6 +45,7 @@ typedef struct sd_compare_options {
   int block_rows;          /* rows per streamed block; 0 = automatic */
   double max_pixels;       /* refuse grids larger than this many pixels */
   double max_memory_gib;   /* refuse runs whose estimated memory passes this; 0 = 3/4 of the RAM */
+  int low_memory;          /* never hold the whole magnitude in memory (read it back from its file) */
   int overlay_max;         /* longest side of overlay.png in pixels */
   int triptych;            /* overlay.png shows before | after | change */
   int quiet;               /* no progress lines on stderr */

@@ -28,13 +28,13 @@ sd_status sd_score_files(const char *mask_path, const char *truth_path, sd_score
  * tolerance,bands] or a JSON list of objects with the same keys), each into OUTDIR/<site>. */
 typedef struct sd_batch_options {
   const char *manifest;
-  const char *dir;              /* instead of a manifest: DIR/<site>/<YYYY-MM-DD>.tif, consecutive dates */
+  const char *dir; /* instead of a manifest: DIR/<site>/<YYYY-MM-DD>.tif, consecutive dates */
   const char *outdir;
-  int jobs;    /* pairs at once; 0 = one per two cores */
-  int threads; /* threads per pair; 0 = cores / jobs */
-  int force;   /* redo pairs that are up to date */
+  int jobs;             /* pairs at once; 0 = one per two cores */
+  int threads;          /* threads per pair; 0 = cores / jobs */
+  int force;            /* redo pairs that are up to date */
   int shard_k, shard_n; /* run only pairs i with i % shard_n == shard_k - 1; 0 = all */
-  int merge;   /* join OUTDIR/summary.shard-*.json into one summary (no pairs run) */
+  int merge;            /* join OUTDIR/summary.shard-*.json into one summary (no pairs run) */
   int quiet;
   sd_compare_options compare; /* options for every pair (rows may override some) */
 } sd_batch_options;

@@ -33,6 +33,7 @@ static void usage(FILE *f) {
              "  --block-rows N        rows per streamed block (default: automatic)\n"
              "  --max-pixels N        refuse grids larger than N pixels (default 2e9)\n"
              "  --max-memory GIB      refuse runs that would need more memory (default 3/4 of the RAM)\n"
+             "  --low-memory          never hold the whole magnitude in memory, even when it is small\n"
              "  --overlay-max N       longest side of overlay.png (default 2048)\n"
              "  --layout L            single (default) | triptych: before | after | change side by side\n"
              "  -q, --quiet           no progress on stderr\n"
@@ -143,6 +144,10 @@ int sd_compare_option(sd_args *a, sd_compare_options *o) {
   }
   if (sd_args_is(a, "--max-memory")) {
     sd_args_double(a, 0.0001, 1e6, &o->max_memory_gib);
+    return 1;
+  }
+  if (sd_args_is(a, "--low-memory")) {
+    o->low_memory = 1;
     return 1;
   }
   if (sd_args_is(a, "--overlay-max")) {

@@ -13,7 +13,8 @@ enum { SD_HIST_BINS = 4096 };
  * go in the last bin, NaN is skipped. */
 #define SD_HIST_MAX 64.0
 void sd_hist_build(const float *v, size_t n, int64_t *count /* SD_HIST_BINS */);
-double sd_hist_bin_value(int bin); /* centre of a bin */
+void sd_hist_add(const float *v, size_t n, int64_t *count); /* adds to the counts, block by block */
+double sd_hist_bin_value(int bin);                          /* centre of a bin */
 
 /* Otsu's threshold on a histogram of nbins over [lo, hi]: maximises between-class variance. */
 double sd_otsu(const int64_t *count, int nbins, double lo, double hi);
@@ -90,6 +91,23 @@ int sd_runs_add(sd_runs *r, const uint8_t *mask, int rows);
 int sd_runs_finish(sd_runs *r);
 /* The label image of rows y0 .. y0 + rows - 1, as sd_label gives it. */
 void sd_runs_paint(const sd_runs *r, int y0, int rows, int32_t *labels);
+/* The window [x0, x0 + w) x [y0, y0 + h) of that image. */
+void sd_runs_paint_window(const sd_runs *r, int x0, int y0, int w, int h, int32_t *labels);
+/* The label of pixel (x, y), 0 off the runs. */
+int32_t sd_runs_label_at(const sd_runs *r, int x, int y);
+/* Renumbers: lab = map[lab] (map[0] = 0; a label mapped to 0 leaves the image); count labels remain. */
+void sd_runs_relabel(sd_runs *r, const int32_t *map, int32_t count);
+/* Pixels per label into area[0..count] (area[0]: runs of dropped labels). */
+void sd_runs_areas(const sd_runs *r, int64_t *area);
+/* The largest label in each f x f box, into olab (ow boxes a row, zeroed by the caller). */
+void sd_runs_boxes(const sd_runs *r, int f, int ow, int32_t *olab);
+/* Run indices grouped by label, each group in raster order: label l's runs are
+ * order[start[l] .. start[l + 1] - 1]. Returns order (free both), or NULL when out of memory. */
+int64_t *sd_runs_by_label(const sd_runs *r, int64_t **start);
+/* The first run of row y that ends after x. */
+int64_t sd_runs_first_after(const sd_runs *r, int y, int x);
+/* The row that run i lies on. */
+int sd_runs_row_of(const sd_runs *r, int64_t i);
 void sd_runs_free(sd_runs *r);
 
 /* Drops components smaller than min_px (mask and labels), renumbers the rest in the same

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "detect/detect.h"
 #include "sitediff/options.h"
 
 typedef struct sd_object {
@@ -43,15 +44,33 @@ typedef struct sd_pixel_geom {
 void sd_objects_measure(const int32_t *labels, const uint8_t *mask, const float *mag, int width, int height,
                         int nlabels, sd_pixel_geom px, sd_object *objs);
 
+/* What each run holds of the magnitude, gathered while the magnitude streams by: the sum and
+ * the largest of its finite values, and whether the run touches the grid edge or nodata
+ * (4-neighbours), so objects can be measured from the runs alone. */
+typedef struct sd_run_stats {
+  double *sum;
+  float *max;
+  uint8_t *edge;
+} sd_run_stats;
+int sd_run_stats_alloc(sd_run_stats *st, int64_t nruns); /* 0, or -1 when out of memory */
+void sd_run_stats_free(sd_run_stats *st);
+/* The stats of the runs of rows y0 .. y0 + rows - 1, from the magnitude rows wy0 .. wy0 + wrows - 1
+ * (which cover y0 - 1 .. y0 + rows where the grid has those rows). */
+void sd_run_stats_rows(const sd_runs *r, const float *mag, int wy0, int wrows, int y0, int rows, sd_run_stats *st);
+
+/* sd_objects_measure from runs (labels 1..n in r->lab) and their stats: the same measures with
+ * memory in the runs and, for thickness, in one object's box at a time (beyond 64 MiB, in a
+ * temporary file). Returns 0, or -1 when out of memory. */
+int sd_objects_measure_runs(const sd_runs *r, const sd_run_stats *st, int n, sd_pixel_geom px, sd_object *objs);
+
 /* Class guess from shape and size. */
 void sd_objects_classify(sd_object *objs, int n, sd_pixel_geom px);
 
 /* Groups small blobs (<= SD_SMALL_MAX_M2) whose centroids lie within gap_m of another into one
- * object: labels are renumbered (1..result, in raster order of each group's first pixel) and
- * parts[new id - 1] receives the number of blobs. Returns the new count. */
+ * object: remap[old id] receives the new id (1..result, in raster order of each group's first
+ * pixel; remap[0] = 0) and parts[new id - 1] the number of blobs. Returns the new count. */
 enum { SD_SMALL_MAX_M2 = 32 };
-int sd_objects_group_small(int32_t *labels, int w, int h, const sd_object *objs, int n, sd_pixel_geom px, double gap_m,
-                           int *parts);
+int sd_objects_group_small(const sd_object *objs, int n, sd_pixel_geom px, double gap_m, int32_t *remap, int *parts);
 
 enum { SD_SIGN_NEW = 0, SD_SIGN_REMOVED, SD_SIGN_ALTERED };
 const char *sd_sign_name(int sign);

@@ -101,12 +101,97 @@ int sd_runs_finish(sd_runs *r) {
 }
 
 void sd_runs_paint(const sd_runs *r, int y0, int rows, int32_t *labels) {
-  const int w = r->width;
-  memset(labels, 0, sizeof *labels * (size_t)w * rows);
-  for (int y = 0; y < rows; y++) {
-    int32_t *l = labels + (size_t)y * w;
-    for (int64_t i = r->row_start[y0 + y]; i < r->row_start[y0 + y + 1]; i++)
-      for (int x = r->x0[i]; x < r->x1[i]; x++)
-        l[x] = r->lab[i];
+  sd_runs_paint_window(r, 0, y0, r->width, rows, labels);
+}
+
+/* First run of row y that ends after x (runs of a row are in x order). */
+int64_t sd_runs_first_after(const sd_runs *r, int y, int x) {
+  int64_t lo = r->row_start[y], hi = r->row_start[y + 1];
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (r->x1[mid] <= x)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
+  return lo;
+}
+
+void sd_runs_paint_window(const sd_runs *r, int x0, int y0, int w, int h, int32_t *labels) {
+  memset(labels, 0, sizeof *labels * (size_t)w * h);
+  for (int y = 0; y < h; y++) {
+    int32_t *l = labels + (size_t)y * w;
+    for (int64_t i = sd_runs_first_after(r, y0 + y, x0); i < r->row_start[y0 + y + 1] && r->x0[i] < x0 + w; i++) {
+      int a = r->x0[i] < x0 ? 0 : r->x0[i] - x0, b = r->x1[i] > x0 + w ? w : r->x1[i] - x0;
+      for (int x = a; x < b; x++)
+        l[x] = r->lab[i];
+    }
+  }
+}
+
+int32_t sd_runs_label_at(const sd_runs *r, int x, int y) {
+  if (y < 0 || y >= r->height) return 0;
+  int64_t i = sd_runs_first_after(r, y, x);
+  return i < r->row_start[y + 1] && r->x0[i] <= x ? r->lab[i] : 0;
+}
+
+void sd_runs_relabel(sd_runs *r, const int32_t *map, int32_t count) {
+  for (int64_t i = 0; i < r->n; i++)
+    r->lab[i] = map[r->lab[i]];
+  r->count = count;
+}
+
+void sd_runs_areas(const sd_runs *r, int64_t *area) {
+  memset(area, 0, sizeof *area * ((size_t)r->count + 1));
+  for (int64_t i = 0; i < r->n; i++)
+    area[r->lab[i]] += r->x1[i] - r->x0[i];
+}
+
+void sd_runs_boxes(const sd_runs *r, int f, int ow, int32_t *olab) {
+  for (int y = 0; y < r->height; y++) {
+    int32_t *o = olab + (size_t)(y / f) * ow;
+    for (int64_t i = r->row_start[y]; i < r->row_start[y + 1]; i++) {
+      int32_t l = r->lab[i];
+      if (!l) continue;
+      for (int bx = r->x0[i] / f; bx <= (r->x1[i] - 1) / f; bx++)
+        if (l > o[bx]) o[bx] = l;
+    }
+  }
+}
+
+int64_t *sd_runs_by_label(const sd_runs *r, int64_t **start_out) {
+  int64_t *start = calloc((size_t)r->count + 2, sizeof *start), *order = malloc(sizeof *order * (size_t)(r->n + 1));
+  if (!start || !order) {
+    free(start);
+    free(order);
+    return NULL;
+  }
+  for (int64_t i = 0; i < r->n; i++)
+    start[r->lab[i] + 1]++;
+  for (int l = 0; l <= r->count; l++)
+    start[l + 1] += start[l];
+  int64_t *fill = malloc(sizeof *fill * ((size_t)r->count + 1));
+  if (!fill) {
+    free(start);
+    free(order);
+    return NULL;
+  }
+  memcpy(fill, start, sizeof *fill * ((size_t)r->count + 1));
+  for (int64_t i = 0; i < r->n; i++)
+    order[fill[r->lab[i]]++] = i;
+  free(fill);
+  *start_out = start;
+  return order;
+}
+
+int sd_runs_row_of(const sd_runs *r, int64_t i) {
+  int lo = 0, hi = r->height - 1;
+  while (lo < hi) {
+    int mid = lo + (hi - lo + 1) / 2;
+    if (r->row_start[mid] <= i)
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
 }

@@ -8,6 +8,10 @@
 
 void sd_hist_build(const float *v, size_t n, int64_t *count) {
   memset(count, 0, sizeof(int64_t) * SD_HIST_BINS);
+  sd_hist_add(v, n, count);
+}
+
+void sd_hist_add(const float *v, size_t n, int64_t *count) {
   const float scale = (float)(SD_HIST_BINS / SD_HIST_MAX);
   SD_OMP(parallel) {
     int64_t local[SD_HIST_BINS];

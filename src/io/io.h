@@ -101,9 +101,12 @@ sd_status sd_gtiff_close(sd_gtiff *t, sd_error *err);
 sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *height, double gt[6], sd_error *err);
 
 /* ---- objects as GeoJSON polygons in WGS84 (vector.c) ---- */
-/* dates: first_seen / absent_on properties of every object, or NULL. */
+/* Polygons from the mask GeoTIFF at mask_path (1 = change); id_at(ctx, x, y) gives the id of the
+ * object whose component starts (in raster order) at grid pixel (x, y), 0 for none; polygons of
+ * one id become a multipolygon. dates: first_seen / absent_on properties of every object, or NULL. */
 sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
-                                  const int32_t *labels, const sd_object *objects, int nobjects, sd_error *err);
+                                  const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
+                                  const void *ctx, const sd_object *objects, int nobjects, sd_error *err);
 
 /* Tie points as GeoJSON points (WGS84; pixel coordinates when not georeferenced). */
 struct sd_tiepoint;

@@ -14,61 +14,37 @@
 #include "io/io.h"
 #include "register/register.h"
 
-/* Polygonizes the label image into an in-memory layer with field "id" (grid CRS, or pixel
- * coordinates when the grid is not georeferenced). */
-static sd_status polygonize(const sd_grid *grid, const int32_t *labels, GDALDatasetH *mem_out, OGRLayerH *layer_out,
+/* Polygonizes the mask GeoTIFF (0 no change, 1 change, 255 nodata) into an in-memory layer
+ * with field "dn" (grid CRS, or pixel coordinates when the grid is not georeferenced). GDAL
+ * reads the mask row by row, so this needs no grid-sized image; the nodata regions come out as
+ * polygons of their own, which the caller skips. */
+static sd_status polygonize(const char *mask_path, GDALDatasetH *mem_out, OGRLayerH *layer_out, double inv[6],
                             sd_error *err) {
-  int w = grid->width, h = grid->height;
-  GDALDriverH memdrv = GDALGetDriverByName("MEM");
-  GDALDatasetH rast = GDALCreate(memdrv, "", w, h, 0, GDT_Int32, NULL);
-  GDALDatasetH maskds = GDALCreate(memdrv, "", w, h, 1, GDT_Byte, NULL);
-  if (!rast || !maskds) {
-    if (rast) GDALClose(rast);
-    if (maskds) GDALClose(maskds);
-    return sd_error_set(err, SD_ERR_NOMEM, "objects: cannot create raster for polygons");
-  }
-  char opt[3][64];
-  snprintf(opt[0], sizeof opt[0], "DATAPOINTER=%p", (void *)labels);
-  snprintf(opt[1], sizeof opt[1], "PIXELOFFSET=4");
-  snprintf(opt[2], sizeof opt[2], "LINEOFFSET=%lld", (long long)w * 4);
-  char *opts[] = {opt[0], opt[1], opt[2], NULL};
-  GDALAddBand(rast, GDT_Int32, opts);
+  GDALDatasetH rast = GDALOpen(mask_path, GA_ReadOnly);
+  if (!rast) return sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot read the mask back", mask_path);
   double gt[6];
-  memcpy(gt, grid->gt, sizeof gt);
-  GDALSetGeoTransform(rast, gt);
-
-  /* Mask: labels > 0, written row by row from the label image. */
-  GDALRasterBandH mb = GDALGetRasterBand(maskds, 1);
-  unsigned char *row = malloc((size_t)w);
-  CPLErr we = row ? CE_None : CE_Failure;
-  for (int y = 0; y < h && we == CE_None; y++) {
-    for (int x = 0; x < w; x++)
-      row[x] = labels[(size_t)y * w + x] > 0;
-    we = GDALRasterIO(mb, GF_Write, 0, y, w, 1, row, w, 1, GDT_Byte, 0, 0);
-  }
-  free(row);
-  if (we != CE_None) {
+  GDALGetGeoTransform(rast, gt); /* the default (identity) when not georeferenced, as polygons get */
+  if (!GDALInvGeoTransform(gt, inv)) {
     GDALClose(rast);
-    GDALClose(maskds);
-    return sd_error_set(err, SD_ERR_NOMEM, "objects: cannot build the polygon mask");
+    return sd_error_set(err, SD_ERR_INTERNAL, "objects: %s: the mask's geotransform cannot be inverted", mask_path);
   }
-
   GDALDatasetH vec = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
   OGRSpatialReferenceH srs = NULL;
-  if (grid->wkt) {
-    srs = OSRNewSpatialReference(grid->wkt);
+  const char *wkt = GDALGetProjectionRef(rast);
+  if (wkt && *wkt) {
+    srs = OSRNewSpatialReference(wkt);
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
   }
   OGRLayerH layer = GDALDatasetCreateLayer(vec, "objects", srs, wkbPolygon, NULL);
   if (srs) OSRDestroySpatialReference(srs);
-  OGRFieldDefnH fd = OGR_Fld_Create("id", OFTInteger);
+  OGRFieldDefnH fd = OGR_Fld_Create("dn", OFTInteger);
   OGR_L_CreateField(layer, fd, TRUE);
   OGR_Fld_Destroy(fd);
   char **popts = CSLSetNameValue(NULL, "8CONNECTED", "8");
-  CPLErr e = GDALPolygonize(GDALGetRasterBand(rast, 1), mb, layer, 0, popts, NULL, NULL);
+  GDALRasterBandH band = GDALGetRasterBand(rast, 1);
+  CPLErr e = GDALPolygonize(band, band, layer, 0, popts, NULL, NULL);
   CSLDestroy(popts);
   GDALClose(rast);
-  GDALClose(maskds);
   if (e != CE_None) {
     GDALClose(vec);
     return sd_error_set(err, SD_ERR_INTERNAL, "objects: polygonizing failed: %s", CPLGetLastErrorMsg());
@@ -76,6 +52,23 @@ static sd_status polygonize(const sd_grid *grid, const int32_t *labels, GDALData
   *mem_out = vec;
   *layer_out = layer;
   return SD_OK;
+}
+
+/* The grid pixel of a component's first pixel in raster order: the top-left corner of its
+ * polygon's outer ring (the topmost vertex, leftmost among those), through the inverse
+ * geotransform; vertices are pixel corners, so rounding is exact. */
+static void first_pixel(OGRGeometryH poly, const double *inv, int *px, int *py) {
+  OGRGeometryH ring = OGR_G_GetGeometryRef(poly, 0);
+  int n = ring ? OGR_G_GetPointCount(ring) : 0;
+  *px = *py = -1;
+  for (int i = 0; i < n; i++) {
+    double gx = OGR_G_GetX(ring, i), gy = OGR_G_GetY(ring, i);
+    int x = (int)lround(inv[0] + inv[1] * gx + inv[2] * gy), y = (int)lround(inv[3] + inv[4] * gx + inv[5] * gy);
+    if (*py < 0 || y < *py || (y == *py && x < *px)) {
+      *px = x;
+      *py = y;
+    }
+  }
 }
 
 /* Opens a GeoJSON layer in WGS84 (or without CRS when the grid is not georeferenced) and the
@@ -119,13 +112,15 @@ static void add_real(OGRFeatureH f, const char *name, double v) {
 }
 
 sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
-                                  const int32_t *labels, const sd_object *objs, int n, sd_error *err) {
+                                  const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
+                                  const void *ctx, const sd_object *objs, int n, sd_error *err) {
   sd_gdal_init();
   sd_gdal_capture cap;
   sd_gdal_capture_begin(&cap);
   GDALDatasetH mem = NULL;
   OGRLayerH poly = NULL;
-  sd_status s = polygonize(grid, labels, &mem, &poly, err);
+  double inv[6];
+  sd_status s = polygonize(mask_path, &mem, &poly, inv, err);
   if (s) {
     sd_gdal_capture_end(&cap);
     return s;
@@ -136,7 +131,12 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
   OGRFeatureH f;
   OGR_L_ResetReading(poly);
   while (geoms && (f = OGR_L_GetNextFeature(poly))) {
-    int id = OGR_F_GetFieldAsInteger(f, 0);
+    int id = 0;
+    if (OGR_F_GetFieldAsInteger(f, 0) == 1) {
+      int px, py;
+      first_pixel(OGR_F_GetGeometryRef(f), inv, &px, &py);
+      id = id_at(ctx, px, py);
+    }
     if (id >= 1 && id <= n) {
       OGRGeometryH g = OGR_F_StealGeometry(f);
       if (!geoms[id]) {
@@ -187,7 +187,9 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
       {"contrast_before", OFTReal},
       {"contrast_after", OFTReal},
       {"score", OFTReal},
-      {"truncated", OFTInteger},    {"first_seen", OFTString},  {"absent_on", OFTString},
+      {"truncated", OFTInteger},
+      {"first_seen", OFTString},
+      {"absent_on", OFTString},
   };
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     OGRFieldDefnH d = OGR_Fld_Create(fields[i].name, fields[i].type);

@@ -126,27 +126,24 @@ static void legend_and_scale(const sd_overlay *ov, sd_canvas *cv, int y0, int sc
   }
 }
 
-sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *labels, const sd_object *objs, int nobjs,
+void sd_overlay_box_labels(const sd_overlay *ov, const int32_t *labels, int32_t *olab) {
+  memset(olab, 0, sizeof *olab * (size_t)ov->w * ov->h);
+  for (int y = 0; y < ov->grid_h; y++)
+    for (int x = 0; x < ov->grid_w; x++) {
+      int32_t l = labels[(size_t)y * ov->grid_w + x];
+      size_t o = (size_t)(y / ov->factor) * ov->w + (size_t)(x / ov->factor);
+      if (l > olab[o]) olab[o] = l;
+    }
+}
+
+sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
                            const char *path, sd_error *err) {
   const int ow = ov->w, oh = ov->h, f = ov->factor, panels = ov->sum_before ? 3 : 1;
   const int scale = ow * panels >= 1600 ? 3 : ow * panels >= 700 ? 2 : 1;
   const int legend_h = 15 * scale;
   sd_canvas cv = {ow * panels, oh + legend_h, NULL};
   cv.rgb = calloc((size_t)cv.w * cv.h, 3);
-  int32_t *olab = calloc((size_t)ow * oh, sizeof *olab);
-  if (!cv.rgb || !olab) {
-    free(cv.rgb);
-    free(olab);
-    return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
-  }
-  /* Any object pixel in a box marks the box, so small objects stay visible when downsampled;
-   * the largest id wins, which is deterministic. Outlines are drawn at output resolution. */
-  for (int y = 0; y < ov->grid_h; y++)
-    for (int x = 0; x < ov->grid_w; x++) {
-      int32_t l = labels[(size_t)y * ov->grid_w + x];
-      size_t o = (size_t)(y / f) * ow + (size_t)(x / f);
-      if (l > olab[o]) olab[o] = l;
-    }
+  if (!cv.rgb) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
   if (panels == 3) paint_image(ov, ov->sum_before, ov->lo_before, ov->hi_before, &cv, 0);
   if (panels == 3) paint_image(ov, ov->sum, ov->lo, ov->hi, &cv, ow);
   const int xo = (panels - 1) * ow;
@@ -206,6 +203,5 @@ sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *labels, const sd
   }
   sd_status s = sd_png_write_rgb(path, cv.w, cv.h, cv.rgb, err);
   free(cv.rgb);
-  free(olab);
   return s;
 }

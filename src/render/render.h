@@ -34,10 +34,14 @@ sd_status sd_overlay_init(sd_overlay *ov, int grid_w, int grid_h, int max_side, 
 /* rgb: three planes of the block (rows y0..y0+rows-1 of the grid, full width); before may be
  * NULL (no triptych). */
 void sd_overlay_add(sd_overlay *ov, const float *const rgb[3], const float *const before[3], int y0, int rows);
+/* The object marking each output pixel's box of factor x factor grid pixels: any object pixel in
+ * a box marks it, so small objects stay visible when downsampled; the largest id wins, which is
+ * deterministic. From a label image (w x h ids into olab); sd_runs_boxes does it from runs. */
+void sd_overlay_box_labels(const sd_overlay *ov, const int32_t *labels, int32_t *olab);
 /* Renders the after image with changed pixels tinted and objects outlined in their class colour
- * and numbered with their id, a legend and a scale bar; with a triptych, before | after |
- * overlay. Writes the PNG. */
-sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *labels, const sd_object *objs, int nobjs,
+ * (at output resolution, from olab) and numbered with their id, a legend and a scale bar; with a
+ * triptych, before | after | overlay. Writes the PNG. */
+sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
                            const char *path, sd_error *err);
 void sd_overlay_free(sd_overlay *ov);
 

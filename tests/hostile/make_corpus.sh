@@ -26,14 +26,16 @@ ifd = struct.pack('<H', len(tags)) + b''.join(
 open('huge_header.tif', 'wb').write(b'II*\x00' + struct.pack('<I', 8) + ifd + struct.pack('<I', 0))
 PY
 printf '<VRTDataset rasterXSize="200000" rasterYSize="200000"><VRTRasterBand dataType="Byte" band="1"/></VRTDataset>' >huge.vrt
-# Headers within --max-pixels whose grid would need more memory than the default budget (3/4 of
-# the RAM, at about 12 bytes per grid pixel): 1.2 times the budget, 40000 pixels wide. On a
-# machine so large that this passes --max-pixels no more, that limit refuses it instead.
+# Headers within --max-pixels whose blocks would need more memory than the default budget (3/4 of
+# the RAM): memory grows with the width (a block holds at least 8 rows of both images, about
+# 2,700 bytes per column with the detection window), so a grid twice the budget wide and 64 rows
+# high. On a machine so large that this passes --max-pixels, that limit refuses it instead.
 ram_kb=$(awk '/MemTotal/{print $2}' /proc/meminfo)
-big_h=$(python3 -c "print(int($ram_kb * 1024 * 0.75 / 12 * 1.2 / 40000) + 1)")
-printf '<VRTDataset rasterXSize="40000" rasterYSize="%d"><VRTRasterBand dataType="UInt16" band="1"/></VRTDataset>' "$big_h" >big_b.vrt
+big_w=$(python3 -c "print(int($ram_kb * 1024 * 0.75 * 2 / 2700) + 1)")
+big_h=64
+printf '<VRTDataset rasterXSize="%d" rasterYSize="%d"><VRTRasterBand dataType="UInt16" band="1"/></VRTDataset>' "$big_w" "$big_h" >big_b.vrt
 cp big_b.vrt big_a.vrt
-if [ $((40000 * big_h)) -le 2000000000 ]; then big_msg="needs about .* of memory, more than 3/4 of this machine's RAM.*raise --max-memory"
+if [ $((big_w * big_h)) -le 2000000000 ]; then big_msg="needs about .* of memory, more than 3/4 of this machine's RAM.*raise --max-memory"
 else big_msg="more than --max-pixels"; fi
 # Images that are images, but hostile.
 q -a_ullr 700000 5700000 700064 5699936 "$A" far.tif                      # 100 km away

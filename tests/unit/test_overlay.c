@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../check.h"
+#include "detect/detect.h"
 #include "render/render.h"
 
 static uint8_t *read_png(const char *path, int *w, int *h) {
@@ -54,7 +55,24 @@ int main(void) {
     objs[1] =
         (sd_object){.id = 2, .area_px = 4, .x0 = 2400, .y0 = 1500, .x1 = 2401, .y1 = 1501, .cls = SD_CLASS_EQUIPMENT};
     const char *path = trip ? "overlay-test-trip.png" : "overlay-test.png";
-    CHECK(sd_overlay_write(&ov, labels, objs, 2, path, &err) == SD_OK, "write: %s", err.msg);
+    int32_t *olab = calloc((size_t)ov.w * ov.h, sizeof *olab), *olab_runs = calloc((size_t)ov.w * ov.h, sizeof *olab);
+    sd_overlay_box_labels(&ov, labels, olab);
+    /* The same boxes from runs (the pipeline's way): the components of labels > 0, numbered in
+     * raster order, are objects 1 and 2. */
+    uint8_t *m = malloc((size_t)GW * GH);
+    for (size_t i = 0; i < (size_t)GW * GH; i++)
+      m[i] = labels[i] > 0;
+    sd_runs runs;
+    sd_runs_init(&runs, GW);
+    CHECK(sd_runs_add(&runs, m, GH) == 0 && sd_runs_finish(&runs) == 2, "runs: %d components", runs.count);
+    sd_runs_boxes(&runs, ov.factor, ov.w, olab_runs);
+    CHECK(!memcmp(olab, olab_runs, sizeof *olab * (size_t)ov.w * ov.h), "box labels from runs differ from the image's");
+    CHECK(olab[(size_t)(1500 / 3) * ov.w + 2400 / 3] == 2, "the 2 x 2 blob does not mark its box");
+    sd_runs_free(&runs);
+    free(m);
+    free(olab_runs);
+    CHECK(sd_overlay_write(&ov, olab, objs, 2, path, &err) == SD_OK, "write: %s", err.msg);
+    free(olab);
     int w = 0, h = 0;
     uint8_t *img = read_png(path, &w, &h);
     CHECK(img, "cannot read %s back", path);

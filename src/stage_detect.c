@@ -1,0 +1,182 @@
+/* stage_detect.c: from the magnitude to objects, block by block. Threshold, opening, closing
+ * and hole filling run on windows of rows with a halo wide enough that every block's own rows
+ * come out as a whole-grid pass would make them; the cleaned rows become runs, labelled across
+ * block borders; objects are measured from the runs and from what the magnitude's second pass
+ * leaves on each run. Memory: the windows, the runs and the objects, never a grid-sized image
+ * (the magnitude is held whole only when it is small; see sd_compare). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+/* The magnitude, from memory or read back from its GeoTIFF. */
+typedef struct mag_source {
+  const float *mem;
+  sd_raster *file;
+  int width, threads;
+} mag_source;
+
+static sd_status mag_open(const sd_run *run, const float *mem, const char *path, mag_source *m, sd_error *err) {
+  m->mem = mem;
+  m->file = NULL;
+  m->width = run->grid.width;
+  m->threads = run->threads;
+  if (mem) return SD_OK;
+  return sd_raster_open("magnitude", path, run->opts->max_pixels, &m->file, err);
+}
+
+/* Rows y0 .. y0 + rows - 1: a pointer into memory, or buf filled from the file. */
+static sd_status mag_rows(mag_source *m, int y0, int rows, float *buf, const float **out, sd_error *err) {
+  if (m->mem) {
+    *out = m->mem + (size_t)y0 * m->width;
+    return SD_OK;
+  }
+  sd_planes p = {.nbands = 1, .width = m->width, .height = rows, .band = {buf}};
+  *out = buf;
+  return sd_raster_read_rows(m->file, y0, &p, m->threads, err);
+}
+
+static int64_t count_ones(const uint8_t *m, size_t n) {
+  int64_t c = 0;
+  for (size_t i = 0; i < n; i++)
+    c += m[i] == 1;
+  return c;
+}
+
+/* Rows of the cleaned mask that a window must hold beyond the rows it decides: opening and
+ * closing reach 2 (open + close) rows; a fillable hole spans at most max_hole rows and its
+ * edge test looks one row further. */
+static int detect_halo(const sd_run *run) {
+  return 2 * (run->opts->open_radius + run->opts->close_radius) + (int)run->max_hole_px + 1;
+}
+
+sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, sd_runs *runs, sd_error *err) {
+  const int W = run->grid.width, H = run->grid.height, D = run->detect_rows, R = run->block_rows;
+  const int halo = detect_halo(run);
+  const float thr = (float)run->thr.value;
+  mag_source ms;
+  sd_status s = mag_open(run, mem, mag_path, &ms, err);
+  int cap = D + 2 * halo > H ? H : D + 2 * halo;
+  uint8_t *win = s ? NULL : malloc((size_t)W * cap);
+  float *buf = s || mem ? NULL : sd_alloc((size_t)W * R * sizeof *buf);
+  if (!s && (!win || (!mem && !buf)))
+    s = sd_error_set(err, SD_ERR_NOMEM, "detect: out of memory for a %d-row window", cap);
+  for (int y0 = 0; y0 < H && !s; y0 += D) {
+    int rows = y0 + D > H ? H - y0 : D;
+    int ws = y0 - halo < 0 ? 0 : y0 - halo, we = y0 + rows + halo > H ? H : y0 + rows + halo;
+    s = sd_check_interrupt(err);
+    for (int y = ws; y < we && !s; y += R) {
+      int n = y + R > we ? we - y : R;
+      const float *m;
+      s = mag_rows(&ms, y, n, buf, &m, err);
+      if (s) break;
+      uint8_t *o = win + (size_t)(y - ws) * W;
+      size_t np = (size_t)W * n;
+      SD_OMP(parallel for simd schedule(static))
+      for (size_t i = 0; i < np; i++)
+        o[i] = isnan(m[i]) ? 255 : m[i] > thr;
+    }
+    if (s) break;
+    uint8_t *core = win + (size_t)(y0 - ws) * W;
+    sd_morph_open(win, W, we - ws, run->opts->open_radius);
+    sd_morph_close(win, W, we - ws, run->opts->close_radius);
+    int64_t before = count_ones(core, (size_t)W * rows);
+    sd_fill_holes(win, W, we - ws, run->max_hole_px);
+    run->filled_px += count_ones(core, (size_t)W * rows) - before;
+    if (sd_runs_add(runs, core, rows)) s = sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory for the runs");
+  }
+  free(win);
+  sd_free(buf);
+  sd_raster_close(ms.file);
+  if (s) return s;
+  int nl = sd_runs_finish(runs);
+  if (nl < 0) return sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
+  /* Objects under the minimum area leave the mask; the rest are numbered anew, in order. */
+  int64_t *area = malloc(sizeof *area * ((size_t)nl + 1));
+  int32_t *remap = malloc(sizeof *remap * ((size_t)nl + 1));
+  if (!area || !remap) {
+    free(area);
+    free(remap);
+    return sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
+  }
+  sd_runs_areas(runs, area);
+  int32_t kept = 0;
+  remap[0] = 0;
+  run->changed_px = 0;
+  for (int l = 1; l <= nl; l++) {
+    remap[l] = area[l] >= run->min_area_px ? ++kept : 0;
+    if (remap[l]) run->changed_px += area[l];
+  }
+  sd_runs_relabel(runs, remap, kept);
+  free(area);
+  free(remap);
+  run->nobjs = kept;
+  return SD_OK;
+}
+
+/* The magnitude's second pass: each run's sum, largest value and contact with nodata, and the
+ * final mask (nodata 255, change 1) written to its GeoTIFF block by block. */
+static sd_status stats_pass(sd_run *run, mag_source *ms, const sd_runs *runs, sd_run_stats *st, sd_gtiff *mask_tif,
+                            sd_error *err) {
+  const int W = run->grid.width, H = run->grid.height, R = run->block_rows;
+  float *buf = ms->mem ? NULL : sd_alloc((size_t)W * (R + 2) * sizeof *buf);
+  uint8_t *mrow = malloc((size_t)W * R);
+  sd_status s = (!ms->mem && !buf) || !mrow ? sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory") : SD_OK;
+  for (int y0 = 0; y0 < H && !s; y0 += R) {
+    int rows = y0 + R > H ? H - y0 : R;
+    int ws = y0 > 0 ? y0 - 1 : 0, we = y0 + rows < H ? y0 + rows + 1 : H;
+    const float *m;
+    s = sd_check_interrupt(err);
+    if (!s) s = mag_rows(ms, ws, we - ws, buf, &m, err);
+    if (s) break;
+    sd_run_stats_rows(runs, m, ws, we - ws, y0, rows, st);
+    const float *core = m + (size_t)(y0 - ws) * W;
+    for (size_t i = 0; i < (size_t)W * rows; i++)
+      mrow[i] = isnan(core[i]) ? 255 : 0;
+    for (int y = y0; y < y0 + rows; y++)
+      for (int64_t i = runs->row_start[y]; i < runs->row_start[y + 1]; i++)
+        if (runs->lab[i]) memset(mrow + (size_t)(y - y0) * W + runs->x0[i], 1, (size_t)(runs->x1[i] - runs->x0[i]));
+    s = sd_gtiff_write(mask_tif, 1, y0, rows, mrow, err);
+  }
+  sd_free(buf);
+  free(mrow);
+  return s;
+}
+
+sd_status sd_stage_measure(sd_run *run, const float *mem, const char *mag_path, sd_runs *runs, sd_gtiff *mask_tif,
+                           sd_error *err) {
+  int nl = run->nobjs;
+  sd_run_stats st = {0};
+  mag_source ms;
+  sd_status s = mag_open(run, mem, mag_path, &ms, err);
+  if (!s && sd_run_stats_alloc(&st, runs->n)) s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
+  if (!s) s = stats_pass(run, &ms, runs, &st, mask_tif, err);
+  sd_raster_close(ms.file);
+  run->objs = s ? NULL : calloc((size_t)nl + 1, sizeof *run->objs);
+  int32_t *remap = s ? NULL : malloc(sizeof *remap * ((size_t)nl + 1));
+  int *parts = s ? NULL : malloc(sizeof *parts * ((size_t)nl + 1));
+  if (!s && (!run->objs || !remap || !parts))
+    s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory for %d objects", nl);
+  sd_pixel_geom pg = {run->grid.pixel_w_m, run->grid.pixel_h_m};
+  if (!s && sd_objects_measure_runs(runs, &st, nl, pg, run->objs))
+    s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
+  if (!s) {
+    sd_objects_classify(run->objs, nl, pg);
+    /* Vehicles parked together are one finding: small blobs within 25 m become one object. */
+    int ng = sd_objects_group_small(run->objs, nl, pg, 25.0, remap, parts);
+    if (ng != nl) {
+      sd_runs_relabel(runs, remap, ng);
+      nl = run->nobjs = ng;
+      if (sd_objects_measure_runs(runs, &st, nl, pg, run->objs))
+        s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
+      for (int i = 0; i < nl && !s; i++)
+        run->objs[i].parts = parts[i];
+      if (!s) sd_objects_classify(run->objs, nl, pg);
+    }
+  }
+  free(remap);
+  free(parts);
+  sd_run_stats_free(&st);
+  return s;
+}
