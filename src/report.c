@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -179,6 +180,12 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
   json_object_set_new(root, "preset", json_string(sd_preset_name(run->preset)));
   json_object_set_new(root, "threads", json_integer(run->threads));
   json_object_set_new(root, "block_rows", json_integer(run->block_rows));
+  /* Peak resident memory of the process so far (in a batch, of every pair before this one too). */
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  json_object_set_new(root, "memory",
+                      json_pack("{s:f, s:b, s:i}", "peak_rss_mib", ru.ru_maxrss / 1024.0, "magnitude_held",
+                                run->mag_held, "detect_rows", run->detect_rows));
   json_t *warn = json_array();
   for (int i = 0; i < run->nwarn; i++)
     json_array_append_new(warn, json_string(run->warnings[i]));
