@@ -393,13 +393,13 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     if (R < 8) R = 8;
     if (R > run.grid.height) R = run.grid.height;
     run.block_rows = R;
-    /* Detection windows of about 64 MiB of mask (the whole grid up to 8192²), or the block rows
+    /* Detection windows of about 16 MiB of mask (2048 rows at 8192 wide), or the block rows
      * when those are given; each window also holds its halo. */
     double px_area = run.grid.pixel_w_m * run.grid.pixel_h_m;
     run.max_hole_px = (int64_t)fmax(4, ceil(25.0 / px_area)); /* a small room: 25 m², at least 4 px */
     run.min_area_px = (int64_t)ceil(opts->min_area / px_area - 1e-9);
     if (run.min_area_px < 1) run.min_area_px = 1;
-    int D = opts->block_rows > 0 ? opts->block_rows : (int)((64u << 20) / run.grid.width);
+    int D = opts->block_rows > 0 ? opts->block_rows : (int)((16u << 20) / run.grid.width);
     if (D < 64 && opts->block_rows <= 0) D = 64;
     if (D > run.grid.height) D = run.grid.height;
     run.detect_rows = D;

@@ -48,7 +48,8 @@ static int64_t count_ones(const uint8_t *m, size_t n) {
  * closing reach 2 (open + close) rows; a fillable hole spans at most max_hole rows and its
  * edge test looks one row further. */
 static int detect_halo(const sd_run *run) {
-  return 2 * (run->opts->open_radius + run->opts->close_radius) + (int)run->max_hole_px + 1;
+  int64_t h = 2 * (run->opts->open_radius + run->opts->close_radius) + run->max_hole_px + 1;
+  return h < run->grid.height ? (int)h : run->grid.height;
 }
 
 sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, sd_runs *runs, sd_error *err) {
