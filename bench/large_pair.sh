@@ -7,6 +7,7 @@
 # kernel (GNU time). Needs gdal-bin, python3 and about 15 GB free in DIR at 30000².
 set -eu
 SD=$(realpath "$1") D=$2 N=${3:-10} S=${4:-3000}
+HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$D"
 cd "$D"
 [ -f p/before.tif ] || "$SD" synth p --size "$S" --seed 11 --after-scale 1 --shift 0,0 >/dev/null
@@ -16,30 +17,8 @@ i = json.load(sys.stdin); g = i["geoTransform"]; w, h = i["size"]
 print(g[0], g[3] + g[5] * h, g[0] + g[1] * w, g[3], g[1])')
 gdalwarp -q -overwrite -te "$x0" "$y0" "$x1" "$y1" -tr "$res" "$res" -r cubic -dstnodata 0 \
   -co TILED=YES -co COMPRESS=DEFLATE p/after.tif p/after_on.tif
-# mosaic FILE OUT: FILE repeated N x N times, as a VRT on FILE's grid extended.
-mosaic() {
-  python3 - "$1" "$N" "$2" <<'PY'
-import json, subprocess, sys
-src, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-info = json.loads(subprocess.check_output(["gdalinfo", "-json", src]))
-w, h = info["size"]
-wkt = info["coordinateSystem"]["wkt"].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-bands = ""
-for b, band in enumerate(info["bands"], 1):
-    nd = f'<NoDataValue>{band["noDataValue"]}</NoDataValue>' if "noDataValue" in band else ""
-    srcs = "".join(
-        f'<SimpleSource><SourceFilename relativeToVRT="0">{src}</SourceFilename><SourceBand>{b}</SourceBand>'
-        f'<SrcRect xOff="0" yOff="0" xSize="{w}" ySize="{h}"/>'
-        f'<DstRect xOff="{i * w}" yOff="{j * h}" xSize="{w}" ySize="{h}"/></SimpleSource>'
-        for j in range(n) for i in range(n))
-    bands += f'<VRTRasterBand dataType="UInt16" band="{b}">{nd}{srcs}</VRTRasterBand>'
-gt = ", ".join(map(str, info["geoTransform"]))
-open(out, "w").write(f'<VRTDataset rasterXSize="{w * n}" rasterYSize="{h * n}"><SRS>{wkt}</SRS>'
-                     f'<GeoTransform>{gt}</GeoTransform>{bands}</VRTDataset>')
-PY
-}
 for x in before after_on; do
-  mosaic "$PWD/p/$x.tif" "$x.vrt"
+  python3 "$HERE/mosaic.py" "$PWD/p/$x.tif" "$N" "$N" "$x.vrt"
   [ -f "$x-large.tif" ] || gdal_translate -q -co TILED=YES -co COMPRESS=DEFLATE -co NUM_THREADS=ALL_CPUS \
     -co BIGTIFF=YES "$x.vrt" "$x-large.tif"
 done
