@@ -220,13 +220,18 @@ static json_t *pipeline_bench(const sd_bench_options *o, FILE *out, int threads,
           o->size, o->size, threads);
   const char *k;
   json_t *v;
-  json_object_foreach(secs, k, v) fprintf(out, "  %-14s %8.3f s\n", k, json_real_value(v));
+  json_object_foreach(secs, k, v) {
+    if (!strncmp(k, "diff_", 5)) /* a part of the diff stage, indented under it */
+      fprintf(out, "    %-20s %8.3f s\n", k + 5, json_real_value(v));
+    else
+      fprintf(out, "  %-22s %8.3f s\n", k, json_real_value(v));
+  }
   double total = json_real_value(json_object_get(secs, "total"));
-  fprintf(out, "  %-14s %8.2f Mpx/s end to end\n", "throughput", mpx / total);
-  fprintf(out, "  %-14s %8.1f per second (%lld windows)\n", "tie points",
+  fprintf(out, "  %-22s %8.2f Mpx/s end to end\n", "throughput", mpx / total);
+  fprintf(out, "  %-22s %8.1f per second (%lld windows)\n", "tie points",
           json_number_value(json_object_get(tp, "per_second")),
           (long long)json_integer_value(json_object_get(tp, "total")));
-  fprintf(out, "  %-14s %8.0f MiB\n", "peak RSS", ru.ru_maxrss / 1024.0);
+  fprintf(out, "  %-22s %8.0f MiB\n", "peak RSS", ru.ru_maxrss / 1024.0);
   json_t *res = json_pack("{s:i, s:i, s:O, s:f, s:O, s:f}", "size", o->size, "threads", threads, "seconds", secs,
                           "peak_rss_mib", ru.ru_maxrss / 1024.0, "tie_points", tp, "mpx_per_s", mpx / total);
   json_decref(r);

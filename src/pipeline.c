@@ -109,13 +109,24 @@ static sd_status apply_mask(sd_reader *mask, int x0, int y0, sd_planes *pb, sd_p
   return s;
 }
 
-sd_status sd_read_pair(const sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
-                       sd_error *err) {
+/* sd_read_pair, adding the seconds spent on each image to secs[0] (before) and secs[1] (after)
+ * when given. */
+static sd_status read_pair_timed(const sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb,
+                                 sd_planes *pa, double *secs, sd_error *err) {
+  double t = sd_now();
   sd_status s = sd_reader_read(rb, x0, y0, pb, err);
+  if (secs) secs[0] += sd_now() - t;
+  t = sd_now();
   if (!s) s = sd_reader_read(ra, x0, y0, pa, err);
+  if (secs) secs[1] += sd_now() - t;
   if (!s && run->mask_b) s = apply_mask(run->mask_b, x0, y0, pb, pa, err);
   if (!s && run->mask_a) s = apply_mask(run->mask_a, x0, y0, pb, pa, err);
   return s;
+}
+
+sd_status sd_read_pair(const sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb, sd_planes *pa,
+                       sd_error *err) {
+  return read_pair_timed(run, rb, ra, x0, y0, pb, pa, NULL, err);
 }
 
 /* Spread sample: 16 windows on a 4 x 4 lattice (or fewer strips on small grids), 512 px wide,
@@ -263,8 +274,12 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
     int ys = y0 - halo < 0 ? 0 : y0 - halo, ye = y0 + rows + halo > H ? H : y0 + rows + halo;
     pb.height = pa.height = fb.height = fa.height = ye - ys;
     s = sd_check_interrupt(err);
-    if (!s) s = sd_read_pair(run, rb, ra, 0, ys, &pb, &pa, err);
+    double secs[2] = {0, 0};
+    if (!s) s = read_pair_timed(run, rb, ra, 0, ys, &pb, &pa, secs, err);
+    run->t.read_before += secs[0];
+    run->t.read_after += secs[1];
     if (s) break;
+    double tk = sd_now();
     const sd_planes *kb = &pb, *ka = &pa;
     if (m != SD_METRIC_CVA) {
       sd_features(m, &run->roles, &pb, &fb);
@@ -286,7 +301,10 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
     }
     if (mag) memcpy(mag + (size_t)y0 * W, block, n * sizeof(float));
     sd_hist_add(block, n, hist);
+    run->t.kernel += sd_now() - tk;
+    double tw = sd_now();
     s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
+    run->t.write_magnitude += sd_now() - tw;
     const float *disp[3] = {pa.band[rgb[0]] + skip, pa.band[rgb[1]] + skip, pa.band[rgb[2]] + skip};
     const float *bdisp[3] = {pb.band[rgb[0]] + skip, pb.band[rgb[1]] + skip, pb.band[rgb[2]] + skip};
     sd_overlay_add(ov, disp, bdisp, y0, rows);

@@ -13,6 +13,9 @@ enum { SD_MAX_WARNINGS = 16 };
 
 typedef struct sd_stage_times {
   double open, grid, registration, radiometry, diff, threshold, cleanup, objects, write, total;
+  /* parts of diff: reading the before image (decoding), the after image (decoding and warping),
+   * the kernel (with the magnitude's histogram), writing the magnitude (encoding) */
+  double read_before, read_after, kernel, write_magnitude;
 } sd_stage_times;
 
 typedef struct sd_run {

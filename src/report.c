@@ -168,8 +168,10 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                 "under 1 before = new, 1 or more before and after = altered, before only = removed"));
   const sd_stage_times *t = &run->t;
   json_object_set_new(root, "seconds",
-                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open", t->open, "grid", t->grid,
-                                "registration", t->registration, "radiometry", t->radiometry, "diff", t->diff,
+                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open",
+                                t->open, "grid", t->grid, "registration", t->registration, "radiometry", t->radiometry,
+                                "diff", t->diff, "diff_read_before", t->read_before, "diff_read_warp_after",
+                                t->read_after, "diff_kernel", t->kernel, "diff_write_magnitude", t->write_magnitude,
                                 "threshold", t->threshold, "cleanup", t->cleanup, "objects", t->objects, "write",
                                 t->write, "total", t->total));
   char optstr[1024];

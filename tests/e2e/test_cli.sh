@@ -74,6 +74,10 @@ assert b["machine"]["vector_bits"] in (128, 256, 512)
 assert len(b["bandwidth"]) == 2 and b["bandwidth"][0]["read_gb_per_s"] > 0
 assert any(r["version"] == "reference" for r in b["kernel"]["runs"])
 assert b["pipeline"]["seconds"]["total"] > 0 and b["pipeline"]["peak_rss_mib"] > 0
+# The diff stage's parts: reading each image, the kernel, writing the magnitude, within the stage.
+sec = b["pipeline"]["seconds"]
+parts = [sec[k] for k in ("diff_read_before", "diff_read_warp_after", "diff_kernel", "diff_write_magnitude")]
+assert all(p > 0 for p in parts) and sum(parts) <= sec["diff"] * 1.001, sec
 assert len(b["decode"]) == 2 and all(d["identical"] and d["gdal_mpx_per_s"] > 0 and d["libtiff_mpx_per_s"] > 0
                                      for d in b["decode"]), b["decode"]
 PY

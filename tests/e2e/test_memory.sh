@@ -4,7 +4,8 @@
 # 5120 x 5120); both are compared in 256-row blocks with the magnitude read back from its file.
 # The taller grid has 5 times the pixels and objects, but its peak RSS may exceed the shorter
 # one's by less than 24 MiB (GDAL's block cache, set to 16 MiB here, fills further on the larger
-# grid): holding the grid (magnitude, mask, labels, distances: 12 bytes a pixel) would add 240 MiB. Objects must be found on every tile (they cross the blocks).
+# grid): holding the grid (magnitude, mask, labels, distances: 12 bytes a pixel) would add
+# 240 MiB. Objects must be found on every tile (they cross the blocks).
 # Skipped under AddressSanitizer, whose shadow memory is not the program's.
 set -u
 SD=$1
