@@ -512,7 +512,9 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     dp.sigma[b] = run.fradio.sigma[b];
   }
   s = diff_pass(&run, rb, ra, &dp, mag, hist, mag_tif, &ov, rgb, err);
-  sd_status cs = sd_gtiff_close(mag_tif, err);
+  double tc = sd_now();
+  sd_status cs = sd_gtiff_close(mag_tif, err); /* encodes what GDAL's cache still held */
+  run.t.write_magnitude += sd_now() - tc;
   mag_tif = NULL;
   if (!s) s = cs;
   if (s) goto done;
