@@ -58,14 +58,14 @@ sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, s
   const float thr = (float)run->thr.value;
   mag_source ms;
   sd_status s = mag_open(run, mem, mag_path, &ms, err);
-  int cap = D + 2 * halo > H ? H : D + 2 * halo;
+  int cap = (int64_t)D + 2 * (int64_t)halo > H ? H : D + 2 * halo;
   uint8_t *win = s ? NULL : malloc((size_t)W * cap);
   float *buf = s || mem ? NULL : sd_alloc((size_t)W * R * sizeof *buf);
   if (!s && (!win || (!mem && !buf)))
     s = sd_error_set(err, SD_ERR_NOMEM, "detect: out of memory for a %d-row window", cap);
   for (int y0 = 0; y0 < H && !s; y0 += D) {
     int rows = y0 + D > H ? H - y0 : D;
-    int ws = y0 - halo < 0 ? 0 : y0 - halo, we = y0 + rows + halo > H ? H : y0 + rows + halo;
+    int ws = y0 - halo < 0 ? 0 : y0 - halo, we = (int64_t)y0 + rows + halo > H ? H : y0 + rows + halo;
     s = sd_check_interrupt(err);
     for (int y = ws; y < we && !s; y += R) {
       int n = y + R > we ? we - y : R;
