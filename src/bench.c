@@ -52,7 +52,7 @@ static void cpu_name(char *out, size_t len) {
  * floating-point sum whose add latency caps it) and a copy (read + write); best of `repeats`. */
 static void bandwidth(size_t bytes, int threads, int repeats, double *read_gbs, double *copy_gbs) {
   size_t n = bytes / sizeof(uint64_t);
-  uint64_t *a = sd_alloc(n * sizeof *a), *b = sd_alloc(n * sizeof *b);
+  uint64_t *a = sd_alloc_huge(n * sizeof *a), *b = sd_alloc_huge(n * sizeof *b);
   *read_gbs = *copy_gbs = 0;
   if (!a || !b) goto done;
   SD_OMP(parallel for num_threads(threads) schedule(static))
@@ -128,12 +128,12 @@ static json_t *kernel_bench(const sd_bench_options *o, FILE *out, int tmax, cons
     int nb = cases[c].bands;
     size_t ps = sd_pixtype_size(t), bytes_px = 2 * nb * ps + 1;
     void *b[SD_MAX_BANDS] = {0}, *a[SD_MAX_BANDS] = {0};
-    uint8_t *mask = sd_alloc(n);
+    uint8_t *mask = sd_alloc_huge(n);
     int ok = mask != NULL;
     sd_rng rng = {c + 1};
     for (int k = 0; k < nb && ok; k++) {
-      b[k] = sd_alloc(n * ps);
-      a[k] = sd_alloc(n * ps);
+      b[k] = sd_alloc_huge(n * ps);
+      a[k] = sd_alloc_huge(n * ps);
       ok = b[k] && a[k];
       for (size_t i = 0; ok && i < n; i++) {
         uint32_t v = (uint32_t)(sd_rng_next(&rng) & 0x3ff) + 1;

@@ -1,12 +1,22 @@
 /* buffer.c: aligned allocation and float plane stacks. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/core.h"
 
 void *sd_alloc(size_t bytes) {
   size_t rounded = (bytes + SD_ALIGN - 1) / SD_ALIGN * SD_ALIGN;
   return aligned_alloc(SD_ALIGN, rounded ? rounded : SD_ALIGN);
+}
+
+void *sd_alloc_huge(size_t bytes) {
+  enum { HUGE = 2 << 20 };
+  if (bytes < 2 * HUGE) return sd_alloc(bytes);
+  size_t rounded = (bytes + HUGE - 1) / HUGE * HUGE;
+  void *p = aligned_alloc(HUGE, rounded);
+  if (p) madvise(p, rounded, MADV_HUGEPAGE); /* advice only: without it, ordinary pages */
+  return p;
 }
 
 void *sd_calloc(size_t bytes) {
@@ -26,7 +36,7 @@ sd_status sd_planes_alloc(sd_planes *p, int nbands, int width, int height, sd_er
   p->height = height;
   size_t n = (size_t)width * (size_t)height;
   for (int b = 0; b < nbands; b++) {
-    p->band[b] = sd_alloc(n * sizeof(float));
+    p->band[b] = sd_alloc_huge(n * sizeof(float));
     if (!p->band[b]) {
       sd_planes_free(p);
       return sd_error_set(err, SD_ERR_NOMEM, "planes: cannot allocate %d x %d floats", width, height);
