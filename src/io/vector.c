@@ -20,7 +20,7 @@
  * polygons of their own, which the caller skips. */
 static sd_status polygonize(const char *mask_path, GDALDatasetH *mem_out, OGRLayerH *layer_out, double inv[6],
                             sd_error *err) {
-  GDALDatasetH rast = GDALOpen(mask_path, GA_ReadOnly);
+  GDALDatasetH rast = GDALOpenEx(mask_path, GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
   if (!rast) return sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot read the mask back", mask_path);
   double gt[6];
   GDALGetGeoTransform(rast, gt); /* the default (identity) when not georeferenced, as polygons get */
