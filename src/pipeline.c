@@ -294,10 +294,10 @@ static sd_status diff_pass(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_d
         bp[b] = kb->band[b] + skip;
         ap[b] = ka->band[b] + skip;
       }
-      sd_diff_fast(dp, bp, ap, n, block);
+      (run->plain ? sd_diff_ref : sd_diff_fast)(dp, bp, ap, n, block);
     } else {
-      sd_diff_tol_fast(dp, (const float *const *)kb->band, (const float *const *)ka->band, W, ye - ys, y0 - ys, rows, r,
-                       block);
+      (run->plain ? sd_diff_tol_ref : sd_diff_tol_fast)(
+          dp, (const float *const *)kb->band, (const float *const *)ka->band, W, ye - ys, y0 - ys, rows, r, block);
     }
     if (mag) memcpy(mag + (size_t)y0 * W, block, n * sizeof(float));
     sd_hist_add(block, n, hist);
@@ -335,6 +335,10 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   sd_status s = check_options(opts, err);
   if (s) return s;
   run.threads = opts->threads > 0 ? opts->threads : sd_omp_threads();
+  /* SITEDIFF_PLAIN=1: the plain reference twins instead of the optimised kernels, in the same
+   * binary, for A/B checks of whole runs (the outputs must not change). */
+  const char *plain = getenv("SITEDIFF_PLAIN");
+  run.plain = plain && *plain && strcmp(plain, "0");
 #ifdef _OPENMP
   int saved_threads = omp_get_max_threads();
   omp_set_num_threads(run.threads);

@@ -23,6 +23,7 @@ typedef struct sd_run {
   sd_raster *before, *after;
   sd_grid grid;
   int nbands, threads, block_rows;
+  int plain;       /* SITEDIFF_PLAIN: reference twins instead of the optimised kernels */
   int detect_rows; /* rows a detection window decides (plus its halo) */
   int mag_held;    /* the whole magnitude was held in memory (else read back from its file) */
   /* registration */

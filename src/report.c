@@ -182,6 +182,7 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
   json_object_set_new(root, "preset", json_string(sd_preset_name(run->preset)));
   json_object_set_new(root, "threads", json_integer(run->threads));
   json_object_set_new(root, "block_rows", json_integer(run->block_rows));
+  json_object_set_new(root, "kernels", json_string(run->plain ? "plain (SITEDIFF_PLAIN)" : "optimised"));
   /* Peak resident memory of the process so far (in a batch, of every pair before this one too). */
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);

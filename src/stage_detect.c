@@ -83,7 +83,7 @@ sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, s
     sd_morph_open(win, W, we - ws, run->opts->open_radius);
     sd_morph_close(win, W, we - ws, run->opts->close_radius);
     int64_t before = count_ones(core, (size_t)W * rows);
-    sd_fill_holes(win, W, we - ws, run->max_hole_px);
+    (run->plain ? sd_fill_holes_ref : sd_fill_holes)(win, W, we - ws, run->max_hole_px);
     run->filled_px += count_ones(core, (size_t)W * rows) - before;
     if (sd_runs_add(runs, core, rows)) s = sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory for the runs");
   }

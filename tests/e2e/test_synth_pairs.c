@@ -184,14 +184,52 @@ static void run_case(const pair_case *c, int idx) {
   }
   /* The same input with 1 thread (first case), and in narrow blocks with the magnitude read back
    * from its file (every case: objects cross many detection windows): the same outputs. */
-  for (int v = idx == 0 ? 0 : 1; v < 2 && mask && mag; v++) {
-    const char *what = v == 0 ? "1 and 2 threads" : "whole-grid and 23-row blocks";
-    snprintf(out1, sizeof out1, "%s/out-%s", dir, v == 0 ? "1thread" : "blocks");
+  /* And with SITEDIFF_PLAIN=1 (every case): the reference twins in place of the optimised
+   * kernels; the tolerant reference sums in double, so the magnitude agrees to 1e-4 as in
+   * test_diff, a pixel at the threshold may flip, the registration is untouched. */
+  for (int v = idx == 0 ? 0 : 1; v < 3 && mask && mag; v++) {
+    static const char *const whats[] = {"1 and 2 threads", "whole-grid and 23-row blocks",
+                                        "optimised kernels and their plain twins"};
+    const char *what = whats[v];
+    snprintf(out1, sizeof out1, "%s/out-%s", dir, v == 0 ? "1thread" : v == 1 ? "blocks" : "plain");
     o.outdir = out1;
     o.threads = v == 0 ? 1 : 2;
-    o.block_rows = v == 0 ? 0 : 23;
-    o.low_memory = v;
-    CHECK(sd_compare(&o, NULL, &err) == SD_OK, "%s: %s", what, err.msg);
+    o.block_rows = v == 1 ? 23 : 0;
+    o.low_memory = v == 1;
+    if (v == 2) setenv("SITEDIFF_PLAIN", "1", 1);
+    sd_compare_result res1;
+    CHECK(sd_compare(&o, &res1, &err) == SD_OK, "%s: %s", what, err.msg);
+    unsetenv("SITEDIFF_PLAIN");
+    if (v == 2) {
+      char m1[512], g1[512], t1[512], t2[512];
+      snprintf(m1, sizeof m1, "%s/change_mask.tif", out1);
+      snprintf(g1, sizeof g1, "%s/change_magnitude.tif", out1);
+      int w1, h1;
+      double gt1[6];
+      float *mask1 = read_band(m1, &w1, &h1, gt1, NULL), *mag1 = read_band(g1, &w1, &h1, gt1, NULL);
+      CHECK(mask1 && mag1 && w1 == mw && h1 == mh, "case %d: plain outputs unreadable", idx);
+      int off = 0, flips = 0;
+      for (size_t i = 0; mask1 && mag1 && w1 == mw && h1 == mh && i < (size_t)mw * mh; i++) {
+        off += isnan(mag[i]) != isnan(mag1[i]) || fabsf(mag[i] - mag1[i]) > 1e-4f * (1 + fabsf(mag[i]));
+        flips += mask[i] != mask1[i];
+      }
+      CHECK(off == 0, "case %d: magnitude differs at %d pixels between %s", idx, off, what);
+      CHECK(flips <= mw * mh / 10000, "case %d: %d mask pixels differ between %s", idx, flips, what);
+      CHECK(res1.n_objects == res.n_objects, "case %d: %d objects against %d between %s", idx, res1.n_objects,
+            res.n_objects, what);
+      snprintf(t1, sizeof t1, "%s/tie_points.geojson", out1);
+      snprintf(t2, sizeof t2, "%s/tie_points.geojson", out);
+      CHECK(files_equal(t1, t2), "case %d: tie points differ between %s", idx, what);
+      snprintf(t1, sizeof t1, "%s/report.json", out1);
+      json_t *rep = json_load_file(t1, 0, NULL);
+      const char *kernels = json_string_value(json_object_get(rep, "kernels"));
+      CHECK(kernels && !strncmp(kernels, "plain", 5), "case %d: the plain run says kernels \"%s\"", idx,
+            kernels ? kernels : "?");
+      json_decref(rep);
+      free(mask1);
+      free(mag1);
+      continue;
+    }
     char m1[512], g1[512];
     snprintf(m1, sizeof m1, "%s/change_mask.tif", out1);
     snprintf(g1, sizeof g1, "%s/change_magnitude.tif", out1);
