@@ -431,8 +431,11 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
      * objects, which grow with the change found, not with the grid. Refused up front rather than
      * killed by the system half way. */
     double npx = (double)run.grid.width * run.grid.height;
+    /* The magnitude is held for the detection passes when it is small (256 MiB: 8192²); larger
+     * ones are read back from their GeoTIFF, so memory stays bounded for any grid. */
+    run.mag_held = !opts->low_memory && npx * sizeof(float) <= MAG_IN_MEMORY_MAX;
     double halo = 2.0 * (opts->open_radius + opts->close_radius) + (double)run.max_hole_px + 1;
-    double need = 4.0 * per_row * (R + 64) + (!opts->low_memory && npx * 4 <= MAG_IN_MEMORY_MAX ? npx * 4 : 0) +
+    double need = 4.0 * per_row * (R + 64) + (run.mag_held ? npx * sizeof(float) : 0) +
                   3.0 * run.grid.width * fmin(D + 2 * halo, run.grid.height) + (320u << 20);
     double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     double budget = opts->max_memory_gib > 0 ? opts->max_memory_gib * (1 << 30) : 0.75 * ram;
@@ -485,11 +488,8 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
   s = sd_outset_begin(&out, opts->outdir, out_names, OUT_COUNT, err);
   if (s) goto done;
   size_t npx = (size_t)run.grid.width * run.grid.height;
-  /* The magnitude is held for the detection passes when it is small (256 MiB: 8192²); larger
-   * ones are read back from their GeoTIFF, so memory stays bounded for any grid. */
-  if (!opts->low_memory && npx * sizeof *mag <= MAG_IN_MEMORY_MAX) {
+  if (run.mag_held) {
     mag = sd_alloc(npx * sizeof *mag);
-    run.mag_held = 1;
     if (!mag) {
       s = sd_error_set(err, SD_ERR_NOMEM, "compare: out of memory for a %d x %d grid", run.grid.width, run.grid.height);
       goto done;
