@@ -94,24 +94,8 @@ sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, s
   int nl = sd_runs_finish(runs);
   if (nl < 0) return sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
   /* Objects under the minimum area leave the mask; the rest are numbered anew, in order. */
-  int64_t *area = malloc(sizeof *area * ((size_t)nl + 1));
-  int32_t *remap = malloc(sizeof *remap * ((size_t)nl + 1));
-  if (!area || !remap) {
-    free(area);
-    free(remap);
-    return sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
-  }
-  sd_runs_areas(runs, area);
-  int32_t kept = 0;
-  remap[0] = 0;
-  run->changed_px = 0;
-  for (int l = 1; l <= nl; l++) {
-    remap[l] = area[l] >= run->min_area_px ? ++kept : 0;
-    if (remap[l]) run->changed_px += area[l];
-  }
-  sd_runs_relabel(runs, remap, kept);
-  free(area);
-  free(remap);
+  int kept = sd_runs_filter_area(runs, run->min_area_px, &run->changed_px);
+  if (kept < 0) return sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
   run->nobjs = kept;
   return SD_OK;
 }

@@ -97,8 +97,10 @@ void sd_runs_paint_window(const sd_runs *r, int x0, int y0, int w, int h, int32_
 int32_t sd_runs_label_at(const sd_runs *r, int x, int y);
 /* Renumbers: lab = map[lab] (map[0] = 0; a label mapped to 0 leaves the image); count labels remain. */
 void sd_runs_relabel(sd_runs *r, const int32_t *map, int32_t count);
-/* Pixels per label into area[0..count] (area[0]: runs of dropped labels). */
-void sd_runs_areas(const sd_runs *r, int64_t *area);
+/* Drops components smaller than min_px (their runs get label 0) and renumbers the rest in the
+ * same order, as sd_label_filter_area does to a label image; kept_px receives the pixels kept.
+ * Returns the new count, or -1 when out of memory. */
+int sd_runs_filter_area(sd_runs *r, int64_t min_px, int64_t *kept_px);
 /* The largest label in each f x f box, into olab (ow boxes a row, zeroed by the caller). */
 void sd_runs_boxes(const sd_runs *r, int f, int ow, int32_t *olab);
 /* Run indices grouped by label, each group in raster order: label l's runs are

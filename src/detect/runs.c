@@ -141,10 +141,27 @@ void sd_runs_relabel(sd_runs *r, const int32_t *map, int32_t count) {
   r->count = count;
 }
 
-void sd_runs_areas(const sd_runs *r, int64_t *area) {
-  memset(area, 0, sizeof *area * ((size_t)r->count + 1));
+int sd_runs_filter_area(sd_runs *r, int64_t min_px, int64_t *kept_px) {
+  int64_t *area = calloc((size_t)r->count + 1, sizeof *area);
+  int32_t *remap = malloc(sizeof *remap * ((size_t)r->count + 1));
+  if (!area || !remap) {
+    free(area);
+    free(remap);
+    return -1;
+  }
   for (int64_t i = 0; i < r->n; i++)
     area[r->lab[i]] += r->x1[i] - r->x0[i];
+  int32_t kept = 0;
+  *kept_px = 0;
+  remap[0] = 0;
+  for (int l = 1; l <= r->count; l++) {
+    remap[l] = area[l] >= min_px ? ++kept : 0;
+    if (remap[l]) *kept_px += area[l];
+  }
+  sd_runs_relabel(r, remap, kept);
+  free(area);
+  free(remap);
+  return kept;
 }
 
 void sd_runs_boxes(const sd_runs *r, int f, int ow, int32_t *olab) {

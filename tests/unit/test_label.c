@@ -112,8 +112,21 @@ int main(void) {
   CHECK(sd_label(m, W, H, l) == 2, "diagonal chain plus block should be 2 components");
   CHECK(l[0] == 1 && l[4 * W + 4] == 1 && l[7 * W + 8] == 2, "labels not in raster order");
   /* Area filter drops the 5-pixel chain, keeps and renumbers the 9-pixel block. */
-  int n = sd_label_filter_area(m, l, W, H, 2, 6);
-  CHECK(n == 1 && l[7 * W + 8] == 1 && m[0] == 0 && l[0] == 0, "area filter wrong (n=%d)", n);
+  {
+    /* The runs' filter, its twin, first: it must drop and renumber the same. */
+    sd_runs runs;
+    sd_runs_init(&runs, W);
+    int64_t kept_px = -1;
+    CHECK(sd_runs_add(&runs, m, H) == 0 && sd_runs_finish(&runs) == 2, "runs: %d components", runs.count);
+    int nr = sd_runs_filter_area(&runs, 6, &kept_px);
+    int32_t painted[W * H];
+    sd_runs_paint(&runs, 0, H, painted);
+    int n = sd_label_filter_area(m, l, W, H, 2, 6);
+    CHECK(n == 1 && l[7 * W + 8] == 1 && m[0] == 0 && l[0] == 0, "area filter wrong (n=%d)", n);
+    CHECK(nr == n && kept_px == 9 && !memcmp(painted, l, sizeof painted),
+          "runs area filter: %d kept, %lld px, or labels unlike the image's", nr, (long long)kept_px);
+    sd_runs_free(&runs);
+  }
 
   /* Opening removes an isolated pixel and a 1-px line, keeps a 3x3 block; nodata survives. */
   memset(m, 0, sizeof m);
