@@ -178,21 +178,17 @@ void sd_runs_boxes(const sd_runs *r, int f, int ow, int32_t *olab) {
 
 int64_t *sd_runs_by_label(const sd_runs *r, int64_t **start_out) {
   int64_t *start = calloc((size_t)r->count + 2, sizeof *start), *order = malloc(sizeof *order * (size_t)(r->n + 1));
-  if (!start || !order) {
+  int64_t *fill = malloc(sizeof *fill * ((size_t)r->count + 1));
+  if (!start || !order || !fill) {
     free(start);
     free(order);
+    free(fill);
     return NULL;
   }
   for (int64_t i = 0; i < r->n; i++)
     start[r->lab[i] + 1]++;
   for (int l = 0; l <= r->count; l++)
     start[l + 1] += start[l];
-  int64_t *fill = malloc(sizeof *fill * ((size_t)r->count + 1));
-  if (!fill) {
-    free(start);
-    free(order);
-    return NULL;
-  }
   memcpy(fill, start, sizeof *fill * ((size_t)r->count + 1));
   for (int64_t i = 0; i < r->n; i++)
     order[fill[r->lab[i]]++] = i;
