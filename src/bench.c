@@ -145,27 +145,37 @@ static json_t *kernel_bench(const sd_bench_options *o, FILE *out, int tmax, cons
           ((float *)b[k])[i] = ((float *)a[k])[i] = (float)v;
       }
     }
-    double best_case = 0;
-    for (int version = 0; version < 2 && ok; version++) {
-      sd_fused_fn *fn = version ? sd_fused_fast : sd_fused_ref;
+    /* ref: serial, in double; vec: the C loops as the compiler vectorised them; fast: what the
+     * pipeline calls (the AVX-512 loops where built; otherwise the same as vec, not run twice). */
+    static const char *const vname[3] = {"ref", "vec", "fast"};
+    sd_fused_fn *const vfn[3] = {sd_fused_ref, sd_fused_vec, sd_fused_fast};
+    const int distinct_fast = strcmp(sd_fused_fast_isa(), "AVX-512") == 0;
+    double best_case = 0, frac_1 = 0, frac_n = 0;
+    for (int version = 0; version < 3 && ok; version++) {
+      if (version == 1 && !distinct_fast) continue; /* vec is fast here: shown once, as fast */
       for (int th = 1; th <= tmax; th++) {
         if (!version && th > 1) break; /* the reference is serial */
-        double s = time_kernel(fn, t, nb, n, th, o->repeats, b, a, mask);
+        double s = time_kernel(vfn[version], t, nb, n, th, o->repeats, b, a, mask);
         double mpx = n / s / 1e6, gbs = n * (double)bytes_px / s / 1e9, frac = gbs / read_gbs[th - 1];
-        fprintf(out, "  %-8s %5d %7s %8d %10.0f %8.1f %8.0f%%\n", type_name(t), nb, version ? "fast" : "ref", th, mpx,
-                gbs, 100 * frac);
+        fprintf(out, "  %-8s %5d %7s %8d %10.0f %8.1f %8.0f%%\n", type_name(t), nb, vname[version], th, mpx, gbs,
+                100 * frac);
         json_array_append_new(arr, json_pack("{s:s, s:i, s:s, s:i, s:f, s:f, s:f, s:i}", "type", type_name(t), "bands",
-                                             nb, "version", version ? "fast" : "reference", "threads", th, "mpx_per_s",
-                                             mpx, "gb_per_s", gbs, "fraction_of_read_bandwidth", frac,
+                                             nb, "version", version ? vname[version] : "reference", "threads", th,
+                                             "mpx_per_s", mpx, "gb_per_s", gbs, "fraction_of_read_bandwidth", frac,
                                              "bytes_per_pixel", (int)bytes_px));
-        if (version && c == 0) *best_fraction = fmax(*best_fraction, frac);
-        if (version) best_case = fmax(best_case, frac);
+        if (version == 2) {
+          if (c == 0) *best_fraction = fmax(*best_fraction, frac);
+          best_case = fmax(best_case, frac);
+          if (th == 1) frac_1 = frac;
+          if (th == tmax) frac_n = frac;
+        }
       }
     }
     char name[32];
     snprintf(name, sizeof name, "%s x %d", type_name(t), nb);
-    json_array_append_new(
-        targets, json_pack("{s:s, s:f, s:b}", "kernel", name, "best_fraction", best_case, "met", best_case >= 0.85));
+    json_array_append_new(targets, json_pack("{s:s, s:f, s:f, s:i, s:f, s:b}", "kernel", name, "fraction_1_thread",
+                                             frac_1, "fraction_n_threads", frac_n, "n_threads", tmax, "best_fraction",
+                                             best_case, "met", frac_1 >= 0.85 && frac_n >= 0.85));
     for (int k = 0; k < nb; k++) {
       sd_free(b[k]);
       sd_free(a[k]);
@@ -367,10 +377,13 @@ sd_status sd_bench(const sd_bench_options *o, FILE *out, sd_error *err) {
   char cpu[256];
   cpu_name(cpu, sizeof cpu);
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  fprintf(out, "sitediff %s bench\nCPU: %s, %ld logical cores; kernels built for %d-bit vectors; threads 1..%d\n",
-          sd_version(), cpu, cores, vector_bits(), tmax);
-  json_t *root = json_pack("{s:s, s:{s:s, s:i, s:i, s:i}}", "version", sd_version(), "machine", "cpu", cpu,
-                           "logical_cores", (int)cores, "vector_bits", vector_bits(), "threads_max", tmax);
+  fprintf(out,
+          "sitediff %s bench\nCPU: %s, %ld logical cores; kernels built for %d-bit vectors, fast kernel: %s; "
+          "threads 1..%d\n",
+          sd_version(), cpu, cores, vector_bits(), sd_fused_fast_isa(), tmax);
+  json_t *root =
+      json_pack("{s:s, s:{s:s, s:i, s:i, s:s, s:i}}", "version", sd_version(), "machine", "cpu", cpu, "logical_cores",
+                (int)cores, "vector_bits", vector_bits(), "fast_kernel", sd_fused_fast_isa(), "threads_max", tmax);
 
   sd_status s = SD_OK;
   if (!o->no_pipeline) {
@@ -415,16 +428,19 @@ sd_status sd_bench(const sd_bench_options *o, FILE *out, sd_error *err) {
                                 "UInt16 x 4 bands, fast, best thread count, against the read "
                                 "bandwidth measured at the same thread count"));
   fprintf(out, "\nkernel.fraction_of_bandwidth (UInt16 x 4, best thread count): %.2f\n", frac);
-  /* The issue's targets, said plainly: the kernel at 85 % of the read bandwidth for every case at
-   * its best thread count, the pipeline 5x faster than each peer. */
+  /* The issue's targets, said plainly: the fast kernel at 85 % of the read bandwidth for every
+   * case at 1 thread and at N (each against the bandwidth at that count), the pipeline 5x faster
+   * than each peer. */
   fprintf(out, "\ntargets%s\n",
           o->kernel_mpx < 16 ? " (kernels on fewer than 16 Mpx run partly from cache: no verdict on them)" : "");
   size_t k;
   json_t *v;
-  json_array_foreach(targets, k, v) fprintf(out, "  kernel %-12s at >= 85 %% of read bandwidth: %3.0f %%  %s\n",
-                                            json_string_value(json_object_get(v, "kernel")),
-                                            100 * json_real_value(json_object_get(v, "best_fraction")),
-                                            json_is_true(json_object_get(v, "met")) ? "met" : "NOT met");
+  json_array_foreach(targets, k, v)
+      fprintf(out, "  kernel %-12s at >= 85 %% of read bandwidth, 1 and %d threads: %3.0f %% %3.0f %%  %s\n",
+              json_string_value(json_object_get(v, "kernel")), (int)json_integer_value(json_object_get(v, "n_threads")),
+              100 * json_real_value(json_object_get(v, "fraction_1_thread")),
+              100 * json_real_value(json_object_get(v, "fraction_n_threads")),
+              json_is_true(json_object_get(v, "met")) ? "met" : "NOT met");
   json_t *peers = json_object_get(root, "peers");
   const char *pk;
   json_t *pv;

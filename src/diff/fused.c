@@ -5,16 +5,10 @@
  * arrays: the uint8 mask stores could otherwise alias them and force a reload per pixel. */
 #include <math.h>
 
-#include "diff/fused.h"
-
-typedef struct fused_k {
-  float ka[SD_MAX_BANDS], kb[SD_MAX_BANDS], kc[SD_MAX_BANDS];
-  float thr2, nd;
-  int has_nd, nb;
-} fused_k;
+#include "diff/fused_impl.h"
 
 #define SD_FUSED_CHUNK(NAME, T, NB)                                                                                    \
-  static void NAME(const fused_k *k, const void *const *before, const void *const *after, size_t i0, size_t i1,        \
+  static void NAME(const sd_fused_k *k, const void *const *before, const void *const *after, size_t i0, size_t i1,     \
                    uint8_t *restrict mask) {                                                                           \
     const int nb = (NB) > 0 ? (NB) : k->nb;                                                                            \
     const T *restrict bq[SD_MAX_BANDS];                                                                                \
@@ -48,7 +42,7 @@ typedef struct fused_k {
  * not (the sums are added in band order, as in the reference). */
 enum { SUB = 1024 };
 #define SD_FUSED_CHUNK8(NAME, T)                                                                                       \
-  static void NAME(const fused_k *k, const void *const *before, const void *const *after, size_t i0, size_t i1,        \
+  static void NAME(const sd_fused_k *k, const void *const *before, const void *const *after, size_t i0, size_t i1,     \
                    uint8_t *restrict mask) {                                                                           \
     float acc[SUB];                                                                                                    \
     int32_t badv[SUB];                                                                                                 \
@@ -104,34 +98,46 @@ SD_FUSED_TYPE(uint8_t, u8)
 SD_FUSED_TYPE(uint16_t, u16)
 SD_FUSED_TYPE(float, f32)
 
-typedef void chunk_fn(const fused_k *, const void *const *, const void *const *, size_t, size_t, uint8_t *);
-
-static chunk_fn *pick(sd_pixtype t, int nb) {
-  static chunk_fn *const table[3][5] = {
+static sd_fused_chunk_fn *pick(sd_pixtype t, int nb) {
+  static sd_fused_chunk_fn *const table[3][5] = {
       {chunk_u8_1, chunk_u8_3, chunk_u8_4, chunk_u8_8, chunk_u8_n},
       {chunk_u16_1, chunk_u16_3, chunk_u16_4, chunk_u16_8, chunk_u16_n},
       {chunk_f32_1, chunk_f32_3, chunk_f32_4, chunk_f32_8, chunk_f32_n},
   };
-  int col = nb == 1 ? 0 : nb == 3 ? 1 : nb == 4 ? 2 : nb == 8 ? 3 : 4;
-  return table[t][col];
+  return table[t][sd_fused_column(nb)];
 }
 
 enum { CHUNK = 16384 };
 
-void sd_fused_fast(const sd_fused_params *p, sd_pixtype t, const void *const *before, const void *const *after,
-                   size_t n, uint8_t *restrict mask) {
-  fused_k k;
+/* Runs chunk function fn over n pixels, threads taking fixed chunks of CHUNK pixels. */
+static void run_chunks(sd_fused_chunk_fn *fn, const sd_fused_params *p, const void *const *before,
+                       const void *const *after, size_t n, uint8_t *restrict mask) {
+  sd_fused_k k;
   k.nb = p->d.nbands;
   sd_diff_fold(&p->d, k.ka, k.kb, k.kc);
   /* magnitude > threshold  <=>  sum of squares > threshold^2 * bands */
   k.thr2 = p->threshold * p->threshold * (float)k.nb;
   k.has_nd = p->has_nodata;
   k.nd = p->nodata;
-  chunk_fn *fn = pick(t, k.nb);
   const size_t chunks = (n + CHUNK - 1) / CHUNK;
   SD_OMP(parallel for schedule(static))
   for (size_t c = 0; c < chunks; c++) {
     size_t i0 = c * CHUNK, i1 = i0 + CHUNK < n ? i0 + CHUNK : n;
     fn(&k, before, after, i0, i1, mask);
   }
+}
+
+void sd_fused_vec(const sd_fused_params *p, sd_pixtype t, const void *const *before, const void *const *after, size_t n,
+                  uint8_t *restrict mask) {
+  run_chunks(pick(t, p->d.nbands), p, before, after, n, mask);
+}
+
+void sd_fused_fast(const sd_fused_params *p, sd_pixtype t, const void *const *before, const void *const *after,
+                   size_t n, uint8_t *restrict mask) {
+  sd_fused_chunk_fn *fn = sd_fused_avx512_pick(t, p->d.nbands, sd_omp_threads());
+  run_chunks(fn ? fn : pick(t, p->d.nbands), p, before, after, n, mask);
+}
+
+const char *sd_fused_fast_isa(void) {
+  return sd_fused_avx512_pick(SD_T_U16, 4, 1) ? "AVX-512" : "compiler-vectorised C";
 }

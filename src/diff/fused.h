@@ -22,8 +22,12 @@ typedef struct sd_fused_params {
 typedef void sd_fused_fn(const sd_fused_params *p, sd_pixtype t, const void *const *before, const void *const *after,
                          size_t n, uint8_t *mask);
 
-sd_fused_fn sd_fused_ref;
-sd_fused_fn sd_fused_fast;
+sd_fused_fn sd_fused_ref;  /* plain, in double: obviously right */
+sd_fused_fn sd_fused_vec;  /* flat C loops the compiler vectorises (fused.c) */
+sd_fused_fn sd_fused_fast; /* AVX-512 where the build has it (fused_avx512.c), else sd_fused_vec */
+
+/* What sd_fused_fast runs: "AVX-512" or "compiler-vectorised C". */
+const char *sd_fused_fast_isa(void);
 
 size_t sd_pixtype_size(sd_pixtype t);
 
