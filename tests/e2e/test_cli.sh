@@ -73,6 +73,15 @@ assert 0 < f < 3, f
 assert b["machine"]["vector_bits"] in (128, 256, 512)
 assert len(b["bandwidth"]) == 2 and b["bandwidth"][0]["read_gb_per_s"] > 0
 assert any(r["version"] == "reference" for r in b["kernel"]["runs"])
+# fast runs at 1 and 2 threads for every case, and the targets judge both counts.
+assert b["machine"]["fast_kernel"] in ("AVX-512", "compiler-vectorised C")
+fast = [(r["type"], r["bands"], r["threads"]) for r in b["kernel"]["runs"] if r["version"] == "fast"]
+assert len(fast) == 10 and {t for _, _, t in fast} == {1, 2}, fast
+assert (b["machine"]["fast_kernel"] == "AVX-512") == any(r["version"] == "vec" for r in b["kernel"]["runs"])
+kt = [t for t in b["targets"] if "kernel" in t]
+assert len(kt) == 5 and all(t["n_threads"] == 2 and t["fraction_1_thread"] > 0 and t["fraction_n_threads"] > 0
+                            and t["met"] == (t["fraction_1_thread"] >= 0.85 and t["fraction_n_threads"] >= 0.85)
+                            for t in kt), kt
 assert b["pipeline"]["seconds"]["total"] > 0 and b["pipeline"]["peak_rss_mib"] > 0
 # The diff stage's parts: reading each image, the kernel, writing the magnitude, within the stage.
 sec = b["pipeline"]["seconds"]
