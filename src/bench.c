@@ -300,7 +300,7 @@ static json_t *peers_bench(const sd_bench_options *o, FILE *out, double ours) {
               "'sqrt((im2b1-im1b1)^2+(im2b2-im1b2)^2+(im2b3-im1b3)^2+(im2b4-im1b4)^2)>300' >/dev/null",
               ours);
   else
-    fprintf(out, "  OTB: skipped (otbcli_Superimpose and otbcli_BandMath not installed)\n");
+    fprintf(out, "  OTB: skipped (otbcli_Superimpose and otbcli_BandMath not installed; Debian: otb-bin)\n");
   return res;
 }
 
