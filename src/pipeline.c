@@ -425,6 +425,11 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     if (D < 64 && opts->block_rows <= 0) D = 64;
     if (D > run.grid.height) D = run.grid.height;
     run.detect_rows = D;
+    /* Rows of the cleaned mask a window holds beyond the rows it decides: opening and closing
+     * reach 2 (open + close) rows; a fillable hole spans at most max_hole_px rows and its edge
+     * test looks one row further. */
+    int64_t halo = 2 * (opts->open_radius + opts->close_radius) + run.max_hole_px + 1;
+    run.detect_halo = halo < run.grid.height ? (int)halo : run.grid.height;
     /* Memory budget: the blocks of both images, the magnitude when it is held (at most
      * MAG_IN_MEMORY_MAX), a detection window with its halo and the morphology's two copies,
      * GDAL's block cache (capped at 256 MiB) and the program. Not counted: the runs and the
@@ -434,9 +439,8 @@ sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, 
     /* The magnitude is held for the detection passes when it is small (256 MiB: 8192²); larger
      * ones are read back from their GeoTIFF, so memory stays bounded for any grid. */
     run.mag_held = !opts->low_memory && npx * sizeof(float) <= MAG_IN_MEMORY_MAX;
-    double halo = 2.0 * (opts->open_radius + opts->close_radius) + (double)run.max_hole_px + 1;
     double need = 4.0 * per_row * (R + 64) + (run.mag_held ? npx * sizeof(float) : 0) +
-                  3.0 * run.grid.width * fmin(D + 2 * halo, run.grid.height) + (320u << 20);
+                  3.0 * run.grid.width * fmin(D + 2.0 * run.detect_halo, run.grid.height) + (320u << 20);
     double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     double budget = opts->max_memory_gib > 0 ? opts->max_memory_gib * (1 << 30) : 0.75 * ram;
     if (budget > 0 && need > budget) {

@@ -24,7 +24,8 @@ typedef struct sd_run {
   sd_grid grid;
   int nbands, threads, block_rows;
   int plain;       /* SITEDIFF_PLAIN: reference twins instead of the optimised kernels */
-  int detect_rows; /* rows a detection window decides (plus its halo) */
+  int detect_rows; /* rows a detection window decides */
+  int detect_halo; /* rows it holds above and below them, so they come out as a whole-grid pass's */
   int mag_held;    /* the whole magnitude was held in memory (else read back from its file) */
   /* registration */
   sd_reader *mask_b, *mask_a; /* --mask-before / --mask-after on the grid, or NULL */

@@ -44,17 +44,9 @@ static int64_t count_ones(const uint8_t *m, size_t n) {
   return c;
 }
 
-/* Rows of the cleaned mask that a window must hold beyond the rows it decides: opening and
- * closing reach 2 (open + close) rows; a fillable hole spans at most max_hole rows and its
- * edge test looks one row further. */
-static int detect_halo(const sd_run *run) {
-  int64_t h = 2 * (run->opts->open_radius + run->opts->close_radius) + run->max_hole_px + 1;
-  return h < run->grid.height ? (int)h : run->grid.height;
-}
-
 sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, sd_runs *runs, sd_error *err) {
   const int W = run->grid.width, H = run->grid.height, D = run->detect_rows, R = run->block_rows;
-  const int halo = detect_halo(run);
+  const int halo = run->detect_halo;
   const float thr = (float)run->thr.value;
   mag_source ms;
   sd_status s = mag_open(run, mem, mag_path, &ms, err);
