@@ -15,7 +15,7 @@
 
 #include "core/core.h"
 #include "io/io.h"
-#include "batch.h"
+#include "batch/batch.h"
 #include "sitediff/sitediff.h"
 
 void sd_batch_options_init(sd_batch_options *o) {
