@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pipeline.h"
+#include "pipeline/stages.h"
 
 /* Reads a w x h window of the registration band of both images (the after reader with its
  * current model) into mb and ma. */
-static sd_status read_chip(sd_run *run, sd_reader *rb, sd_reader *ra, int x, int y, sd_planes *pb, sd_planes *pa,
+static sd_status read_chip(const sd_run *run, sd_reader *rb, sd_reader *ra, int x, int y, sd_planes *pb, sd_planes *pa,
                            float *mb, float *ma, sd_error *err) {
-  sd_status s = sd_read_pair(run, rb, ra, x, y, pb, pa, err);
+  sd_status s = sd_run_read_pair(run, rb, ra, x, y, pb, pa, NULL, err);
   if (s) return s;
   size_t n = (size_t)pb->width * pb->height;
   memcpy(mb, pb->band[0], n * sizeof *mb);
@@ -19,19 +19,14 @@ static sd_status read_chip(sd_run *run, sd_reader *rb, sd_reader *ra, int x, int
   return SD_OK;
 }
 
-static void set_after_model(sd_run *run, sd_reader *ra, const sd_model *m) {
-  sd_reader_set_model(ra, m);
-  if (run->mask_a) sd_reader_set_model(run->mask_a, m); /* the after mask moves with the after image */
-}
-
 /* Central chip: measure, apply, re-measure the residual until it is below 0.002 px. A shift is
  * used only when its peak stands clearly above the rest (ratio >= 3), the chip is at least half
  * valid and the shift is within a quarter of the chip. */
-static sd_status global_shift(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err) {
+static sd_status global_shift(sd_run *run, sd_registration *reg, sd_reader *rb, sd_reader *ra, sd_error *err) {
   int cw = run->grid.width < 1024 ? run->grid.width : 1024;
   int ch = run->grid.height < 1024 ? run->grid.height : 1024;
-  run->reg_chip_w = cw;
-  run->reg_chip_h = ch;
+  reg->chip_w = cw;
+  reg->chip_h = ch;
   if (cw < 32 || ch < 32) {
     sd_run_warn(run, "registration: the common grid (%d x %d) is smaller than 32 x 32, no fine registration",
                 run->grid.width, run->grid.height);
@@ -45,26 +40,26 @@ static sd_status global_shift(sd_run *run, sd_reader *rb, sd_reader *ra, sd_erro
   sd_correlator *c = sd_correlator_create(cw, ch, run->threads);
   if (!s && (!mb || !ma || !c)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
   if (!s) s = read_chip(run, rb, ra, cx, cy, &pb, &pa, mb, ma, err);
-  if (!s) s = sd_correlate(c, mb, ma, &run->global, err);
-  run->reg_rounds = 1;
-  const sd_shift *g = &run->global;
+  if (!s) s = sd_correlate(c, mb, ma, &reg->global, err);
+  reg->rounds = 1;
+  const sd_shift *g = &reg->global;
   int limit = (cw < ch ? cw : ch) / 4;
   if (!s && g->valid_fraction >= 0.5 && g->peak_ratio >= 3.0 && fabs(g->dx) <= limit && fabs(g->dy) <= limit) {
-    run->global_used = 1;
-    run->global_dx = g->dx;
-    run->global_dy = g->dy;
+    reg->global_used = 1;
+    reg->global_dx = g->dx;
+    reg->global_dy = g->dy;
     for (int round = 0; round < 2 && !s; round++) {
-      sd_model t = sd_model_translation(run->global_dx, run->global_dy);
-      set_after_model(run, ra, &t);
+      sd_model t = sd_model_translation(reg->global_dx, reg->global_dy);
+      sd_run_set_after_model(run, ra, &t);
       s = read_chip(run, rb, ra, cx, cy, &pb, &pa, mb, ma, err);
-      if (!s) s = sd_correlate(c, mb, ma, &run->global_residual, err);
-      run->reg_rounds++;
-      if (s || (fabs(run->global_residual.dx) < 0.002 && fabs(run->global_residual.dy) < 0.002)) break;
-      run->global_dx += run->global_residual.dx;
-      run->global_dy += run->global_residual.dy;
+      if (!s) s = sd_correlate(c, mb, ma, &reg->global_residual, err);
+      reg->rounds++;
+      if (s || (fabs(reg->global_residual.dx) < 0.002 && fabs(reg->global_residual.dy) < 0.002)) break;
+      reg->global_dx += reg->global_residual.dx;
+      reg->global_dy += reg->global_residual.dy;
     }
-    sd_model t = sd_model_translation(run->global_dx, run->global_dy);
-    set_after_model(run, ra, &t);
+    sd_model t = sd_model_translation(reg->global_dx, reg->global_dy);
+    sd_run_set_after_model(run, ra, &t);
   }
   sd_correlator_free(c);
   sd_free(mb);
@@ -75,7 +70,7 @@ static sd_status global_shift(sd_run *run, sd_reader *rb, sd_reader *ra, sd_erro
 }
 
 /* Fraction of a window's pixels under either mask. */
-static sd_status masked_fraction(sd_run *run, int x, int y, int win, double *frac, sd_error *err) {
+static sd_status masked_fraction(const sd_run *run, int x, int y, int win, double *frac, sd_error *err) {
   *frac = 0;
   sd_reader *masks[2] = {run->mask_b, run->mask_a};
   sd_planes m;
@@ -106,8 +101,8 @@ typedef struct tp_worker {
   sd_status st;
 } tp_worker;
 
-static sd_status worker_open(sd_run *run, tp_worker *w, sd_reader *rb, sd_reader *ra, const sd_model *applied,
-                             size_t px, int win, sd_error *err) {
+static sd_status worker_open(const sd_run *run, int band, tp_worker *w, sd_reader *rb, sd_reader *ra,
+                             const sd_model *applied, size_t px, int win, sd_error *err) {
   sd_status s = SD_OK;
   if (rb) {
     w->rb = rb;
@@ -116,8 +111,8 @@ static sd_status worker_open(sd_run *run, tp_worker *w, sd_reader *rb, sd_reader
     const sd_compare_options *o = run->opts;
     s = sd_raster_open("before", o->before, o->max_pixels, &w->own_b, err);
     if (!s) s = sd_raster_open("after", o->after, o->max_pixels, &w->own_a, err);
-    if (!s) s = sd_reader_create_band(w->own_b, &run->grid, run->reg_band, 1, &w->rb, err);
-    if (!s) s = sd_reader_create_band(w->own_a, &run->grid, run->reg_band, 1, &w->ra, err);
+    if (!s) s = sd_reader_create_band(w->own_b, &run->grid, band, 1, &w->rb, err);
+    if (!s) s = sd_reader_create_band(w->own_a, &run->grid, band, 1, &w->ra, err);
   }
   if (!s) sd_reader_set_model(w->ra, applied);
   if (!s) s = sd_planes_alloc(&w->pb, 1, win, win, err);
@@ -143,51 +138,52 @@ static void worker_close(tp_worker *w) {
 
 /* Measures every window's residual with `applied` folded into the after reader; a point's
  * displacement is then applied(p) + residual. */
-static sd_status tie_points(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_model *applied, sd_error *err) {
+static sd_status tie_points(const sd_run *run, sd_registration *reg, sd_reader *rb, sd_reader *ra,
+                            const sd_model *applied, sd_error *err) {
   const sd_compare_options *o = run->opts;
-  if (!sd_tp_layout_make(run->grid.width, run->grid.height, o->tie_window, o->tie_spacing, &run->layout)) return SD_OK;
-  sd_tp_layout *l = &run->layout;
-  run->ntp = l->nx * l->ny;
-  if (!run->tp)
-    run->tp = calloc((size_t)run->ntp, sizeof *run->tp);
+  if (!sd_tp_layout_make(run->grid.width, run->grid.height, o->tie_window, o->tie_spacing, &reg->layout)) return SD_OK;
+  sd_tp_layout *l = &reg->layout;
+  reg->ntp = l->nx * l->ny;
+  if (!reg->tp)
+    reg->tp = calloc((size_t)reg->ntp, sizeof *reg->tp);
   else
-    memset(run->tp, 0, sizeof *run->tp * (size_t)run->ntp);
-  set_after_model(run, ra, applied);
+    memset(reg->tp, 0, sizeof *reg->tp * (size_t)reg->ntp);
+  sd_run_set_after_model(run, ra, applied);
   const int masked = run->mask_b || run->mask_a;
   int nt = masked ? 1 : run->threads;
-  if (nt > run->ntp) nt = run->ntp;
+  if (nt > reg->ntp) nt = reg->ntp;
   if (nt > 64) nt = 64;
   size_t px = (size_t)l->win * l->win;
   tp_worker w[64];
   memset(w, 0, sizeof w);
   sd_correlator *c = sd_correlator_create(l->win, l->win, 1);
-  sd_status s = c && run->tp ? SD_OK : sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
+  sd_status s = c && reg->tp ? SD_OK : sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
   for (int t = 0; t < nt && !s; t++)
-    s = worker_open(run, &w[t], t ? NULL : rb, t ? NULL : ra, applied, px, l->win, err);
+    s = worker_open(run, reg->band, &w[t], t ? NULL : rb, t ? NULL : ra, applied, px, l->win, err);
   if (!s) {
     SD_OMP(parallel num_threads(nt)) {
       tp_worker *me = &w[sd_omp_thread_id()];
       SD_OMP(for schedule(dynamic, 1))
-      for (int i = 0; i < run->ntp; i++) {
+      for (int i = 0; i < reg->ntp; i++) {
         if (me->st) continue;
         int x = l->x0 + (i % l->nx) * l->spacing, y = l->y0 + (i / l->nx) * l->spacing;
-        run->tp[i].x = x + 0.5 * l->win;
-        run->tp[i].y = y + 0.5 * l->win;
+        reg->tp[i].x = x + 0.5 * l->win;
+        reg->tp[i].y = y + 0.5 * l->win;
         me->st = read_chip(run, me->rb, me->ra, x, y, &me->pb, &me->pa, me->ref, me->mov, &me->err);
         double f = 0;
         if (!me->st && masked) me->st = masked_fraction(run, x, y, l->win, &f, &me->err);
         float ff = (float)f;
-        if (!me->st) sd_tp_measure(c, me->ref, me->mov, masked ? &ff : NULL, 1, &run->tp[i]);
+        if (!me->st) sd_tp_measure(c, me->ref, me->mov, masked ? &ff : NULL, 1, &reg->tp[i]);
       }
     }
     for (int t = 0; t < nt && !s; t++)
       if (w[t].st) s = sd_error_set(err, w[t].st, "%s", w[t].err.msg);
   }
-  for (int i = 0; i < run->ntp && !s; i++) {
+  for (int i = 0; i < reg->ntp && !s; i++) {
     double ax, ay;
-    sd_model_displacement(applied, run->tp[i].x, run->tp[i].y, &ax, &ay);
-    run->tp[i].dx = ax + run->tp[i].rx;
-    run->tp[i].dy = ay + run->tp[i].ry;
+    sd_model_displacement(applied, reg->tp[i].x, reg->tp[i].y, &ax, &ay);
+    reg->tp[i].dx = ax + reg->tp[i].rx;
+    reg->tp[i].dy = ay + reg->tp[i].ry;
   }
   for (int t = 0; t < nt; t++)
     worker_close(&w[t]);
@@ -202,99 +198,105 @@ static int registration_band(const sd_run *run) {
   return run->nbands >= 3 && ai->rgb[1] >= 0 && ai->rgb[1] < run->nbands ? ai->rgb[1] : 0;
 }
 
-static sd_status measure(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err);
+static sd_status measure(sd_run *run, sd_registration *reg, sd_reader *rb, sd_reader *ra, sd_error *err);
 
-sd_status sd_stage_register(sd_run *run, sd_reader *ra_all, sd_error *err) {
-  run->reg_status = "disabled";
+sd_status sd_stage_register(sd_run *run, sd_registration *reg, sd_error *err) {
+  memset(reg, 0, sizeof *reg);
+  reg->status = "disabled";
   if (!run->opts->do_register) return SD_OK;
-  run->reg_band = registration_band(run);
+  reg->band = registration_band(run);
   sd_reader *rb = NULL, *ra = NULL;
-  sd_status s = sd_reader_create_band(run->before, &run->grid, run->reg_band, run->threads, &rb, err);
-  if (!s) s = sd_reader_create_band(run->after, &run->grid, run->reg_band, run->threads, &ra, err);
-  if (!s) s = measure(run, rb, ra, err);
+  sd_status s = sd_reader_create_band(run->before, &run->grid, reg->band, run->threads, &rb, err);
+  if (!s) s = sd_reader_create_band(run->after, &run->grid, reg->band, run->threads, &ra, err);
+  if (!s) s = measure(run, reg, rb, ra, err);
   sd_reader_free(rb);
   sd_reader_free(ra);
-  if (!s) set_after_model(run, ra_all, &run->model);
+  if (!s) sd_run_set_after_model(run, run->ra, &reg->model);
   return s;
 }
 
-static sd_status measure(sd_run *run, sd_reader *rb, sd_reader *ra, sd_error *err) {
-  sd_status s = global_shift(run, rb, ra, err);
+static sd_status measure(sd_run *run, sd_registration *reg, sd_reader *rb, sd_reader *ra, sd_error *err) {
+  sd_status s = global_shift(run, reg, rb, ra, err);
   double t = sd_now();
   sd_model applied =
-      run->global_used ? sd_model_translation(run->global_dx, run->global_dy) : (sd_model){.kind = SD_MODEL_NONE};
-  if (!s) s = tie_points(run, rb, ra, &applied, err);
-  if (!s && run->ntp > 0) {
+      reg->global_used ? sd_model_translation(reg->global_dx, reg->global_dy) : (sd_model){.kind = SD_MODEL_NONE};
+  if (!s) s = tie_points(run, reg, rb, ra, &applied, err);
+  if (!s && reg->ntp > 0) {
     /* Coarse pass with a wide inlier band; when it finds rotation or scale (or its points
      * scatter), the windows are measured again with that model applied, which takes the
      * rotation out of each window, and the fine fit uses the tight band. */
     sd_model_kind forced = (sd_model_kind)run->opts->model;
-    sd_fit_robust(run->tp, run->ntp, run->grid.width, run->grid.height, forced, 1.0, &run->fit);
-    if (run->fit.grade != SD_GRADE_FAIL && (run->fit.model.kind > SD_MODEL_TRANSLATION || run->fit.rmse > 0.15)) {
-      applied = run->fit.model;
-      s = tie_points(run, rb, ra, &applied, err);
+    sd_fit_robust(reg->tp, reg->ntp, run->grid.width, run->grid.height, forced, 1.0, &reg->fit);
+    if (reg->fit.grade != SD_GRADE_FAIL && (reg->fit.model.kind > SD_MODEL_TRANSLATION || reg->fit.rmse > 0.15)) {
+      applied = reg->fit.model;
+      s = tie_points(run, reg, rb, ra, &applied, err);
     }
   }
-  run->tp_seconds = sd_now() - t;
+  reg->tp_seconds = sd_now() - t;
   if (s) return s;
 
-  if (run->ntp > 0) {
-    sd_fit_robust(run->tp, run->ntp, run->grid.width, run->grid.height, (sd_model_kind)run->opts->model, 0.35,
-                  &run->fit);
+  if (reg->ntp > 0) {
+    sd_fit_robust(reg->tp, reg->ntp, run->grid.width, run->grid.height, (sd_model_kind)run->opts->model, 0.35,
+                  &reg->fit);
     /* A translation is best measured on the whole central chip, which holds more ground than
      * any window; the tie points then confirm it (their model within the inlier band). */
-    sd_fit *f = &run->fit;
-    if (f->model.kind == SD_MODEL_TRANSLATION && run->global_used &&
-        hypot(f->model.ax[0] - run->global_dx, f->model.ay[0] - run->global_dy) <= 0.35) {
-      f->model.ax[0] = run->global_dx;
-      f->model.ay[0] = run->global_dy;
+    sd_fit *f = &reg->fit;
+    if (f->model.kind == SD_MODEL_TRANSLATION && reg->global_used &&
+        hypot(f->model.ax[0] - reg->global_dx, f->model.ay[0] - reg->global_dy) <= 0.35) {
+      f->model.ax[0] = reg->global_dx;
+      f->model.ay[0] = reg->global_dy;
       strncat(f->why_model, "; value from the central chip, which the tie points confirm",
               sizeof f->why_model - strlen(f->why_model) - 1);
     }
   } else {
     /* No room for tie-point windows: the global shift alone, graded by its own peak. */
-    run->fit.grade = run->global_used ? SD_GRADE_WARN : SD_GRADE_FAIL;
-    run->fit.rmse = NAN;
-    snprintf(run->fit.reasons[run->fit.nreasons++], sizeof run->fit.reasons[0],
-             "the grid is too small for tie-point windows; %s", run->global_used ? "global shift only" : "no shift");
-    if (run->global_used) run->fit.model = sd_model_translation(run->global_dx, run->global_dy);
-    snprintf(run->fit.why_model, sizeof run->fit.why_model, "global phase correlation of the central chip");
+    reg->fit.grade = reg->global_used ? SD_GRADE_WARN : SD_GRADE_FAIL;
+    reg->fit.rmse = NAN;
+    snprintf(reg->fit.reasons[reg->fit.nreasons++], sizeof reg->fit.reasons[0],
+             "the grid is too small for tie-point windows; %s", reg->global_used ? "global shift only" : "no shift");
+    if (reg->global_used) reg->fit.model = sd_model_translation(reg->global_dx, reg->global_dy);
+    snprintf(reg->fit.why_model, sizeof reg->fit.why_model, "global phase correlation of the central chip");
   }
-  if (run->fit.grade == SD_GRADE_FAIL) {
+  if (reg->fit.grade == SD_GRADE_FAIL) {
     char why[1024] = "";
-    for (int i = 0; i < run->fit.nreasons; i++) {
+    for (int i = 0; i < reg->fit.nreasons; i++) {
       strncat(why, i ? "; " : "", sizeof why - strlen(why) - 1);
-      strncat(why, run->fit.reasons[i], sizeof why - strlen(why) - 1);
+      strncat(why, reg->fit.reasons[i], sizeof why - strlen(why) - 1);
     }
     if (run->opts->strict)
       return sd_error_set(err, SD_ERR_INPUT, "registration: grade fail (%s); --strict stops here", why);
     sd_run_warn(run, "REGISTRATION FAILED (%s): no fine correction applied, changes may be misregistration", why);
-    run->model = (sd_model){.kind = SD_MODEL_NONE};
+    reg->model = (sd_model){.kind = SD_MODEL_NONE};
   } else {
-    run->model = run->fit.model;
-    run->registered = 1;
-    if (run->fit.grade == SD_GRADE_WARN)
-      for (int i = 0; i < run->fit.nreasons; i++)
-        sd_run_warn(run, "registration: %s", run->fit.reasons[i]);
+    reg->model = reg->fit.model;
+    reg->registered = 1;
+    if (reg->fit.grade == SD_GRADE_WARN)
+      for (int i = 0; i < reg->fit.nreasons; i++)
+        sd_run_warn(run, "registration: %s", reg->fit.reasons[i]);
   }
-  set_after_model(run, ra, &run->model);
-  run->reg_status = run->registered ? "applied" : "not applied";
+  sd_run_set_after_model(run, ra, &reg->model);
+  reg->status = reg->registered ? "applied" : "not applied";
 
-  sd_model_displacement(&run->model, 0.5 * run->grid.width, 0.5 * run->grid.height, &run->dx, &run->dy);
-  run->dx = round(run->dx * 1000) / 1000;
-  run->dy = round(run->dy * 1000) / 1000;
-  run->dx_range[0] = run->dy_range[0] = INFINITY;
-  run->dx_range[1] = run->dy_range[1] = -INFINITY;
+  sd_model_displacement(&reg->model, 0.5 * run->grid.width, 0.5 * run->grid.height, &reg->dx, &reg->dy);
+  reg->dx = round(reg->dx * 1000) / 1000;
+  reg->dy = round(reg->dy * 1000) / 1000;
+  reg->dx_range[0] = reg->dy_range[0] = INFINITY;
+  reg->dx_range[1] = reg->dy_range[1] = -INFINITY;
   for (int k = 0; k < 4; k++) {
     double dx, dy;
-    sd_model_displacement(&run->model, (k & 1) * run->grid.width, (k >> 1) * run->grid.height, &dx, &dy);
-    run->dx_range[0] = fmin(run->dx_range[0], dx);
-    run->dx_range[1] = fmax(run->dx_range[1], dx);
-    run->dy_range[0] = fmin(run->dy_range[0], dy);
-    run->dy_range[1] = fmax(run->dy_range[1], dy);
+    sd_model_displacement(&reg->model, (k & 1) * run->grid.width, (k >> 1) * run->grid.height, &dx, &dy);
+    reg->dx_range[0] = fmin(reg->dx_range[0], dx);
+    reg->dx_range[1] = fmax(reg->dx_range[1], dx);
+    reg->dy_range[0] = fmin(reg->dy_range[0], dy);
+    reg->dy_range[1] = fmax(reg->dy_range[1], dy);
   }
   sd_run_progress(run, "registration %s, grade %s: %s, dx %.3f, dy %.3f px at the centre, %d of %d tie points kept",
-                  run->reg_status, sd_grade_name(run->fit.grade), sd_model_name(run->model.kind), run->dx, run->dy,
-                  run->fit.inliers, run->ntp);
+                  reg->status, sd_grade_name(reg->fit.grade), sd_model_name(reg->model.kind), reg->dx, reg->dy,
+                  reg->fit.inliers, reg->ntp);
   return SD_OK;
+}
+
+void sd_registration_free(sd_registration *reg) {
+  free(reg->tp);
+  reg->tp = NULL;
 }

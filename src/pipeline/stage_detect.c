@@ -3,12 +3,13 @@
  * come out as a whole-grid pass would make them; the cleaned rows become runs, labelled across
  * block borders; objects are measured from the runs and from what the magnitude's second pass
  * leaves on each run. Memory: the windows, the runs and the objects, never a grid-sized image
- * (the magnitude is held whole only when it is small; see sd_compare). */
+ * (the magnitude is held whole only when it is small; see the plan in stage_grid.c). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline.h"
+#include "pipeline/stages.h"
 
 /* The magnitude, from memory or read back from its GeoTIFF. */
 typedef struct mag_source {
@@ -44,10 +45,30 @@ static int64_t count_ones(const uint8_t *m, size_t n) {
   return c;
 }
 
-sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, sd_runs *runs, sd_error *err) {
-  const int W = run->grid.width, H = run->grid.height, D = run->detect_rows, R = run->block_rows;
-  const int halo = run->detect_halo;
-  const float thr = (float)run->thr.value;
+sd_status sd_stage_threshold(sd_run *run, const sd_difference *diff, sd_detection *det, sd_error *err) {
+  const sd_compare_options *opts = run->opts;
+  sd_threshold_choose(diff->hist, (sd_thr_method)opts->threshold_method, opts->k_sigma, run->preset, &det->thr);
+  for (int b = 0; b < SD_HIST_BINS; b++)
+    det->valid_px += diff->hist[b];
+  if (det->valid_px == 0)
+    return sd_error_set(err, SD_ERR_INPUT, "compare: %s and %s: every pixel of the common grid is nodata",
+                        sd_raster_get_info(run->before)->path, sd_raster_get_info(run->after)->path);
+  if (opts->threshold >= 0) {
+    det->thr.value = opts->threshold;
+    det->thr.method = SD_THR_FIXED;
+    snprintf(det->thr.why, sizeof det->thr.why, "given with --threshold");
+  }
+  return SD_OK;
+}
+
+sd_status sd_stage_detect(sd_run *run, const sd_plan *plan, const sd_difference *diff, const char *mag_path,
+                          sd_detection *det, sd_error *err) {
+  const int W = run->grid.width, H = run->grid.height, D = plan->detect_rows, R = plan->block_rows;
+  const int halo = plan->detect_halo;
+  const float thr = (float)det->thr.value;
+  const float *mem = diff->mag;
+  sd_runs *runs = &det->runs;
+  sd_runs_init(runs, W);
   mag_source ms;
   sd_status s = mag_open(run, mem, mag_path, &ms, err);
   int cap = (int64_t)D + 2 * (int64_t)halo > H ? H : D + 2 * halo;
@@ -75,8 +96,8 @@ sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, s
     sd_morph_open(win, W, we - ws, run->opts->open_radius);
     sd_morph_close(win, W, we - ws, run->opts->close_radius);
     int64_t before = count_ones(core, (size_t)W * rows);
-    (run->plain ? sd_fill_holes_ref : sd_fill_holes)(win, W, we - ws, run->max_hole_px);
-    run->filled_px += count_ones(core, (size_t)W * rows) - before;
+    (run->plain ? sd_fill_holes_ref : sd_fill_holes)(win, W, we - ws, plan->max_hole_px);
+    det->filled_px += count_ones(core, (size_t)W * rows) - before;
     if (sd_runs_add(runs, core, rows)) s = sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory for the runs");
   }
   free(win);
@@ -86,17 +107,17 @@ sd_status sd_stage_detect(sd_run *run, const float *mem, const char *mag_path, s
   int nl = sd_runs_finish(runs);
   if (nl < 0) return sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
   /* Objects under the minimum area leave the mask; the rest are numbered anew, in order. */
-  int kept = sd_runs_filter_area(runs, run->min_area_px, &run->changed_px);
+  int kept = sd_runs_filter_area(runs, plan->min_area_px, &det->changed_px);
   if (kept < 0) return sd_error_set(err, SD_ERR_NOMEM, "labels: out of memory");
-  run->nobjs = kept;
+  det->nobjs = kept;
   return SD_OK;
 }
 
 /* The magnitude's second pass: each run's sum, largest value and contact with nodata, and the
  * final mask (nodata 255, change 1) written to its GeoTIFF block by block. */
-static sd_status stats_pass(sd_run *run, mag_source *ms, const sd_runs *runs, sd_run_stats *st, sd_gtiff *mask_tif,
-                            sd_error *err) {
-  const int W = run->grid.width, H = run->grid.height, R = run->block_rows;
+static sd_status stats_pass(const sd_run *run, int R, mag_source *ms, const sd_runs *runs, sd_run_stats *st,
+                            sd_gtiff *mask_tif, sd_error *err) {
+  const int W = run->grid.width, H = run->grid.height;
   float *buf = ms->mem ? NULL : sd_alloc((size_t)W * (R + 2) * sizeof *buf);
   uint8_t *mrow = malloc((size_t)W * R);
   sd_status s = (!ms->mem && !buf) || !mrow ? sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory") : SD_OK;
@@ -121,39 +142,54 @@ static sd_status stats_pass(sd_run *run, mag_source *ms, const sd_runs *runs, sd
   return s;
 }
 
-sd_status sd_stage_measure(sd_run *run, const float *mem, const char *mag_path, sd_runs *runs, sd_gtiff *mask_tif,
-                           sd_error *err) {
-  int nl = run->nobjs;
-  sd_run_stats st = {0};
-  mag_source ms;
-  sd_status s = mag_open(run, mem, mag_path, &ms, err);
-  if (!s && sd_run_stats_alloc(&st, runs->n)) s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
-  if (!s) s = stats_pass(run, &ms, runs, &st, mask_tif, err);
-  sd_raster_close(ms.file);
-  run->objs = s ? NULL : calloc((size_t)nl + 1, sizeof *run->objs);
-  int32_t *remap = s ? NULL : malloc(sizeof *remap * ((size_t)nl + 1));
-  int *parts = s ? NULL : malloc(sizeof *parts * ((size_t)nl + 1));
-  if (!s && (!run->objs || !remap || !parts))
-    s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory for %d objects", nl);
-  sd_pixel_geom pg = {run->grid.pixel_w_m, run->grid.pixel_h_m};
-  if (!s && sd_objects_measure_runs(runs, &st, nl, pg, run->objs))
+/* Objects measured from the runs and the pass's per-run stats, classified, and small blobs
+ * within 25 m grouped into one (vehicles parked together are one finding). */
+static sd_status measure_objects(const sd_grid *g, sd_runs *runs, const sd_run_stats *st, sd_objects *objs,
+                                 sd_error *err) {
+  int nl = objs->n;
+  objs->objs = calloc((size_t)nl + 1, sizeof *objs->objs);
+  int32_t *remap = malloc(sizeof *remap * ((size_t)nl + 1));
+  int *parts = malloc(sizeof *parts * ((size_t)nl + 1));
+  sd_status s = SD_OK;
+  if (!objs->objs || !remap || !parts) s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory for %d objects", nl);
+  sd_pixel_geom pg = {g->pixel_w_m, g->pixel_h_m};
+  if (!s && sd_objects_measure_runs(runs, st, nl, pg, objs->objs))
     s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
   if (!s) {
-    sd_objects_classify(run->objs, nl, pg);
-    /* Vehicles parked together are one finding: small blobs within 25 m become one object. */
-    int ng = sd_objects_group_small(run->objs, nl, pg, 25.0, remap, parts);
+    sd_objects_classify(objs->objs, nl, pg);
+    int ng = sd_objects_group_small(objs->objs, nl, pg, 25.0, remap, parts);
     if (ng != nl) {
       sd_runs_relabel(runs, remap, ng);
-      nl = run->nobjs = ng;
-      if (sd_objects_measure_runs(runs, &st, nl, pg, run->objs))
+      nl = objs->n = ng;
+      if (sd_objects_measure_runs(runs, st, nl, pg, objs->objs))
         s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
       for (int i = 0; i < nl && !s; i++)
-        run->objs[i].parts = parts[i];
-      if (!s) sd_objects_classify(run->objs, nl, pg);
+        objs->objs[i].parts = parts[i];
+      if (!s) sd_objects_classify(objs->objs, nl, pg);
     }
   }
   free(remap);
   free(parts);
+  return s;
+}
+
+sd_status sd_stage_measure(sd_run *run, const sd_plan *plan, const sd_difference *diff, const char *mag_path,
+                           const char *mask_path, sd_detection *det, sd_objects *objs, sd_error *err) {
+  memset(objs, 0, sizeof *objs);
+  objs->n = det->nobjs;
+  sd_gtiff *mask_tif = NULL;
+  sd_status s = sd_gtiff_create(mask_path, &run->grid, 1, SD_PIX_U8, 1, 255, &mask_tif, err);
+  sd_run_stats st = {0};
+  mag_source ms = {0};
+  if (!s) s = mag_open(run, diff->mag, mag_path, &ms, err);
+  if (!s && sd_run_stats_alloc(&st, det->runs.n)) s = sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory");
+  if (!s) s = stats_pass(run, plan->block_rows, &ms, &det->runs, &st, mask_tif, err);
+  sd_raster_close(ms.file);
+  sd_status cs = sd_gtiff_close(mask_tif, err);
+  if (!s) s = cs;
+  if (!s) s = measure_objects(&run->grid, &det->runs, &st, objs, err);
   sd_run_stats_free(&st);
   return s;
 }
+
+void sd_detection_free(sd_detection *det) { sd_runs_free(&det->runs); }

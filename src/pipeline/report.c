@@ -1,4 +1,5 @@
-/* report.c: report.json, everything needed to reproduce and judge a run (jansson). */
+/* report.c: report.json from the stages' results, everything needed to reproduce and judge a run
+ * (jansson). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,7 +9,7 @@
 #include <jansson.h>
 
 #include "io/io.h"
-#include "pipeline.h"
+#include "pipeline/stages.h"
 #include "sitediff/sitediff.h"
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
@@ -43,22 +44,22 @@ static json_t *coefs(const double *v, int n) {
   return a;
 }
 
-static json_t *registration_json(const sd_run *run) {
+static json_t *registration_json(const sd_registration *rg) {
   json_t *reg = json_object();
-  json_object_set_new(reg, "status", json_string(run->reg_status));
-  if (!strcmp(run->reg_status, "disabled")) return reg;
-  const sd_fit *f = &run->fit;
+  json_object_set_new(reg, "status", json_string(rg->status));
+  if (!strcmp(rg->status, "disabled")) return reg;
+  const sd_fit *f = &rg->fit;
   json_object_set_new(reg, "grade", json_string(sd_grade_name(f->grade)));
   json_t *reasons = json_array();
   for (int i = 0; i < f->nreasons; i++)
     json_array_append_new(reasons, json_string(f->reasons[i]));
   json_object_set_new(reg, "reasons", reasons);
-  json_object_set_new(reg, "band", json_integer(run->reg_band + 1));
-  json_object_set_new(reg, "dx", num(run->dx));
-  json_object_set_new(reg, "dy", num(run->dy));
-  json_object_set_new(reg, "dx_range", json_pack("[o,o]", num(run->dx_range[0]), num(run->dx_range[1])));
-  json_object_set_new(reg, "dy_range", json_pack("[o,o]", num(run->dy_range[0]), num(run->dy_range[1])));
-  const sd_model *m = &run->model;
+  json_object_set_new(reg, "band", json_integer(rg->band + 1));
+  json_object_set_new(reg, "dx", num(rg->dx));
+  json_object_set_new(reg, "dy", num(rg->dy));
+  json_object_set_new(reg, "dx_range", json_pack("[o,o]", num(rg->dx_range[0]), num(rg->dx_range[1])));
+  json_object_set_new(reg, "dy_range", json_pack("[o,o]", num(rg->dy_range[0]), num(rg->dy_range[1])));
+  const sd_model *m = &rg->model;
   int nt = sd_model_terms(m->kind);
   json_object_set_new(reg, "model",
                       json_pack("{s:s, s:s, s:s, s:[f,f], s:f, s:o, s:o}", "kind", sd_model_name(m->kind), "why",
@@ -70,24 +71,24 @@ static json_t *registration_json(const sd_run *run) {
                       json_pack("{s:o, s:o, s:o}", "translation", num(f->rmse_by_kind[1]), "affine",
                                 num(f->rmse_by_kind[2]), "poly2", num(f->rmse_by_kind[3])));
   int counts[SD_TP_STATUS_COUNT] = {0};
-  for (int i = 0; i < run->ntp; i++)
-    counts[run->tp[i].status]++;
+  for (int i = 0; i < rg->ntp; i++)
+    counts[rg->tp[i].status]++;
   json_t *tp =
-      json_pack("{s:i, s:i, s:i, s:i, s:[f,f], s:f, s:o}", "window", run->layout.win, "spacing", run->layout.spacing,
-                "total", run->ntp, "reliable", f->reliable, "spread", f->spread_x, f->spread_y, "seconds",
-                run->tp_seconds, "per_second", num(run->tp_seconds > 0 ? run->ntp / run->tp_seconds : NAN));
+      json_pack("{s:i, s:i, s:i, s:i, s:[f,f], s:f, s:o}", "window", rg->layout.win, "spacing", rg->layout.spacing,
+                "total", rg->ntp, "reliable", f->reliable, "spread", f->spread_x, f->spread_y, "seconds",
+                rg->tp_seconds, "per_second", num(rg->tp_seconds > 0 ? rg->ntp / rg->tp_seconds : NAN));
   for (int k = 0; k < SD_TP_STATUS_COUNT; k++)
     json_object_set_new(tp, sd_tp_status_name(k), json_integer(counts[k]));
   json_object_set_new(reg, "tie_points", tp);
-  const sd_shift *g = &run->global;
+  const sd_shift *g = &rg->global;
   json_object_set_new(reg, "global",
-                      json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:[o,o], s:i, s:[i,i]}", "used", run->global_used, "dx",
-                                num(run->global_used ? run->global_dx : g->dx), "dy",
-                                num(run->global_used ? run->global_dy : g->dy), "peak", num(g->peak), "peak_ratio",
+                      json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:[o,o], s:i, s:[i,i]}", "used", rg->global_used, "dx",
+                                num(rg->global_used ? rg->global_dx : g->dx), "dy",
+                                num(rg->global_used ? rg->global_dy : g->dy), "peak", num(g->peak), "peak_ratio",
                                 num(g->peak_ratio), "valid_fraction", num(g->valid_fraction), "residual",
-                                num(run->global_used ? run->global_residual.dx : NAN),
-                                num(run->global_used ? run->global_residual.dy : NAN), "rounds", run->reg_rounds,
-                                "chip", run->reg_chip_w, run->reg_chip_h));
+                                num(rg->global_used ? rg->global_residual.dx : NAN),
+                                num(rg->global_used ? rg->global_residual.dy : NAN), "rounds", rg->rounds, "chip",
+                                rg->chip_w, rg->chip_h));
   json_object_set_new(reg, "method",
                       json_string("phase correlation (FFTW) with Hann window, tapered nodata, whitened spectrum "
                                   "tapered above half Nyquist, upsampled-DFT peak to 0.001 px; global shift on the "
@@ -95,7 +96,7 @@ static json_t *registration_json(const sd_run *run) {
   return reg;
 }
 
-sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
+sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *path, sd_error *err) {
   const sd_compare_options *o = run->opts;
   const sd_grid *g = &run->grid;
   json_t *root = json_object();
@@ -110,31 +111,32 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                 "geotransform", g->gt[0], g->gt[1], g->gt[2], g->gt[3], g->gt[4], g->gt[5],
                                 "pixel_width_m", num(g->pixel_w_m), "pixel_height_m", num(g->pixel_h_m),
                                 "georeferenced", g->georef));
-  json_object_set_new(root, "registration", registration_json(run));
+  json_object_set_new(root, "registration", registration_json(&st->reg));
 
   json_t *bands = json_array();
-  for (int b = 0; b < run->radio.nbands; b++)
-    json_array_append_new(bands, json_pack("{s:i, s:o, s:o, s:o, s:o}", "band", b + 1, "gain", num(run->radio.gain[b]),
-                                           "offset", num(run->radio.offset[b]), "sigma", num(run->radio.sigma[b]),
-                                           "sigma_measured", num(run->radio.sigma_measured[b])));
+  for (int b = 0; b < st->norm.radio.nbands; b++)
+    json_array_append_new(bands,
+                          json_pack("{s:i, s:o, s:o, s:o, s:o}", "band", b + 1, "gain", num(st->norm.radio.gain[b]),
+                                    "offset", num(st->norm.radio.offset[b]), "sigma", num(st->norm.radio.sigma[b]),
+                                    "sigma_measured", num(st->norm.radio.sigma_measured[b])));
   json_object_set_new(root, "radiometry",
                       json_pack("{s:s, s:o, s:I, s:I, s:i}", "method",
                                 run->opts->normalize ? "z-score of each image, per band (plain)"
                                                      : "reduced-major-axis gain/offset, after -> before, re-fitted on "
                                                        "pixels within 3 sigma",
-                                "bands", bands, "samples", (json_int_t)run->radio.samples, "unchanged_samples",
-                                (json_int_t)run->radio.kept, "iterations", run->radio.iterations));
+                                "bands", bands, "samples", (json_int_t)st->norm.radio.samples, "unchanged_samples",
+                                (json_int_t)st->norm.radio.kept, "iterations", st->norm.radio.iterations));
   json_t *fb = json_array();
-  for (int b = 0; b < run->fradio.nbands; b++)
-    json_array_append_new(fb, json_pack("{s:o, s:o, s:o}", "gain", num(run->fradio.gain[b]), "offset",
-                                        num(run->fradio.offset[b]), "sigma", num(run->fradio.sigma[b])));
+  for (int b = 0; b < st->norm.fradio.nbands; b++)
+    json_array_append_new(fb, json_pack("{s:o, s:o, s:o}", "gain", num(st->norm.fradio.gain[b]), "offset",
+                                        num(st->norm.fradio.offset[b]), "sigma", num(st->norm.fradio.sigma[b])));
   json_object_set_new(root, "magnitude",
                       json_pack("{s:s, s:o, s:i, s:s}", "metric", sd_metric_name(run->metric), "feature_fit", fb,
-                                "tolerance_px", run->tol_radius, "definition",
+                                "tolerance_px", st->diff.tol_radius, "definition",
                                 "the metric's features of each date (the bands for cva), matched by a robust "
                                 "gain/offset; sqrt(mean over features of ((gain*after+offset-before)/sigma)^2), the "
                                 "best match within tolerance_px both ways: change in units of the no-change noise"));
-  const sd_threshold *th = &run->thr;
+  const sd_threshold *th = &st->det.thr;
   json_object_set_new(root, "threshold",
                       json_pack("{s:s, s:o, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o}", "method",
                                 sd_thr_method_name(th->method), "value", num(th->value), "why", th->why, "candidates",
@@ -142,38 +144,38 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
                                 num(th->ksigma), "median", num(th->median), "sigma", num(th->sigma), "k", num(th->k)));
   json_object_set_new(root, "cleanup",
                       json_pack("{s:i, s:i, s:o, s:I}", "open_radius", o->open_radius, "close_radius", o->close_radius,
-                                "min_area", num(o->min_area), "min_area_px", (json_int_t)run->min_area_px));
+                                "min_area", num(o->min_area), "min_area_px", (json_int_t)st->plan.min_area_px));
   json_t *by_class = json_object();
   int counts[SD_CLASS_COUNT] = {0};
-  for (int i = 0; i < run->nobjs; i++)
-    counts[run->objs[i].cls]++;
+  for (int i = 0; i < st->objs.n; i++)
+    counts[st->objs.objs[i].cls]++;
   for (int c = 0; c < SD_CLASS_COUNT; c++)
     json_object_set_new(by_class, sd_class_name(c), json_integer(counts[c]));
   double px_area = g->pixel_w_m * g->pixel_h_m;
   json_object_set_new(root, "change",
-                      json_pack("{s:I, s:I, s:o, s:o}", "valid_pixels", (json_int_t)run->valid_px, "changed_pixels",
-                                (json_int_t)run->changed_px, "changed_area_m2", num(run->changed_px * px_area),
+                      json_pack("{s:I, s:I, s:o, s:o}", "valid_pixels", (json_int_t)st->det.valid_px, "changed_pixels",
+                                (json_int_t)st->det.changed_px, "changed_area_m2", num(st->det.changed_px * px_area),
                                 "changed_fraction",
-                                num(run->valid_px ? (double)run->changed_px / (double)run->valid_px : NAN)));
+                                num(st->det.valid_px ? (double)st->det.changed_px / (double)st->det.valid_px : NAN)));
   json_t *by_sign = json_object();
   int signs[3] = {0};
-  for (int i = 0; i < run->nobjs; i++)
-    signs[run->objs[i].sign]++;
+  for (int i = 0; i < st->objs.n; i++)
+    signs[st->objs.objs[i].sign]++;
   for (int k = 0; k < 3; k++)
     json_object_set_new(by_sign, sd_sign_name(k), json_integer(signs[k]));
   json_object_set_new(root, "objects",
-                      json_pack("{s:i, s:o, s:o, s:s}", "count", run->nobjs, "by_class", by_class, "by_sign", by_sign,
+                      json_pack("{s:i, s:o, s:o, s:s}", "count", st->objs.n, "by_class", by_class, "by_sign", by_sign,
                                 "sign_rule",
                                 "object against its 3-px ring: |mean difference| / pooled spread, RMS over bands; "
                                 "under 1 before = new, 1 or more before and after = altered, before only = removed"));
-  const sd_stage_times *t = &run->t;
+  const sd_stage_times *t = &st->t;
   json_object_set_new(root, "seconds",
                       json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open",
                                 t->open, "grid", t->grid, "registration", t->registration, "radiometry", t->radiometry,
-                                "diff", t->diff, "diff_read_before", t->read_before, "diff_read_warp_after",
-                                t->read_after, "diff_kernel", t->kernel, "diff_write_magnitude", t->write_magnitude,
-                                "threshold", t->threshold, "cleanup", t->cleanup, "objects", t->objects, "write",
-                                t->write, "total", t->total));
+                                "diff", t->diff, "diff_read_before", st->diff.read_before, "diff_read_warp_after",
+                                st->diff.read_after, "diff_kernel", st->diff.kernel, "diff_write_magnitude",
+                                st->diff.write_magnitude, "threshold", t->threshold, "cleanup", t->cleanup, "objects",
+                                t->objects, "write", t->write, "total", t->total));
   char optstr[1024];
   sd_compare_options_describe(o, optstr, sizeof optstr);
   json_object_set_new(root, "options", json_string(optstr));
@@ -181,14 +183,14 @@ sd_status sd_report_write(const sd_run *run, const char *path, sd_error *err) {
     json_object_set_new(root, "dates", json_pack("{s:s?, s:s?}", "before", o->date_before, "after", o->date_after));
   json_object_set_new(root, "preset", json_string(sd_preset_name(run->preset)));
   json_object_set_new(root, "threads", json_integer(run->threads));
-  json_object_set_new(root, "block_rows", json_integer(run->block_rows));
+  json_object_set_new(root, "block_rows", json_integer(st->plan.block_rows));
   json_object_set_new(root, "kernels", json_string(run->plain ? "plain (SITEDIFF_PLAIN)" : "optimised"));
   /* Peak resident memory of the process so far (in a batch, of every pair before this one too). */
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   json_object_set_new(root, "memory",
                       json_pack("{s:f, s:b, s:i}", "peak_rss_mib", ru.ru_maxrss / 1024.0, "magnitude_held",
-                                run->mag_held, "detect_rows", run->detect_rows));
+                                st->plan.mag_held, "detect_rows", st->plan.detect_rows));
   json_t *warn = json_array();
   for (int i = 0; i < run->nwarn; i++)
     json_array_append_new(warn, json_string(run->warnings[i]));

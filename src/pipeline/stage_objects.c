@@ -1,10 +1,11 @@
 /* stage_objects.c: describing each change object from both dates: its contrast against its
- * surroundings before and after (new / removed / altered), its mean signed change and a score. */
+ * surroundings before and after (new / removed / altered), its mean signed change, a score and
+ * where it is (lon/lat). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pipeline.h"
+#include "pipeline/stages.h"
 
 /* An object "stands out" from its surroundings when its mean differs from theirs by this many
  * pooled standard deviations (RMS over bands). */
@@ -19,10 +20,8 @@ typedef struct side_sums {
   long n_in, n_ring;
 } side_sums;
 
-static void add_strip(const sd_run *run, const sd_planes *pb, const sd_planes *pa, const int32_t *lab, int id,
-                      side_sums *t) {
-  const int nb = run->nbands;
-  const sd_radiometry *rad = &run->radio;
+static void add_strip(int nb, const sd_radiometry *rad, const sd_planes *pb, const sd_planes *pa, const int32_t *lab,
+                      int id, side_sums *t) {
   size_t n = (size_t)pb->width * pb->height;
   for (size_t k = 0; k < n; k++) {
     int32_t l = lab[k];
@@ -53,13 +52,11 @@ static void add_strip(const sd_run *run, const sd_planes *pb, const sd_planes *p
 
 /* One object: reads its bounding box and a ring around it from both dates, in strips of rows
  * (about a million pixels each) so a large object needs no more memory than a small one. */
-static sd_status describe_one(const sd_run *run, sd_reader *rb, sd_reader *ra, const sd_runs *runs, int i,
-                              sd_error *err) {
+static sd_status describe_one(const sd_run *run, const sd_radiometry *rad, double thr, sd_reader *rb, sd_reader *ra,
+                              const sd_runs *runs, sd_object *o, int i, sd_error *err) {
   const int W = run->grid.width, H = run->grid.height, nb = run->nbands;
-  const sd_radiometry *rad = &run->radio;
-  sd_object *o = &run->objs[i];
-  double over = o->mean_mag - run->thr.value;
-  o->score = run->thr.value > 0 ? fmax(0, fmin(1, 1 - exp(-over / run->thr.value))) : 1;
+  double over = o->mean_mag - thr;
+  o->score = thr > 0 ? fmax(0, fmin(1, 1 - exp(-over / thr))) : 1;
   o->sign = SD_SIGN_ALTERED;
   o->contrast_before = o->contrast_after = o->mean_signed = o->max_signed = NAN;
   if (i >= MAX_DESCRIBED) return SD_OK; /* the report says how many were described */
@@ -78,10 +75,10 @@ static sd_status describe_one(const sd_run *run, sd_reader *rb, sd_reader *ra, c
   for (int y = y0; y <= y1 && !s; y += strip) {
     int rows = y + strip > y1 + 1 ? y1 + 1 - y : strip;
     pb.height = pa.height = rows;
-    s = sd_read_pair(run, rb, ra, x0, y, &pb, &pa, err);
+    s = sd_run_read_pair(run, rb, ra, x0, y, &pb, &pa, NULL, err);
     if (s) break;
     sd_runs_paint_window(runs, x0, y, bw, rows, lab);
-    add_strip(run, &pb, &pa, lab, o->id, &t);
+    add_strip(nb, rad, &pb, &pa, lab, o->id, &t);
   }
   if (!s && t.n_in && t.n_ring) {
     /* Separability of object and ring, per band: the difference of their means over their
@@ -124,15 +121,16 @@ static sd_status describe_one(const sd_run *run, sd_reader *rb, sd_reader *ra, c
  * them four at a time in turn had both threads decode the same tiles (objects stage at 8192², 2
  * threads: 1.35 s that way, 1.01-1.06 s this way). Cloud masks are read through shared readers,
  * so with masks one thread does it all. */
-sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_runs *runs, sd_error *err) {
+static sd_status describe_all(const sd_run *run, const sd_model *model, const sd_radiometry *rad, double thr,
+                              const sd_runs *runs, sd_objects *objs, sd_error *err) {
   int nt = run->mask_b || run->mask_a ? 1 : run->threads;
-  int n = run->nobjs < MAX_DESCRIBED ? run->nobjs : MAX_DESCRIBED;
+  int n = objs->n < MAX_DESCRIBED ? objs->n : MAX_DESCRIBED;
   if (nt > n / 8) nt = n / 8 > 1 ? n / 8 : 1; /* opening handles costs more than a few objects */
   if (nt > 64) nt = 64;
   if (nt <= 1) {
     sd_status s = SD_OK;
-    for (int i = 0; i < run->nobjs && !s; i++)
-      s = describe_one(run, rb, ra, runs, i, err);
+    for (int i = 0; i < objs->n && !s; i++)
+      s = describe_one(run, rad, thr, run->rb, run->ra, runs, &objs->objs[i], i, err);
     return s;
   }
   sd_status st[64] = {0};
@@ -147,10 +145,10 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_
     if (!st[t]) st[t] = sd_raster_open("after", o->after, o->max_pixels, &own_a, &errs[t]);
     if (!st[t]) st[t] = sd_reader_create(own_b, &run->grid, run->nbands, 1, &wb, &errs[t]);
     if (!st[t]) st[t] = sd_reader_create(own_a, &run->grid, run->nbands, 1, &wa, &errs[t]);
-    if (!st[t]) sd_reader_set_model(wa, &run->model);
+    if (!st[t]) sd_reader_set_model(wa, model);
     SD_OMP(for schedule(static))
-    for (int i = 0; i < run->nobjs; i++)
-      if (!st[t]) st[t] = describe_one(run, wb, wa, runs, i, &errs[t]);
+    for (int i = 0; i < objs->n; i++)
+      if (!st[t]) st[t] = describe_one(run, rad, thr, wb, wa, runs, &objs->objs[i], i, &errs[t]);
     sd_reader_free(wb);
     sd_reader_free(wa);
     sd_raster_close(own_b);
@@ -159,4 +157,21 @@ sd_status sd_stage_describe(sd_run *run, sd_reader *rb, sd_reader *ra, const sd_
   for (int t = 0; t < nt; t++)
     if (st[t]) return sd_error_set(err, st[t], "%s", errs[t].msg);
   return SD_OK;
+}
+
+sd_status sd_stage_describe(sd_run *run, const sd_registration *reg, const sd_normalisation *norm,
+                            const sd_detection *det, sd_objects *objs, sd_error *err) {
+  sd_geo *geo = NULL;
+  sd_status s = describe_all(run, &reg->model, &norm->radio, det->thr.value, &det->runs, objs, err);
+  if (!s) s = sd_geo_create(&run->grid, &geo, err);
+  for (int i = 0; i < objs->n && !s; i++)
+    sd_geo_lonlat(geo, objs->objs[i].cx, objs->objs[i].cy, &objs->objs[i].lon, &objs->objs[i].lat);
+  sd_geo_free(geo);
+  return s;
+}
+
+void sd_objects_free(sd_objects *objs) {
+  free(objs->objs);
+  objs->objs = NULL;
+  objs->n = 0;
 }

@@ -1,0 +1,159 @@
+/* compare.c: sd_compare, the library entry point, as the flow of stages: open, grid, register,
+ * radiometry, diff (resampling the after image on the way), threshold, detect, objects, outputs
+ * (written under temporary names and renamed into place only when the whole run succeeded). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline/stages.h"
+#include "sitediff/sitediff.h"
+
+enum { OUT_MASK, OUT_MAG, OUT_OBJECTS, OUT_OVERLAY, OUT_TIEPOINTS, OUT_REPORT, OUT_COUNT };
+static const char *const out_names[OUT_COUNT] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson",
+                                                 "overlay.png",     "tie_points.geojson",   "report.json"};
+
+/* id_at for the polygons: the object whose runs hold the pixel. */
+static int32_t runs_label_at(const void *ctx, int x, int y) { return sd_runs_label_at(ctx, x, y); }
+
+/* The outputs that the stages did not write as they went: objects, overlay, tie points. */
+static sd_status write_outputs(const sd_run *run, const sd_stages *st, const sd_outset *out, const sd_overlay *ov,
+                               sd_error *err) {
+  const sd_compare_options *opts = run->opts;
+  sd_status s = sd_vector_write_objects(sd_outset_path(out, OUT_OBJECTS), &run->grid, opts->date_after,
+                                        opts->date_before, sd_outset_path(out, OUT_MASK), runs_label_at, &st->det.runs,
+                                        st->objs.objs, st->objs.n, err);
+  int32_t *olab = NULL;
+  if (!s) {
+    olab = calloc((size_t)ov->w * ov->h, sizeof *olab);
+    if (!olab) s = sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
+  }
+  if (!s) sd_runs_boxes(&st->det.runs, ov->factor, ov->w, olab);
+  if (!s) s = sd_overlay_write(ov, olab, st->objs.objs, st->objs.n, sd_outset_path(out, OUT_OVERLAY), err);
+  if (!s) s = sd_vector_write_tiepoints(sd_outset_path(out, OUT_TIEPOINTS), &run->grid, st->reg.tp, st->reg.ntp, err);
+  free(olab);
+  return s;
+}
+
+/* The overlay canvas, with the display stretch the radiometry stage measured. */
+static sd_status overlay_begin(const sd_run *run, const sd_normalisation *norm, sd_overlay *ov, sd_error *err) {
+  const sd_compare_options *opts = run->opts;
+  sd_status s = sd_overlay_init(ov, run->grid.width, run->grid.height, opts->overlay_max, opts->triptych, err);
+  if (s) return s;
+  if (run->grid.georef) ov->pixel_m = sqrt(run->grid.pixel_w_m * run->grid.pixel_h_m) * ov->factor;
+  memcpy(ov->lo, norm->lo, sizeof ov->lo);
+  memcpy(ov->hi, norm->hi, sizeof ov->hi);
+  memcpy(ov->lo_before, norm->lo_before, sizeof ov->lo_before);
+  memcpy(ov->hi_before, norm->hi_before, sizeof ov->hi_before);
+  return SD_OK;
+}
+
+static void fill_result(const sd_stages *st, const sd_grid *g, sd_compare_result *result) {
+  const sd_registration *reg = &st->reg;
+  result->dx = reg->dx;
+  result->dy = reg->dy;
+  result->reg_peak = reg->global.peak;
+  result->registered = reg->registered;
+  result->reg_grade = reg->fit.grade;
+  result->reg_model = reg->model.kind;
+  result->reg_rmse = reg->fit.rmse;
+  result->tie_points = reg->ntp;
+  result->tie_kept = reg->fit.inliers;
+  result->threshold = st->det.thr.value;
+  result->width = g->width;
+  result->height = g->height;
+  result->changed_px = st->det.changed_px;
+  result->n_objects = st->objs.n;
+  for (int i = 0; i < st->objs.n; i++)
+    result->by_class[st->objs.objs[i].cls]++;
+}
+
+/* The stages in order, each timed; outputs go under temporary names in out. */
+static sd_status run_stages(sd_run *run, sd_stages *st, sd_outset *out, sd_overlay *ov, sd_error *err) {
+  sd_stage_times *t = &st->t;
+  double t0 = sd_now(), t1 = t0;
+#define SD_LAP(field) (t->field = sd_now() - t1, t1 = sd_now())
+  sd_status s = sd_stage_open(run, err);
+  if (s) return s;
+  SD_LAP(open);
+  s = sd_stage_grid(run, &st->plan, err);
+  if (s) return s;
+  SD_LAP(grid);
+  s = sd_stage_register(run, &st->reg, err);
+  if (!s) s = sd_check_interrupt(err);
+  if (s) return s;
+  SD_LAP(registration);
+  s = sd_stage_radiometry(run, &st->norm, err);
+  if (!s) s = overlay_begin(run, &st->norm, ov, err);
+  if (s) return s;
+  SD_LAP(radiometry);
+  s = sd_outset_begin(out, run->opts->outdir, out_names, OUT_COUNT, err);
+  const char *mag_path = sd_outset_path(out, OUT_MAG);
+  if (!s) s = sd_stage_diff(run, &st->plan, &st->reg, &st->norm, mag_path, ov, &st->diff, err);
+  if (s) return s;
+  SD_LAP(diff);
+  s = sd_stage_threshold(run, &st->diff, &st->det, err);
+  if (s) return s;
+  SD_LAP(threshold);
+  s = sd_stage_detect(run, &st->plan, &st->diff, mag_path, &st->det, err);
+  if (s) return s;
+  SD_LAP(cleanup);
+  s = sd_stage_measure(run, &st->plan, &st->diff, mag_path, sd_outset_path(out, OUT_MASK), &st->det, &st->objs, err);
+  sd_difference_drop_magnitude(&st->diff); /* the objects need no more of it */
+  if (!s) s = sd_check_interrupt(err);
+  if (!s) s = sd_stage_describe(run, &st->reg, &st->norm, &st->det, &st->objs, err);
+  if (s) return s;
+  SD_LAP(objects);
+  s = write_outputs(run, st, out, ov, err);
+  if (s) return s;
+  SD_LAP(write);
+#undef SD_LAP
+  t->total = sd_now() - t0;
+  s = sd_report_write(run, st, sd_outset_path(out, OUT_REPORT), err);
+  if (!s) s = sd_check_interrupt(err);
+  if (!s) s = sd_outset_commit(out, err);
+  return s;
+}
+
+sd_status sd_compare(const sd_compare_options *opts, sd_compare_result *result, sd_error *err) {
+  if (result) memset(result, 0, sizeof *result);
+  sd_status s = sd_compare_options_check(opts, err);
+  if (s) return s;
+  sd_run run;
+  memset(&run, 0, sizeof run);
+  run.opts = opts;
+  run.threads = opts->threads > 0 ? opts->threads : sd_omp_threads();
+  /* SITEDIFF_PLAIN=1: the plain reference twins instead of the optimised kernels, in the same
+   * binary, for A/B checks of whole runs (the outputs must not change). */
+  const char *plain = getenv("SITEDIFF_PLAIN");
+  run.plain = plain && *plain && strcmp(plain, "0");
+#ifdef _OPENMP
+  int saved_threads = omp_get_max_threads();
+  omp_set_num_threads(run.threads);
+#endif
+  sd_stages st;
+  memset(&st, 0, sizeof st);
+  sd_outset out;
+  memset(&out, 0, sizeof out);
+  sd_overlay ov;
+  memset(&ov, 0, sizeof ov);
+
+  s = run_stages(&run, &st, &out, &ov, err);
+  if (!s) {
+    sd_run_progress(&run, "%d objects, %lld changed pixels, threshold %.2f (%s); outputs in %s", st.objs.n,
+                    (long long)st.det.changed_px, st.det.thr.value, sd_thr_method_name(st.det.thr.method),
+                    opts->outdir);
+    if (result) fill_result(&st, &run.grid, result);
+  }
+
+  sd_outset_abort(&out); /* nothing left to remove after a commit, or before a begin */
+  sd_objects_free(&st.objs);
+  sd_detection_free(&st.det);
+  sd_difference_free(&st.diff);
+  sd_registration_free(&st.reg);
+  sd_overlay_free(&ov);
+  sd_run_close(&run);
+#ifdef _OPENMP
+  omp_set_num_threads(saved_threads);
+#endif
+  return s;
+}

@@ -1,0 +1,73 @@
+/* run.c: the run context every stage shares: warnings, progress, reading both images on the grid. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "pipeline/run.h"
+
+void sd_run_warn(sd_run *run, const char *fmt, ...) {
+  if (run->nwarn >= SD_MAX_WARNINGS) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(run->warnings[run->nwarn++], sizeof run->warnings[0], fmt, ap);
+  va_end(ap);
+  if (!run->opts->quiet) fprintf(stderr, "sitediff: warning: %s\n", run->warnings[run->nwarn - 1]);
+}
+
+void sd_run_progress(const sd_run *run, const char *fmt, ...) {
+  if (run->opts->quiet) return;
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("sitediff: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+}
+
+/* Blanks (NaN) the pixels of pb and pa under a mask raster's non-zero values. */
+static sd_status apply_mask(sd_reader *mask, int x0, int y0, sd_planes *pb, sd_planes *pa, sd_error *err) {
+  sd_planes m;
+  sd_status s = sd_planes_alloc(&m, 1, pb->width, pb->height, err);
+  if (!s) s = sd_reader_read(mask, x0, y0, &m, err);
+  if (!s) {
+    size_t n = (size_t)pb->width * pb->height;
+    for (size_t i = 0; i < n; i++)
+      if (m.band[0][i] > 0.5f)
+        for (int b = 0; b < pb->nbands; b++)
+          pb->band[b][i] = pa->band[b][i] = NAN;
+  }
+  sd_planes_free(&m);
+  return s;
+}
+
+sd_status sd_run_read_pair(const sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb,
+                           sd_planes *pa, double *secs, sd_error *err) {
+  double t = sd_now();
+  sd_status s = sd_reader_read(rb, x0, y0, pb, err);
+  if (secs) secs[0] += sd_now() - t;
+  t = sd_now();
+  if (!s) s = sd_reader_read(ra, x0, y0, pa, err);
+  if (secs) secs[1] += sd_now() - t;
+  if (!s && run->mask_b) s = apply_mask(run->mask_b, x0, y0, pb, pa, err);
+  if (!s && run->mask_a) s = apply_mask(run->mask_a, x0, y0, pb, pa, err);
+  return s;
+}
+
+void sd_run_set_after_model(const sd_run *run, sd_reader *ra, const sd_model *m) {
+  sd_reader_set_model(ra, m);
+  if (run->mask_a) sd_reader_set_model(run->mask_a, m);
+}
+
+void sd_run_close(sd_run *run) {
+  sd_reader_free(run->rb);
+  sd_reader_free(run->ra);
+  sd_reader_free(run->mask_b);
+  sd_reader_free(run->mask_a);
+  sd_raster_close(run->mask_b_raster);
+  sd_raster_close(run->mask_a_raster);
+  sd_grid_free(&run->grid);
+  sd_raster_close(run->before);
+  sd_raster_close(run->after);
+  run->rb = run->ra = run->mask_b = run->mask_a = NULL;
+  run->mask_b_raster = run->mask_a_raster = run->before = run->after = NULL;
+}
