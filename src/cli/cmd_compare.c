@@ -1,4 +1,5 @@
 /* cmd_compare.c: `sitediff compare BEFORE AFTER -o OUTDIR [options]`. */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,120 +44,75 @@ static void usage(FILE *f) {
              "exit codes: 0 ok, 1 the run failed, 2 bad usage\n");
 }
 
+/* compare's options (all but -o, -q, -h) as a table: name, what the value is, where it goes. */
+typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_SET, OPT_CLEAR, OPT_CHOICE } opt_kind;
+typedef struct opt_spec {
+  const char *name;
+  opt_kind kind;
+  size_t field;               /* offsetof in sd_compare_options */
+  double lo, hi;              /* OPT_INT, OPT_DOUBLE: the allowed range */
+  const char *const *choices; /* OPT_CHOICE: NULL-terminated; the field takes the index + bias */
+  int bias;
+} opt_spec;
+
+#define FIELD(f) offsetof(sd_compare_options, f)
+static const char *const grids[] = {"before", "after", "finer", "coarser", NULL};
+static const char *const models[] = {"auto", "translation", "affine", "poly2", NULL};
+/* "auto" is -1: the list starts one before cva */
+static const char *const metrics[] = {"auto", "cva", "logratio", "angle", "ndvi", "mbi", "struct", NULL};
+static const char *const thr_methods[] = {"auto", "otsu", "otsu-log", "ki", "ksigma", NULL};
+static const char *const normalizations[] = {"robust", "zscore", NULL};
+static const char *const layouts[] = {"single", "triptych", NULL};
+_Static_assert(sizeof(sd_grid_ref) == sizeof(int), "--grid is parsed as an int");
+
+static const opt_spec compare_opts[] = {
+    {"--grid", OPT_CHOICE, FIELD(grid), 0, 0, grids, 0},
+    {"--resolution", OPT_DOUBLE, FIELD(resolution), 1e-12, 1e12, NULL, 0},
+    {"--no-register", OPT_CLEAR, FIELD(do_register), 0, 0, NULL, 0},
+    {"--model", OPT_CHOICE, FIELD(model), 0, 0, models, 0},
+    {"--tie-window", OPT_INT, FIELD(tie_window), 32, 4096, NULL, 0},
+    {"--tie-spacing", OPT_INT, FIELD(tie_spacing), 8, 1 << 20, NULL, 0},
+    {"--mask-before", OPT_STRING, FIELD(mask_before), 0, 0, NULL, 0},
+    {"--mask-after", OPT_STRING, FIELD(mask_after), 0, 0, NULL, 0},
+    {"--strict", OPT_SET, FIELD(strict), 0, 0, NULL, 0},
+    {"--metric", OPT_CHOICE, FIELD(metric), 0, 0, metrics, -1},
+    {"--bands", OPT_STRING, FIELD(bands), 0, 0, NULL, 0},
+    {"--tolerance", OPT_INT, FIELD(tolerance), 0, 5, NULL, 0},
+    {"--threshold-method", OPT_CHOICE, FIELD(threshold_method), 0, 0, thr_methods, 0},
+    {"--k-sigma", OPT_DOUBLE, FIELD(k_sigma), 0.1, 100, NULL, 0},
+    {"--normalize", OPT_CHOICE, FIELD(normalize), 0, 0, normalizations, 0},
+    {"--threshold", OPT_DOUBLE, FIELD(threshold), 0, 1e30, NULL, 0},
+    {"--open", OPT_INT, FIELD(open_radius), 0, 50, NULL, 0},
+    {"--close", OPT_INT, FIELD(close_radius), 0, 50, NULL, 0},
+    {"--min-area", OPT_DOUBLE, FIELD(min_area), 0, 1e15, NULL, 0},
+    {"--threads", OPT_INT, FIELD(threads), 0, 1024, NULL, 0},
+    {"--block-rows", OPT_INT, FIELD(block_rows), 1, 1 << 20, NULL, 0},
+    {"--max-pixels", OPT_DOUBLE, FIELD(max_pixels), 1, 1e15, NULL, 0},
+    {"--max-memory", OPT_DOUBLE, FIELD(max_memory_gib), 0.0001, 1e6, NULL, 0},
+    {"--low-memory", OPT_SET, FIELD(low_memory), 0, 0, NULL, 0},
+    {"--overlay-max", OPT_INT, FIELD(overlay_max), 16, 1 << 16, NULL, 0},
+    {"--layout", OPT_CHOICE, FIELD(triptych), 0, 0, layouts, 0},
+};
+#undef FIELD
+
 /* The options of `compare` (all but -o, -q, -h), shared with `batch`: 1 if a->name was one
  * (its value parsed into o, or a->err set), 0 if not. */
 int sd_compare_option(sd_args *a, sd_compare_options *o) {
-  if (sd_args_is(a, "--grid")) {
-    static const char *const names[] = {"before", "after", "finer", "coarser", NULL};
+  for (size_t k = 0; k < sizeof compare_opts / sizeof compare_opts[0]; k++) {
+    const opt_spec *sp = &compare_opts[k];
+    if (!sd_args_is(a, sp->name)) continue;
+    char *field = (char *)o + sp->field;
     int v;
-    if (sd_args_choice(a, names, &v)) o->grid = (sd_grid_ref)v;
-    return 1;
-  }
-  if (sd_args_is(a, "--resolution")) {
-    sd_args_double(a, 1e-12, 1e12, &o->resolution);
-    return 1;
-  }
-  if (sd_args_is(a, "--no-register")) {
-    o->do_register = 0;
-    return 1;
-  }
-  if (sd_args_is(a, "--model")) {
-    static const char *const names[] = {"auto", "translation", "affine", "poly2", NULL};
-    sd_args_choice(a, names, &o->model);
-    return 1;
-  }
-  if (sd_args_is(a, "--tie-window")) {
-    sd_args_int(a, 32, 4096, &o->tie_window);
-    return 1;
-  }
-  if (sd_args_is(a, "--tie-spacing")) {
-    sd_args_int(a, 8, 1 << 20, &o->tie_spacing);
-    return 1;
-  }
-  if (sd_args_is(a, "--mask-before")) {
-    o->mask_before = sd_args_value(a);
-    return 1;
-  }
-  if (sd_args_is(a, "--mask-after")) {
-    o->mask_after = sd_args_value(a);
-    return 1;
-  }
-  if (sd_args_is(a, "--strict")) {
-    o->strict = 1;
-    return 1;
-  }
-  if (sd_args_is(a, "--metric")) {
-    /* "auto" is -1: the list starts one before cva */
-    static const char *const names[] = {"auto", "cva", "logratio", "angle", "ndvi", "mbi", "struct", NULL};
-    int v;
-    if (sd_args_choice(a, names, &v)) o->metric = v - 1;
-    return 1;
-  }
-  if (sd_args_is(a, "--bands")) {
-    o->bands = sd_args_value(a);
-    return 1;
-  }
-  if (sd_args_is(a, "--tolerance")) {
-    sd_args_int(a, 0, 5, &o->tolerance);
-    return 1;
-  }
-  if (sd_args_is(a, "--threshold-method")) {
-    static const char *const names[] = {"auto", "otsu", "otsu-log", "ki", "ksigma", NULL};
-    sd_args_choice(a, names, &o->threshold_method);
-    return 1;
-  }
-  if (sd_args_is(a, "--k-sigma")) {
-    sd_args_double(a, 0.1, 100, &o->k_sigma);
-    return 1;
-  }
-  if (sd_args_is(a, "--normalize")) {
-    static const char *const names[] = {"robust", "zscore", NULL};
-    sd_args_choice(a, names, &o->normalize);
-    return 1;
-  }
-  if (sd_args_is(a, "--threshold")) {
-    sd_args_double(a, 0, 1e30, &o->threshold);
-    return 1;
-  }
-  if (sd_args_is(a, "--open")) {
-    sd_args_int(a, 0, 50, &o->open_radius);
-    return 1;
-  }
-  if (sd_args_is(a, "--close")) {
-    sd_args_int(a, 0, 50, &o->close_radius);
-    return 1;
-  }
-  if (sd_args_is(a, "--min-area")) {
-    sd_args_double(a, 0, 1e15, &o->min_area);
-    return 1;
-  }
-  if (sd_args_is(a, "--threads")) {
-    sd_args_int(a, 0, 1024, &o->threads);
-    return 1;
-  }
-  if (sd_args_is(a, "--block-rows")) {
-    sd_args_int(a, 1, 1 << 20, &o->block_rows);
-    return 1;
-  }
-  if (sd_args_is(a, "--max-pixels")) {
-    sd_args_double(a, 1, 1e15, &o->max_pixels);
-    return 1;
-  }
-  if (sd_args_is(a, "--max-memory")) {
-    sd_args_double(a, 0.0001, 1e6, &o->max_memory_gib);
-    return 1;
-  }
-  if (sd_args_is(a, "--low-memory")) {
-    o->low_memory = 1;
-    return 1;
-  }
-  if (sd_args_is(a, "--overlay-max")) {
-    sd_args_int(a, 16, 1 << 16, &o->overlay_max);
-    return 1;
-  }
-  if (sd_args_is(a, "--layout")) {
-    static const char *const names[] = {"single", "triptych", NULL};
-    sd_args_choice(a, names, &o->triptych);
+    switch (sp->kind) {
+    case OPT_INT: sd_args_int(a, (long)sp->lo, (long)sp->hi, (int *)field); break;
+    case OPT_DOUBLE: sd_args_double(a, sp->lo, sp->hi, (double *)field); break;
+    case OPT_STRING: *(const char **)field = sd_args_value(a); break;
+    case OPT_SET: *(int *)field = 1; break;
+    case OPT_CLEAR: *(int *)field = 0; break;
+    case OPT_CHOICE:
+      if (sd_args_choice(a, sp->choices, &v)) *(int *)field = v + sp->bias;
+      break;
+    }
     return 1;
   }
   return 0;
