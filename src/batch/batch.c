@@ -15,350 +15,11 @@
 
 #include "core/core.h"
 #include "io/io.h"
-#include "batch/batch.h"
-#include "sitediff/sitediff.h"
+#include "batch/batch_priv.h"
 
 void sd_batch_options_init(sd_batch_options *o) {
   memset(o, 0, sizeof *o);
   sd_compare_options_init(&o->compare);
-}
-
-typedef struct pair {
-  char *site, *folder;     /* as given; made safe and unique for the file system */
-  char *before, *after;    /* resolved against the manifest's folder */
-  sd_compare_options opts; /* defaults + the row's own columns */
-  char bands[128];
-  char series[256]; /* time series: the site, and the two dates */
-  char date_before[16], date_after[16];
-  char error[SD_ERROR_MSG_MAX];
-  const char *status; /* "ok", "failed", "up to date" */
-  double seconds;
-  double area; /* from the pair's report, for the summary */
-  int by_class[4], have_report;
-} pair;
-
-/* ---- manifest ---- */
-
-static char *dup_range(const char *s, size_t n) {
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, s, n);
-    d[n] = 0;
-  }
-  return d;
-}
-
-/* One CSV record (RFC 4180: quoted fields, "" inside quotes, CRLF); returns the field count
- * and advances *p past the record. */
-static int csv_record(const char **p, char **fields, int max) {
-  const char *s = *p;
-  int n = 0;
-  for (;;) {
-    char buf[8192];
-    size_t len = 0;
-    if (*s == '"') {
-      s++;
-      while (*s && !(*s == '"' && s[1] != '"')) {
-        if (*s == '"') s++; /* "" -> " */
-        if (len < sizeof buf - 1) buf[len++] = *s;
-        s++;
-      }
-      if (*s == '"') s++;
-    }
-    while (*s && *s != ',' && *s != '\n' && *s != '\r') {
-      if (len < sizeof buf - 1) buf[len++] = *s;
-      s++;
-    }
-    if (n < max) fields[n] = dup_range(buf, len);
-    n++;
-    if (*s == ',') {
-      s++;
-      continue;
-    }
-    while (*s == '\r')
-      s++;
-    if (*s == '\n') s++;
-    break;
-  }
-  *p = s;
-  return n;
-}
-
-static char *slurp(const char *path, sd_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", path, strerror(errno));
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = n >= 0 && n < (64L << 20) ? malloc((size_t)n + 1) : NULL;
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    fclose(f);
-    sd_error_set(err, SD_ERR_INPUT, "batch: %s: cannot read (or over 64 MiB)", path);
-    return NULL;
-  }
-  buf[n] = 0;
-  fclose(f);
-  return buf;
-}
-
-static char *resolve(const char *base_dir, const char *path) {
-  if (!path || !*path) return strdup("");
-  if (path[0] == '/') return strdup(path);
-  size_t n = strlen(base_dir) + strlen(path) + 2;
-  char *r = malloc(n);
-  if (r) snprintf(r, n, "%s/%s", base_dir, path);
-  return r;
-}
-
-/* A per-pair option column; 0 if applied, else an error. */
-static sd_status apply_column(pair *p, const char *name, const char *value, int row, sd_error *err) {
-  char *end;
-  if (!value || !*value) return SD_OK;
-  if (!strcmp(name, "threshold") || !strcmp(name, "min_area") || !strcmp(name, "resolution")) {
-    double v = strtod(value, &end);
-    if (*end || v < 0)
-      return sd_error_set(err, SD_ERR_USAGE, "batch: row %d: %s '%s' is not a number", row, name, value);
-    if (!strcmp(name, "threshold"))
-      p->opts.threshold = v;
-    else if (!strcmp(name, "min_area"))
-      p->opts.min_area = v;
-    else
-      p->opts.resolution = v;
-  } else if (!strcmp(name, "tolerance")) {
-    long v = strtol(value, &end, 10);
-    if (*end || v < 0 || v > 5) return sd_error_set(err, SD_ERR_USAGE, "batch: row %d: tolerance '%s'", row, value);
-    p->opts.tolerance = (int)v;
-  } else if (!strcmp(name, "bands")) {
-    snprintf(p->bands, sizeof p->bands, "%s", value);
-    p->opts.bands = p->bands;
-  } else {
-    return sd_error_set(err, SD_ERR_USAGE,
-                        "batch: unknown column '%s' (known: site, before, after, threshold, min_area, resolution, "
-                        "tolerance, bands)",
-                        name);
-  }
-  return SD_OK;
-}
-
-static sd_status parse_csv(const char *text, const char *dir, const sd_compare_options *def, pair **out, int *n,
-                           sd_error *err) {
-  const char *p = text;
-  char *head[32] = {0};
-  int nh = csv_record(&p, head, 32), is = -1, ib = -1, ia = -1;
-  for (int i = 0; i < nh && i < 32; i++) {
-    if (!strcmp(head[i], "site")) is = i;
-    if (!strcmp(head[i], "before")) ib = i;
-    if (!strcmp(head[i], "after")) ia = i;
-  }
-  sd_status s = SD_OK;
-  if (nh > 32)
-    s = sd_error_set(err, SD_ERR_USAGE, "batch: the CSV header has %d columns; at most 32", nh);
-  else if (is < 0 || ib < 0 || ia < 0)
-    s = sd_error_set(err, SD_ERR_USAGE, "batch: the CSV header must name site,before,after");
-  int cap = 16, count = 0, row = 1;
-  pair *pairs = calloc((size_t)cap, sizeof *pairs);
-  while (!s && *p) {
-    char *f[32] = {0};
-    int nf = csv_record(&p, f, 32);
-    row++;
-    int blank = nf == 1 && f[0] && !*f[0];
-    if (nf > 32) s = sd_error_set(err, SD_ERR_USAGE, "batch: row %d has %d fields; at most 32", row, nf);
-    if (!blank && !s) {
-      if (count == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
-      pair *q = &pairs[count++];
-      memset(q, 0, sizeof *q);
-      q->opts = *def;
-      q->site = strdup(is < nf && f[is] ? f[is] : "");
-      q->before = resolve(dir, ib < nf ? f[ib] : NULL);
-      q->after = resolve(dir, ia < nf ? f[ia] : NULL);
-      for (int i = 0; i < nf && i < nh && !s; i++)
-        if (i != is && i != ib && i != ia) s = apply_column(q, head[i], f[i], row, err);
-    }
-    for (int i = 0; i < nf && i < 32; i++)
-      free(f[i]);
-  }
-  for (int i = 0; i < nh && i < 32; i++)
-    free(head[i]);
-  *out = pairs;
-  *n = count;
-  return s;
-}
-
-static sd_status parse_json(const char *text, const char *dir, const sd_compare_options *def, pair **out, int *n,
-                            sd_error *err) {
-  json_error_t je;
-  json_t *root = json_loads(text, 0, &je);
-  if (!json_is_array(root)) {
-    json_decref(root);
-    return sd_error_set(err, SD_ERR_USAGE, "batch: JSON manifest must be a list of {site, before, after}: %s",
-                        je.text[0] ? je.text : "not a list");
-  }
-  int count = (int)json_array_size(root);
-  pair *pairs = calloc((size_t)count + 1, sizeof *pairs);
-  sd_status s = SD_OK;
-  for (int i = 0; i < count && !s; i++) {
-    json_t *o = json_array_get(root, i);
-    pair *q = &pairs[i];
-    q->opts = *def;
-    const char *site = json_string_value(json_object_get(o, "site"));
-    q->site = strdup(site ? site : "");
-    q->before = resolve(dir, json_string_value(json_object_get(o, "before")));
-    q->after = resolve(dir, json_string_value(json_object_get(o, "after")));
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-      if (!strcmp(k, "site") || !strcmp(k, "before") || !strcmp(k, "after") || s) continue;
-      char buf[64];
-      const char *str = json_is_string(v) ? json_string_value(v) : buf;
-      if (json_is_number(v))
-        snprintf(buf, sizeof buf, "%.17g", json_number_value(v));
-      else if (!json_is_string(v))
-        buf[0] = 0;
-      s = apply_column(q, k, str, i + 1, err);
-    }
-  }
-  json_decref(root);
-  *out = pairs;
-  *n = count;
-  return s;
-}
-
-/* A file name that starts with a date, YYYY-MM-DD or YYYYMMDD; writes YYYY-MM-DD. */
-static int date_of(const char *name, char out[16]) {
-  int y, m, d;
-  char rest;
-  if ((sscanf(name, "%4d-%2d-%2d%c", &y, &m, &d, &rest) == 4 || sscanf(name, "%4d%2d%2d%c", &y, &m, &d, &rest) == 4) &&
-      rest == '.' && y > 1900 && y < 3000 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
-    return 1;
-  }
-  return 0;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* DIR/<site>/<date>.<ext>: each site's images in date order, consecutive dates compared. */
-static sd_status scan_series(const char *dir, const sd_compare_options *def, pair **out, int *n, sd_error *err) {
-  DIR *d = opendir(dir);
-  if (!d) return sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", dir, strerror(errno));
-  char *sites[4096];
-  int ns = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) && ns < 4096) {
-    char p[4400];
-    struct stat st;
-    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-    if (e->d_name[0] != '.' && stat(p, &st) == 0 && S_ISDIR(st.st_mode)) sites[ns++] = strdup(e->d_name);
-  }
-  closedir(d);
-  qsort(sites, (size_t)ns, sizeof *sites, cmp_str);
-  int cap = 16, count = 0;
-  pair *pairs = calloc((size_t)cap, sizeof *pairs);
-  for (int s = 0; s < ns; s++) {
-    char sd[4400], *files[4096];
-    int nf = 0;
-    snprintf(sd, sizeof sd, "%s/%s", dir, sites[s]);
-    DIR *sdir = opendir(sd);
-    char date[16];
-    while (sdir && (e = readdir(sdir)) && nf < 4096)
-      if (date_of(e->d_name, date)) files[nf++] = strdup(e->d_name);
-    if (sdir) closedir(sdir);
-    qsort(files, (size_t)nf, sizeof *files, cmp_str); /* date-first names sort by date */
-    for (int i = 0; i + 1 < nf; i++) {
-      if (count == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
-      pair *q = &pairs[count++];
-      memset(q, 0, sizeof *q);
-      q->opts = *def;
-      snprintf(q->series, sizeof q->series, "%s", sites[s]);
-      date_of(files[i], q->date_before);
-      date_of(files[i + 1], q->date_after);
-      char label[300];
-      snprintf(label, sizeof label, "%s %s..%s", sites[s], q->date_before, q->date_after);
-      q->site = strdup(label);
-      q->before = resolve(sd, files[i]);
-      q->after = resolve(sd, files[i + 1]);
-      q->opts.date_before = q->date_before;
-      q->opts.date_after = q->date_after;
-    }
-    for (int i = 0; i < nf; i++)
-      free(files[i]);
-    free(sites[s]);
-  }
-  *out = pairs;
-  *n = count;
-  return SD_OK;
-}
-
-/* A set of strings by FNV-1a hash, open addressing; it stores pointers, not copies. */
-typedef struct strset {
-  const char **slot;
-  int *value;
-  size_t cap;
-} strset;
-
-static int strset_init(strset *t, size_t n) {
-  t->cap = 16;
-  while (t->cap < 2 * n + 2)
-    t->cap *= 2;
-  t->slot = calloc(t->cap, sizeof *t->slot);
-  t->value = calloc(t->cap, sizeof *t->value);
-  return t->slot && t->value;
-}
-
-/* The slot of key: where it is, or the empty one where it belongs. */
-static size_t strset_find(const strset *t, const char *key) {
-  uint64_t h = 1469598103934665603u;
-  for (const char *c = key; *c; c++)
-    h = (h ^ (unsigned char)*c) * 1099511628211u;
-  size_t i = h & (t->cap - 1);
-  while (t->slot[i] && strcmp(t->slot[i], key))
-    i = (i + 1) & (t->cap - 1);
-  return i;
-}
-
-static void strset_free(strset *t) {
-  free(t->slot);
-  free(t->value);
-}
-
-/* Folder names: letters, digits, '-' and '_' (for anything else, dots and slashes included), not
- * starting with '_', at most 80 characters, unique ("-2", "-3" ...: the lowest number free when
- * the row comes). Hashed, so a manifest of many equal names is linear, not cubic. */
-static void name_folders(pair *p, int n) {
-  strset taken, next; /* folder names given; per safe name, the lowest suffix maybe free */
-  char(*safe)[96] = malloc(sizeof *safe * (size_t)(n ? n : 1));
-  if (!safe || !strset_init(&taken, (size_t)n) || !strset_init(&next, (size_t)n)) abort();
-  for (int i = 0; i < n; i++) {
-    size_t k = 0;
-    for (const char *c = p[i].site; *c && k < 80; c++) {
-      int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-';
-      if (!ok && k == 0) continue; /* no leading '_': "../x" becomes "x" */
-      safe[i][k++] = ok ? *c : '_';
-    }
-    safe[i][k] = 0;
-    if (!k) snprintf(safe[i], sizeof safe[i], "pair");
-    char name[128];
-    snprintf(name, sizeof name, "%s", safe[i]);
-    size_t ns = strset_find(&next, safe[i]);
-    int dup = next.slot[ns] ? next.value[ns] : 2;
-    if (next.slot[ns] || taken.slot[strset_find(&taken, name)])
-      for (;; dup++) {
-        snprintf(name, sizeof name, "%s-%d", safe[i], dup);
-        if (!taken.slot[strset_find(&taken, name)]) break;
-      }
-    p[i].folder = strdup(name);
-    if (!p[i].folder) abort();
-    taken.slot[strset_find(&taken, p[i].folder)] = p[i].folder;
-    next.slot[ns] = safe[i];
-    next.value[ns] = dup;
-  }
-  strset_free(&taken);
-  strset_free(&next);
-  free(safe);
 }
 
 /* ---- running ---- */
@@ -679,7 +340,7 @@ static sd_status merge_shards(const sd_batch_options *o, sd_batch_result *res, s
   return s;
 }
 
-static void free_pairs(pair *pairs, int n) {
+void sd_batch_free_pairs(pair *pairs, int n) {
   for (int i = 0; i < n; i++) {
     free(pairs[i].site);
     free(pairs[i].folder);
@@ -687,24 +348,6 @@ static void free_pairs(pair *pairs, int n) {
     free(pairs[i].after);
   }
   free(pairs);
-}
-
-int sd_batch_parse_manifest(const char *text, sd_error *err) {
-  sd_compare_options def;
-  sd_compare_options_init(&def);
-  pair *pairs = NULL;
-  int n = 0;
-  const char *t = text;
-  while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
-    t++;
-  sd_status s = *t == '[' ? parse_json(text, ".", &def, &pairs, &n, err) : parse_csv(text, ".", &def, &pairs, &n, err);
-  if (!s) name_folders(pairs, n);
-  for (int i = 0; !s && i < n; i++)
-    for (const char *c = pairs[i].folder; *c; c++) /* the contract the folders rely on */
-      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
-        abort();
-  free_pairs(pairs, n);
-  return s ? -1 : n;
 }
 
 sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *err) {
@@ -720,33 +363,15 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
   if (o->jobs < 0 || o->threads < 0) return sd_error_set(err, SD_ERR_USAGE, "batch: -j and --threads must be >= 0");
   pair *pairs = NULL;
   int n = 0;
-  sd_status s;
-  if (o->dir) {
-    s = scan_series(o->dir, &o->compare, &pairs, &n, err);
-  } else {
-    char *text = slurp(o->manifest, err);
-    if (!text) return err->code;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", o->manifest);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-      *slash = 0;
-    else
-      snprintf(dir, sizeof dir, ".");
-    const char *t = text;
-    while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
-      t++;
-    s = *t == '[' ? parse_json(text, dir, &o->compare, &pairs, &n, err)
-                  : parse_csv(text, dir, &o->compare, &pairs, &n, err);
-    free(text);
-  }
+  sd_status s = o->dir ? sd_batch_scan_series(o->dir, &o->compare, &pairs, &n, err)
+                       : sd_batch_read_manifest(o->manifest, &o->compare, &pairs, &n, err);
   if (!s && n == 0)
     s = sd_error_set(err, SD_ERR_USAGE, "batch: %s %s", o->dir ? o->dir : o->manifest,
                      o->dir ? "holds no site folder with two or more dated images (YYYY-MM-DD.tif)" : "lists no pairs");
   if (!s) s = sd_mkdir_p(o->outdir, err);
   if (!s) {
     sd_gdal_init();
-    name_folders(pairs, n); /* over the whole manifest, so every shard names folders alike */
+    sd_batch_name_folders(pairs, n); /* over the whole manifest, so every shard names folders alike */
     char suffix[64] = "";
     if (o->shard_n) {
       /* Pair i belongs to shard (i mod N) + 1: deterministic, and balanced when sizes mix. */
@@ -795,6 +420,6 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
       }
     }
   }
-  free_pairs(pairs, n);
+  sd_batch_free_pairs(pairs, n);
   return s;
 }

@@ -1,0 +1,38 @@
+/* batch_priv.h: the pair and the entry points the batch files share (private, not installed). */
+#ifndef SD_BATCH_PRIV_H
+#define SD_BATCH_PRIV_H
+
+#include <stdio.h>
+
+#include "sitediff/sitediff.h"
+
+/* One pair of a batch, from a manifest row, a time series step or a shard summary. */
+typedef struct pair {
+  char *site, *folder;     /* as given; made safe and unique for the file system */
+  char *before, *after;    /* resolved against the manifest's folder */
+  sd_compare_options opts; /* defaults + the row's own columns */
+  char bands[128];
+  char series[256]; /* time series: the site, and the two dates */
+  char date_before[16], date_after[16];
+  char error[SD_ERROR_MSG_MAX];
+  const char *status; /* "ok", "failed", "up to date" */
+  double seconds;
+  double area; /* from the pair's report, for the summary */
+  int by_class[4], have_report;
+} pair;
+
+/* batch.c: frees the pairs' strings and the array. */
+void sd_batch_free_pairs(pair *pairs, int n);
+
+/* manifest.c: path relative to base_dir unless absolute; "" for NULL or "". */
+char *sd_batch_resolve(const char *base_dir, const char *path);
+/* manifest.c: the pairs of a CSV or JSON manifest file, paths resolved against its folder. */
+sd_status sd_batch_read_manifest(const char *path, const sd_compare_options *def, pair **out, int *n, sd_error *err);
+
+/* series.c: DIR/<site>/<date>.<ext>, each site's consecutive dates as pairs. */
+sd_status sd_batch_scan_series(const char *dir, const sd_compare_options *def, pair **out, int *n, sd_error *err);
+
+/* folders.c: gives every pair a safe, unique folder name (aborts when out of memory). */
+void sd_batch_name_folders(pair *p, int n);
+
+#endif
