@@ -35,4 +35,8 @@ sd_status sd_batch_scan_series(const char *dir, const sd_compare_options *def, p
 /* folders.c: gives every pair a safe, unique folder name (aborts when out of memory). */
 void sd_batch_name_folders(pair *p, int n);
 
+/* jobs.c: runs (or finds up to date) every pair into OUTDIR/<folder>, o->jobs at once (0: one per two
+ * cores), setting each pair's status, error and seconds; starts no more once interrupted. */
+void sd_batch_run_pairs(const sd_batch_options *o, pair *pairs, int n);
+
 #endif
