@@ -39,4 +39,16 @@ void sd_batch_name_folders(pair *p, int n);
  * cores), setting each pair's status, error and seconds; starts no more once interrupted. */
 void sd_batch_run_pairs(const sd_batch_options *o, pair *pairs, int n);
 
+/* summary.c: summary<suffix>.csv/json and index<suffix>.html over the pairs (fills their area,
+ * by_class and have_report from the reports). */
+sd_status sd_batch_write_summary(const sd_batch_options *o, pair *pairs, int n, const char *suffix, sd_error *err);
+/* summary.c: joins OUTDIR/summary.shard-*.json into one summary. */
+sd_status sd_batch_merge_shards(const sd_batch_options *o, sd_batch_result *res, sd_error *err);
+
+/* index.c: index.html, written alongside the summary: the head, one card per pair (in the
+ * summary's order; grade NULL when unknown), then the timelines and the end. */
+void sd_batch_index_head(FILE *html, int n);
+void sd_batch_index_card(FILE *html, const pair *p, const char *grade, double dx, double dy);
+void sd_batch_index_tail(FILE *html, const pair *pairs, int n);
+
 #endif
