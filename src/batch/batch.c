@@ -12,14 +12,33 @@ void sd_batch_options_init(sd_batch_options *o) {
   sd_compare_options_init(&o->compare);
 }
 
+static void free_pair(pair *p) {
+  free(p->site);
+  free(p->folder);
+  free(p->before);
+  free(p->after);
+}
+
 void sd_batch_free_pairs(pair *pairs, int n) {
-  for (int i = 0; i < n; i++) {
-    free(pairs[i].site);
-    free(pairs[i].folder);
-    free(pairs[i].before);
-    free(pairs[i].after);
-  }
+  for (int i = 0; i < n; i++)
+    free_pair(&pairs[i]);
   free(pairs);
+}
+
+/* Keeps (first, in order) the pairs of shard K of N and frees the others; returns how many. */
+static int keep_shard(const sd_batch_options *o, pair *pairs, int n) {
+  /* Pair i belongs to shard (i mod N) + 1: deterministic, and balanced when sizes mix. */
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    if (i % o->shard_n == o->shard_k - 1) {
+      pair t = pairs[m];
+      pairs[m++] = pairs[i];
+      pairs[i] = t;
+    }
+  }
+  for (int i = m; i < n; i++)
+    free_pair(&pairs[i]);
+  return m;
 }
 
 sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *err) {
@@ -46,22 +65,7 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
     sd_batch_name_folders(pairs, n); /* over the whole manifest, so every shard names folders alike */
     char suffix[64] = "";
     if (o->shard_n) {
-      /* Pair i belongs to shard (i mod N) + 1: deterministic, and balanced when sizes mix. */
-      int m = 0;
-      for (int i = 0; i < n; i++) {
-        if (i % o->shard_n == o->shard_k - 1) {
-          pair t = pairs[m];
-          pairs[m++] = pairs[i];
-          pairs[i] = t;
-        }
-      }
-      for (int i = m; i < n; i++) {
-        free(pairs[i].site);
-        free(pairs[i].folder);
-        free(pairs[i].before);
-        free(pairs[i].after);
-      }
-      n = m;
+      n = keep_shard(o, pairs, n);
       snprintf(suffix, sizeof suffix, ".shard-%d-of-%d", o->shard_k, o->shard_n);
     }
     sd_batch_run_pairs(o, pairs, n);

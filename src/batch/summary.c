@@ -140,11 +140,8 @@ sd_status sd_batch_merge_shards(const sd_batch_options *o, sd_batch_result *res,
   if (!s && !files) s = sd_error_set(err, SD_ERR_INPUT, "batch: no summary.shard-*.json in %s to merge", o->outdir);
   if (!s) s = sd_batch_write_summary(o, pairs, n, "", err);
   if (res) res->pairs = n;
-  for (int i = 0; i < n; i++) {
-    if (res) res->failed += !strcmp(pairs[i].status, "failed");
-    free(pairs[i].site);
-    free(pairs[i].folder);
-  }
-  free(pairs);
+  for (int i = 0; res && i < n; i++)
+    res->failed += !strcmp(pairs[i].status, "failed");
+  sd_batch_free_pairs(pairs, n);
   return s;
 }
