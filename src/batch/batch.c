@@ -1,717 +1,51 @@
 /* batch.c: `sitediff batch`: many pairs from a CSV or JSON manifest, in parallel, each into its
  * own folder (built under a temporary name, then renamed), resumable, with a summary. */
-#include <dirent.h>
-#include <errno.h>
-#include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <jansson.h>
-
-#include "core/core.h"
 #include "io/io.h"
-#include "batch/batch.h"
-#include "sitediff/sitediff.h"
+#include "batch/batch_priv.h"
 
 void sd_batch_options_init(sd_batch_options *o) {
   memset(o, 0, sizeof *o);
   sd_compare_options_init(&o->compare);
 }
 
-typedef struct pair {
-  char *site, *folder;     /* as given; made safe and unique for the file system */
-  char *before, *after;    /* resolved against the manifest's folder */
-  sd_compare_options opts; /* defaults + the row's own columns */
-  char bands[128];
-  char series[256]; /* time series: the site, and the two dates */
-  char date_before[16], date_after[16];
-  char error[SD_ERROR_MSG_MAX];
-  const char *status; /* "ok", "failed", "up to date" */
-  double seconds;
-  double area; /* from the pair's report, for the summary */
-  int by_class[4], have_report;
-} pair;
-
-/* ---- manifest ---- */
-
-static char *dup_range(const char *s, size_t n) {
-  char *d = malloc(n + 1);
-  if (d) {
-    memcpy(d, s, n);
-    d[n] = 0;
-  }
-  return d;
+static void free_pair(pair *p) {
+  free(p->site);
+  free(p->folder);
+  free(p->before);
+  free(p->after);
 }
 
-/* One CSV record (RFC 4180: quoted fields, "" inside quotes, CRLF); returns the field count
- * and advances *p past the record. */
-static int csv_record(const char **p, char **fields, int max) {
-  const char *s = *p;
-  int n = 0;
-  for (;;) {
-    char buf[8192];
-    size_t len = 0;
-    if (*s == '"') {
-      s++;
-      while (*s && !(*s == '"' && s[1] != '"')) {
-        if (*s == '"') s++; /* "" -> " */
-        if (len < sizeof buf - 1) buf[len++] = *s;
-        s++;
-      }
-      if (*s == '"') s++;
-    }
-    while (*s && *s != ',' && *s != '\n' && *s != '\r') {
-      if (len < sizeof buf - 1) buf[len++] = *s;
-      s++;
-    }
-    if (n < max) fields[n] = dup_range(buf, len);
-    n++;
-    if (*s == ',') {
-      s++;
-      continue;
-    }
-    while (*s == '\r')
-      s++;
-    if (*s == '\n') s++;
-    break;
-  }
-  *p = s;
-  return n;
-}
-
-static char *slurp(const char *path, sd_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", path, strerror(errno));
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = n >= 0 && n < (64L << 20) ? malloc((size_t)n + 1) : NULL;
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    fclose(f);
-    sd_error_set(err, SD_ERR_INPUT, "batch: %s: cannot read (or over 64 MiB)", path);
-    return NULL;
-  }
-  buf[n] = 0;
-  fclose(f);
-  return buf;
-}
-
-static char *resolve(const char *base_dir, const char *path) {
-  if (!path || !*path) return strdup("");
-  if (path[0] == '/') return strdup(path);
-  size_t n = strlen(base_dir) + strlen(path) + 2;
-  char *r = malloc(n);
-  if (r) snprintf(r, n, "%s/%s", base_dir, path);
-  return r;
-}
-
-/* A per-pair option column; 0 if applied, else an error. */
-static sd_status apply_column(pair *p, const char *name, const char *value, int row, sd_error *err) {
-  char *end;
-  if (!value || !*value) return SD_OK;
-  if (!strcmp(name, "threshold") || !strcmp(name, "min_area") || !strcmp(name, "resolution")) {
-    double v = strtod(value, &end);
-    if (*end || v < 0)
-      return sd_error_set(err, SD_ERR_USAGE, "batch: row %d: %s '%s' is not a number", row, name, value);
-    if (!strcmp(name, "threshold"))
-      p->opts.threshold = v;
-    else if (!strcmp(name, "min_area"))
-      p->opts.min_area = v;
-    else
-      p->opts.resolution = v;
-  } else if (!strcmp(name, "tolerance")) {
-    long v = strtol(value, &end, 10);
-    if (*end || v < 0 || v > 5) return sd_error_set(err, SD_ERR_USAGE, "batch: row %d: tolerance '%s'", row, value);
-    p->opts.tolerance = (int)v;
-  } else if (!strcmp(name, "bands")) {
-    snprintf(p->bands, sizeof p->bands, "%s", value);
-    p->opts.bands = p->bands;
-  } else {
-    return sd_error_set(err, SD_ERR_USAGE,
-                        "batch: unknown column '%s' (known: site, before, after, threshold, min_area, resolution, "
-                        "tolerance, bands)",
-                        name);
-  }
-  return SD_OK;
-}
-
-static sd_status parse_csv(const char *text, const char *dir, const sd_compare_options *def, pair **out, int *n,
-                           sd_error *err) {
-  const char *p = text;
-  char *head[32] = {0};
-  int nh = csv_record(&p, head, 32), is = -1, ib = -1, ia = -1;
-  for (int i = 0; i < nh && i < 32; i++) {
-    if (!strcmp(head[i], "site")) is = i;
-    if (!strcmp(head[i], "before")) ib = i;
-    if (!strcmp(head[i], "after")) ia = i;
-  }
-  sd_status s = SD_OK;
-  if (nh > 32)
-    s = sd_error_set(err, SD_ERR_USAGE, "batch: the CSV header has %d columns; at most 32", nh);
-  else if (is < 0 || ib < 0 || ia < 0)
-    s = sd_error_set(err, SD_ERR_USAGE, "batch: the CSV header must name site,before,after");
-  int cap = 16, count = 0, row = 1;
-  pair *pairs = calloc((size_t)cap, sizeof *pairs);
-  while (!s && *p) {
-    char *f[32] = {0};
-    int nf = csv_record(&p, f, 32);
-    row++;
-    int blank = nf == 1 && f[0] && !*f[0];
-    if (nf > 32) s = sd_error_set(err, SD_ERR_USAGE, "batch: row %d has %d fields; at most 32", row, nf);
-    if (!blank && !s) {
-      if (count == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
-      pair *q = &pairs[count++];
-      memset(q, 0, sizeof *q);
-      q->opts = *def;
-      q->site = strdup(is < nf && f[is] ? f[is] : "");
-      q->before = resolve(dir, ib < nf ? f[ib] : NULL);
-      q->after = resolve(dir, ia < nf ? f[ia] : NULL);
-      for (int i = 0; i < nf && i < nh && !s; i++)
-        if (i != is && i != ib && i != ia) s = apply_column(q, head[i], f[i], row, err);
-    }
-    for (int i = 0; i < nf && i < 32; i++)
-      free(f[i]);
-  }
-  for (int i = 0; i < nh && i < 32; i++)
-    free(head[i]);
-  *out = pairs;
-  *n = count;
-  return s;
-}
-
-static sd_status parse_json(const char *text, const char *dir, const sd_compare_options *def, pair **out, int *n,
-                            sd_error *err) {
-  json_error_t je;
-  json_t *root = json_loads(text, 0, &je);
-  if (!json_is_array(root)) {
-    json_decref(root);
-    return sd_error_set(err, SD_ERR_USAGE, "batch: JSON manifest must be a list of {site, before, after}: %s",
-                        je.text[0] ? je.text : "not a list");
-  }
-  int count = (int)json_array_size(root);
-  pair *pairs = calloc((size_t)count + 1, sizeof *pairs);
-  sd_status s = SD_OK;
-  for (int i = 0; i < count && !s; i++) {
-    json_t *o = json_array_get(root, i);
-    pair *q = &pairs[i];
-    q->opts = *def;
-    const char *site = json_string_value(json_object_get(o, "site"));
-    q->site = strdup(site ? site : "");
-    q->before = resolve(dir, json_string_value(json_object_get(o, "before")));
-    q->after = resolve(dir, json_string_value(json_object_get(o, "after")));
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-      if (!strcmp(k, "site") || !strcmp(k, "before") || !strcmp(k, "after") || s) continue;
-      char buf[64];
-      const char *str = json_is_string(v) ? json_string_value(v) : buf;
-      if (json_is_number(v))
-        snprintf(buf, sizeof buf, "%.17g", json_number_value(v));
-      else if (!json_is_string(v))
-        buf[0] = 0;
-      s = apply_column(q, k, str, i + 1, err);
-    }
-  }
-  json_decref(root);
-  *out = pairs;
-  *n = count;
-  return s;
-}
-
-/* A file name that starts with a date, YYYY-MM-DD or YYYYMMDD; writes YYYY-MM-DD. */
-static int date_of(const char *name, char out[16]) {
-  int y, m, d;
-  char rest;
-  if ((sscanf(name, "%4d-%2d-%2d%c", &y, &m, &d, &rest) == 4 || sscanf(name, "%4d%2d%2d%c", &y, &m, &d, &rest) == 4) &&
-      rest == '.' && y > 1900 && y < 3000 && m >= 1 && m <= 12 && d >= 1 && d <= 31) {
-    snprintf(out, 16, "%04d-%02d-%02d", y, m, d);
-    return 1;
-  }
-  return 0;
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* DIR/<site>/<date>.<ext>: each site's images in date order, consecutive dates compared. */
-static sd_status scan_series(const char *dir, const sd_compare_options *def, pair **out, int *n, sd_error *err) {
-  DIR *d = opendir(dir);
-  if (!d) return sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", dir, strerror(errno));
-  char *sites[4096];
-  int ns = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) && ns < 4096) {
-    char p[4400];
-    struct stat st;
-    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-    if (e->d_name[0] != '.' && stat(p, &st) == 0 && S_ISDIR(st.st_mode)) sites[ns++] = strdup(e->d_name);
-  }
-  closedir(d);
-  qsort(sites, (size_t)ns, sizeof *sites, cmp_str);
-  int cap = 16, count = 0;
-  pair *pairs = calloc((size_t)cap, sizeof *pairs);
-  for (int s = 0; s < ns; s++) {
-    char sd[4400], *files[4096];
-    int nf = 0;
-    snprintf(sd, sizeof sd, "%s/%s", dir, sites[s]);
-    DIR *sdir = opendir(sd);
-    char date[16];
-    while (sdir && (e = readdir(sdir)) && nf < 4096)
-      if (date_of(e->d_name, date)) files[nf++] = strdup(e->d_name);
-    if (sdir) closedir(sdir);
-    qsort(files, (size_t)nf, sizeof *files, cmp_str); /* date-first names sort by date */
-    for (int i = 0; i + 1 < nf; i++) {
-      if (count == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
-      pair *q = &pairs[count++];
-      memset(q, 0, sizeof *q);
-      q->opts = *def;
-      snprintf(q->series, sizeof q->series, "%s", sites[s]);
-      date_of(files[i], q->date_before);
-      date_of(files[i + 1], q->date_after);
-      char label[300];
-      snprintf(label, sizeof label, "%s %s..%s", sites[s], q->date_before, q->date_after);
-      q->site = strdup(label);
-      q->before = resolve(sd, files[i]);
-      q->after = resolve(sd, files[i + 1]);
-      q->opts.date_before = q->date_before;
-      q->opts.date_after = q->date_after;
-    }
-    for (int i = 0; i < nf; i++)
-      free(files[i]);
-    free(sites[s]);
-  }
-  *out = pairs;
-  *n = count;
-  return SD_OK;
-}
-
-/* A set of strings by FNV-1a hash, open addressing; it stores pointers, not copies. */
-typedef struct strset {
-  const char **slot;
-  int *value;
-  size_t cap;
-} strset;
-
-static int strset_init(strset *t, size_t n) {
-  t->cap = 16;
-  while (t->cap < 2 * n + 2)
-    t->cap *= 2;
-  t->slot = calloc(t->cap, sizeof *t->slot);
-  t->value = calloc(t->cap, sizeof *t->value);
-  return t->slot && t->value;
-}
-
-/* The slot of key: where it is, or the empty one where it belongs. */
-static size_t strset_find(const strset *t, const char *key) {
-  uint64_t h = 1469598103934665603u;
-  for (const char *c = key; *c; c++)
-    h = (h ^ (unsigned char)*c) * 1099511628211u;
-  size_t i = h & (t->cap - 1);
-  while (t->slot[i] && strcmp(t->slot[i], key))
-    i = (i + 1) & (t->cap - 1);
-  return i;
-}
-
-static void strset_free(strset *t) {
-  free(t->slot);
-  free(t->value);
-}
-
-/* Folder names: letters, digits, '-' and '_' (for anything else, dots and slashes included), not
- * starting with '_', at most 80 characters, unique ("-2", "-3" ...: the lowest number free when
- * the row comes). Hashed, so a manifest of many equal names is linear, not cubic. */
-static void name_folders(pair *p, int n) {
-  strset taken, next; /* folder names given; per safe name, the lowest suffix maybe free */
-  char(*safe)[96] = malloc(sizeof *safe * (size_t)(n ? n : 1));
-  if (!safe || !strset_init(&taken, (size_t)n) || !strset_init(&next, (size_t)n)) abort();
-  for (int i = 0; i < n; i++) {
-    size_t k = 0;
-    for (const char *c = p[i].site; *c && k < 80; c++) {
-      int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-';
-      if (!ok && k == 0) continue; /* no leading '_': "../x" becomes "x" */
-      safe[i][k++] = ok ? *c : '_';
-    }
-    safe[i][k] = 0;
-    if (!k) snprintf(safe[i], sizeof safe[i], "pair");
-    char name[128];
-    snprintf(name, sizeof name, "%s", safe[i]);
-    size_t ns = strset_find(&next, safe[i]);
-    int dup = next.slot[ns] ? next.value[ns] : 2;
-    if (next.slot[ns] || taken.slot[strset_find(&taken, name)])
-      for (;; dup++) {
-        snprintf(name, sizeof name, "%s-%d", safe[i], dup);
-        if (!taken.slot[strset_find(&taken, name)]) break;
-      }
-    p[i].folder = strdup(name);
-    if (!p[i].folder) abort();
-    taken.slot[strset_find(&taken, p[i].folder)] = p[i].folder;
-    next.slot[ns] = safe[i];
-    next.value[ns] = dup;
-  }
-  strset_free(&taken);
-  strset_free(&next);
-  free(safe);
-}
-
-/* ---- running ---- */
-
-static int input_matches(json_t *in, const char *path) {
-  struct stat st;
-  if (stat(path, &st) != 0) return 0;
-  return json_integer_value(json_object_get(in, "bytes")) == (json_int_t)st.st_size &&
-         json_integer_value(json_object_get(in, "mtime")) == (json_int_t)st.st_mtime &&
-         !strcmp(json_string_value(json_object_get(in, "path")) ?: "", path);
-}
-
-/* A finished pair is up to date when its report names the same inputs (size, mtime) and the
- * same options, and every output is there. */
-static int up_to_date(const pair *p, const char *final_dir) {
-  static const char *const outs[] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson", "overlay.png",
-                                     "tie_points.geojson"};
-  char path[4200];
-  struct stat st;
-  for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
-    snprintf(path, sizeof path, "%s/%s", final_dir, outs[i]);
-    if (stat(path, &st) != 0) return 0;
-  }
-  snprintf(path, sizeof path, "%s/report.json", final_dir);
-  json_t *r = json_load_file(path, 0, NULL);
-  if (!r) return 0;
-  char optstr[1024];
-  sd_compare_options_describe(&p->opts, optstr, sizeof optstr);
-  json_t *in = json_object_get(r, "inputs");
-  int same = input_matches(json_object_get(in, "before"), p->before) &&
-             input_matches(json_object_get(in, "after"), p->after) &&
-             !strcmp(json_string_value(json_object_get(r, "options")) ?: "", optstr);
-  json_decref(r);
-  return same;
-}
-
-typedef struct batch_ctx {
-  const sd_batch_options *o;
-  pair *pairs;
-  int n, threads;
-  atomic_int next, done, failed;
-  double t0;
-  pthread_mutex_t lock;
-} batch_ctx;
-
-static void progress(batch_ctx *c, const pair *p) {
-  if (c->o->quiet) return;
-  pthread_mutex_lock(&c->lock);
-  int done = atomic_load(&c->done), failed = atomic_load(&c->failed);
-  double el = sd_now() - c->t0, left = done ? el / done * (c->n - done) : 0;
-  if (isatty(2)) {
-    int width = 30, fill = c->n ? width * done / c->n : width;
-    fprintf(stderr, "\r[%.*s%*s] %d/%d pairs, %d failed, %.0f s left  ", fill, "##############################",
-            width - fill, "", done, c->n, failed, left);
-    if (done == c->n) fputc('\n', stderr);
-  } else {
-    fprintf(stderr, "sitediff batch: [%d/%d] %s: %s%s%s (%.1f s)\n", done, c->n, p->site, p->status,
-            p->error[0] ? ": " : "", p->error, p->seconds);
-  }
-  pthread_mutex_unlock(&c->lock);
-}
-
-static void run_pair(batch_ctx *c, pair *p) {
-  char final_dir[4096];
-  snprintf(final_dir, sizeof final_dir, "%s/%s", c->o->outdir, p->folder);
-  double t0 = sd_now();
-  if (!c->o->force && up_to_date(p, final_dir)) {
-    p->status = "up to date";
-  } else {
-    sd_error err = {0};
-    sd_compare_options co = p->opts;
-    co.before = p->before;
-    co.after = p->after;
-    co.outdir = final_dir; /* compare replaces the previous result as a whole, or leaves it */
-    co.quiet = 1;
-    co.threads = c->threads;
-    if (!*p->before || !*p->after)
-      sd_error_set(&err, SD_ERR_USAGE, "the manifest row lacks before or after");
-    else
-      sd_compare(&co, NULL, &err);
-    if (err.code) {
-      snprintf(p->error, sizeof p->error, "%s", err.msg);
-      p->status = "failed";
-      atomic_fetch_add(&c->failed, 1);
-    } else {
-      p->status = "ok";
-    }
-  }
-  p->seconds = sd_now() - t0;
-  atomic_fetch_add(&c->done, 1);
-  progress(c, p);
-}
-
-static void *worker(void *arg) {
-  batch_ctx *c = arg;
-  for (int i; !sd_interrupted() && (i = atomic_fetch_add(&c->next, 1)) < c->n;)
-    run_pair(c, &c->pairs[i]);
-  return NULL;
-}
-
-/* ---- summary ---- */
-
-static void csv_field(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
-static void html_text(FILE *f, const char *s) {
-  for (; *s; s++) {
-    if (*s == '<')
-      fputs("&lt;", f);
-    else if (*s == '>')
-      fputs("&gt;", f);
-    else if (*s == '&')
-      fputs("&amp;", f);
-    else if (*s == '"')
-      fputs("&quot;", f);
-    else
-      fputc(*s, f);
-  }
-}
-
-/* Per time series, an inline SVG: one column per date step, its bar the changed area (scaled to
- * the series' largest), beside it the objects by class as small stacked squares. */
-static void timelines(FILE *html, const pair *pairs, int n) {
-  static const char *const colour[4] = {"#ff9600", "#ff2828", "#00dcff", "#e600e6"};
-  for (int i = 0; i < n;) {
-    if (!pairs[i].series[0]) {
-      i++;
-      continue;
-    }
-    int j = i;
-    double top = 1;
-    while (j < n && !strcmp(pairs[j].series, pairs[i].series))
-      top = fmax(top, pairs[j++].area);
-    int steps = j - i, w = 40 + 70 * steps;
-    fprintf(html, "<h2>");
-    html_text(html, pairs[i].series);
-    fprintf(html,
-            "</h2>\n<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"190\" "
-            "style=\"background:#222\">\n",
-            w);
-    fprintf(html, "<text x=\"4\" y=\"14\" fill=\"#aaa\" font-size=\"11\">changed area, up to %.0f m&#178;</text>\n",
-            top);
-    for (int k = 0; k < steps; k++) {
-      const pair *p = &pairs[i + k];
-      int x = 40 + 70 * k, h = p->have_report ? (int)(120 * p->area / top) : 0;
-      fprintf(html,
-              "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"%d\" fill=\"#8cf\"><title>%.0f m&#178;</title></rect>\n",
-              x, 150 - h, h, p->area);
-      int y = 150;
-      for (int c = 0; c < 4; c++)
-        for (int m = 0; m < p->by_class[c] && m < 20; m++, y -= 6)
-          fprintf(html, "<rect x=\"%d\" y=\"%d\" width=\"5\" height=\"5\" fill=\"%s\"/>\n", x + 28, y - 5, colour[c]);
-      fprintf(html, "<text x=\"%d\" y=\"166\" fill=\"#eee\" font-size=\"10\">%s</text>\n", x - 8, p->date_after);
-      if (!p->have_report) fprintf(html, "<text x=\"%d\" y=\"140\" fill=\"#f66\" font-size=\"10\">failed</text>\n", x);
-    }
-    fprintf(html, "</svg>\n");
-    i = j;
-  }
-}
-
-typedef struct row {
-  const pair *p;
-  json_t *report;
-  double area;
-} row;
-
-static int by_area(const void *a, const void *b) {
-  double x = ((const row *)a)->area, y = ((const row *)b)->area;
-  return x < y ? 1 : x > y ? -1 : 0;
-}
-
-static sd_status write_summary(const sd_batch_options *o, pair *pairs, int n, const char *suffix, sd_error *err) {
-  row *rows = calloc((size_t)n + 1, sizeof *rows);
-  json_t *all = json_array();
-  for (int i = 0; i < n; i++) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s/report.json", o->outdir, pairs[i].folder);
-    rows[i].p = &pairs[i];
-    rows[i].report = strcmp(pairs[i].status, "failed") ? json_load_file(path, 0, NULL) : NULL;
-    rows[i].area = json_real_value(json_object_get(json_object_get(rows[i].report, "change"), "changed_area_m2"));
-  }
-  qsort(rows, (size_t)n, sizeof *rows, by_area);
-  char p1[4096], p2[4096], p3[4096];
-  snprintf(p1, sizeof p1, "%s/summary%s.csv", o->outdir, suffix);
-  snprintf(p2, sizeof p2, "%s/summary%s.json", o->outdir, suffix);
-  snprintf(p3, sizeof p3, "%s/index%s.html", o->outdir, suffix);
-  FILE *csv = fopen(p1, "w"), *html = fopen(p3, "w");
-  if (!csv || !html) {
-    if (csv) fclose(csv);
-    if (html) fclose(html);
-    free(rows);
-    json_decref(all);
-    return sd_error_set(err, SD_ERR_OUTPUT, "batch: cannot write the summary in %s", o->outdir);
-  }
-  fprintf(csv, "site,date_before,date_after,status,error,folder,dx,dy,grade,trench,structure,equipment,area,"
-               "changed_area_m2,seconds\n");
-  fprintf(html,
-          "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>sitediff batch</title>\n<style>"
-          "body{font-family:sans-serif;background:#111;color:#eee;margin:1em}"
-          ".c{display:inline-block;vertical-align:top;width:330px;margin:6px;background:#222;padding:6px}"
-          ".c img{width:320px;display:block}.f{color:#f66}a{color:#8cf}</style></head><body>\n"
-          "<h1>sitediff batch: %d pairs</h1>\n<p>Sorted by changed area.</p>\n",
-          n);
-  for (int i = 0; i < n; i++) {
-    const pair *p = rows[i].p;
-    json_t *r = rows[i].report, *reg = json_object_get(r, "registration");
-    json_t *bc = json_object_get(json_object_get(r, "objects"), "by_class");
-    int k[4];
-    static const char *const cls[4] = {"trench", "structure", "equipment", "area"};
-    for (int c = 0; c < 4; c++)
-      k[c] = (int)json_integer_value(json_object_get(bc, cls[c]));
-    double dx = json_real_value(json_object_get(reg, "dx")), dy = json_real_value(json_object_get(reg, "dy"));
-    pair *pm = (pair *)p; /* remembered for the timelines */
-    pm->have_report = r != NULL;
-    pm->area = rows[i].area;
-    for (int c = 0; c < 4; c++)
-      pm->by_class[c] = k[c];
-    const char *grade = json_string_value(json_object_get(reg, "grade"));
-    csv_field(csv, p->site);
-    fprintf(csv, ",%s,%s,%s,", p->date_before, p->date_after, p->status);
-    csv_field(csv, p->error);
-    fprintf(csv, ",%s,", p->folder);
-    if (r)
-      fprintf(csv, "%.3f,%.3f,%s,%d,%d,%d,%d,%.1f,%.2f\n", dx, dy, grade ? grade : "", k[0], k[1], k[2], k[3],
-              rows[i].area, p->seconds);
-    else
-      fprintf(csv, ",,,,,,,,%.2f\n", p->seconds);
-    json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:f}", "site",
-                                         p->site, "series", p->series, "date_before", p->date_before, "date_after",
-                                         p->date_after, "status", p->status, "error", p->error, "folder", p->folder,
-                                         "dx", r ? json_real(dx) : json_null(), "dy", r ? json_real(dy) : json_null(),
-                                         "grade", grade ? json_string(grade) : json_null(), "objects_by_class",
-                                         bc ? json_deep_copy(bc) : json_null(), "changed_area_m2",
-                                         r ? json_real(rows[i].area) : json_null(), "seconds", p->seconds));
-    fprintf(html, "<div class=\"c\"><b>");
-    html_text(html, p->site);
-    fprintf(html, "</b><br>");
-    if (r) {
-      fprintf(html,
-              "<a href=\"%s/overlay.png\"><img src=\"%s/overlay.png\" alt=\"overlay\"></a>%.0f m&sup2; changed; "
-              "trench %d, structure %d, equipment %d, area %d; registration %s (%.2f, %.2f px)<br>"
-              "<a href=\"%s/report.json\">report</a> &middot; <a href=\"%s/objects.geojson\">objects</a> &middot; "
-              "<a href=\"%s/change_mask.tif\">mask</a>",
-              p->folder, p->folder, rows[i].area, k[0], k[1], k[2], k[3], grade ? grade : "-", dx, dy, p->folder,
-              p->folder, p->folder);
-    } else {
-      fprintf(html, "<span class=\"f\">failed: ");
-      html_text(html, p->error);
-      fprintf(html, "</span>");
-    }
-    fprintf(html, "</div>\n");
-    json_decref(r);
-  }
-  timelines(html, pairs, n);
-  fprintf(html, "</body></html>\n");
-  int bad = fclose(csv) != 0;
-  bad |= fclose(html) != 0;
-  bad |= json_dump_file(all, p2, JSON_INDENT(2)) != 0;
-  json_decref(all);
-  free(rows);
-  return bad ? sd_error_set(err, SD_ERR_OUTPUT, "batch: writing the summary in %s failed", o->outdir) : SD_OK;
-}
-
-/* Joins the shards' summaries (summary.shard-K-of-N.json) into summary.csv/json and index.html. */
-static sd_status merge_shards(const sd_batch_options *o, sd_batch_result *res, sd_error *err) {
-  DIR *d = opendir(o->outdir);
-  if (!d) return sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", o->outdir, strerror(errno));
-  int cap = 16, n = 0, files = 0;
-  pair *pairs = calloc((size_t)cap, sizeof *pairs);
-  struct dirent *e;
-  sd_status s = SD_OK;
-  while (!s && (e = readdir(d))) {
-    size_t len = strlen(e->d_name);
-    if (strncmp(e->d_name, "summary.shard-", 14) || len < 5 || strcmp(e->d_name + len - 5, ".json")) continue;
-    char path[4400];
-    snprintf(path, sizeof path, "%s/%s", o->outdir, e->d_name);
-    json_t *a = json_load_file(path, 0, NULL);
-    if (!json_is_array(a)) {
-      s = sd_error_set(err, SD_ERR_INPUT, "batch: %s: not a shard summary", path);
-      json_decref(a);
-      break;
-    }
-    files++;
-    size_t i;
-    json_t *r;
-    json_array_foreach(a, i, r) {
-      if (n == cap) pairs = realloc(pairs, sizeof *pairs * (size_t)(cap *= 2));
-      pair *p = &pairs[n++];
-      memset(p, 0, sizeof *p);
-      p->site = strdup(json_string_value(json_object_get(r, "site")) ?: "");
-      p->folder = strdup(json_string_value(json_object_get(r, "folder")) ?: "");
-      const char *st = json_string_value(json_object_get(r, "status")) ?: "failed";
-      p->status = !strcmp(st, "ok") ? "ok" : !strcmp(st, "up to date") ? "up to date" : "failed";
-      snprintf(p->error, sizeof p->error, "%s", json_string_value(json_object_get(r, "error")) ?: "");
-      p->seconds = json_number_value(json_object_get(r, "seconds"));
-      snprintf(p->series, sizeof p->series, "%s", json_string_value(json_object_get(r, "series")) ?: "");
-      snprintf(p->date_before, sizeof p->date_before, "%s", json_string_value(json_object_get(r, "date_before")) ?: "");
-      snprintf(p->date_after, sizeof p->date_after, "%s", json_string_value(json_object_get(r, "date_after")) ?: "");
-    }
-    json_decref(a);
-  }
-  closedir(d);
-  if (!s && !files) s = sd_error_set(err, SD_ERR_INPUT, "batch: no summary.shard-*.json in %s to merge", o->outdir);
-  if (!s) s = write_summary(o, pairs, n, "", err);
-  if (res) res->pairs = n;
-  for (int i = 0; i < n; i++) {
-    if (res) res->failed += !strcmp(pairs[i].status, "failed");
-    free(pairs[i].site);
-    free(pairs[i].folder);
-  }
-  free(pairs);
-  return s;
-}
-
-static void free_pairs(pair *pairs, int n) {
-  for (int i = 0; i < n; i++) {
-    free(pairs[i].site);
-    free(pairs[i].folder);
-    free(pairs[i].before);
-    free(pairs[i].after);
-  }
+void sd_batch_free_pairs(pair *pairs, int n) {
+  for (int i = 0; i < n; i++)
+    free_pair(&pairs[i]);
   free(pairs);
 }
 
-int sd_batch_parse_manifest(const char *text, sd_error *err) {
-  sd_compare_options def;
-  sd_compare_options_init(&def);
-  pair *pairs = NULL;
-  int n = 0;
-  const char *t = text;
-  while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
-    t++;
-  sd_status s = *t == '[' ? parse_json(text, ".", &def, &pairs, &n, err) : parse_csv(text, ".", &def, &pairs, &n, err);
-  if (!s) name_folders(pairs, n);
-  for (int i = 0; !s && i < n; i++)
-    for (const char *c = pairs[i].folder; *c; c++) /* the contract the folders rely on */
-      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
-        abort();
-  free_pairs(pairs, n);
-  return s ? -1 : n;
+/* Keeps (first, in order) the pairs of shard K of N and frees the others; returns how many. */
+static int keep_shard(const sd_batch_options *o, pair *pairs, int n) {
+  /* Pair i belongs to shard (i mod N) + 1: deterministic, and balanced when sizes mix. */
+  int m = 0;
+  for (int i = 0; i < n; i++) {
+    if (i % o->shard_n == o->shard_k - 1) {
+      pair t = pairs[m];
+      pairs[m++] = pairs[i];
+      pairs[i] = t;
+    }
+  }
+  for (int i = m; i < n; i++)
+    free_pair(&pairs[i]);
+  return m;
 }
 
 sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *err) {
   if (res) memset(res, 0, sizeof *res);
   if (o->merge) {
     if (!o->outdir) return sd_error_set(err, SD_ERR_USAGE, "batch: --merge needs -o OUTDIR");
-    return merge_shards(o, res, err);
+    return sd_batch_merge_shards(o, res, err);
   }
   if (o->shard_n < 0 || o->shard_k < 0 || (o->shard_n && (o->shard_k < 1 || o->shard_k > o->shard_n)))
     return sd_error_set(err, SD_ERR_USAGE, "batch: --shard K/N needs 1 <= K <= N");
@@ -720,71 +54,25 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
   if (o->jobs < 0 || o->threads < 0) return sd_error_set(err, SD_ERR_USAGE, "batch: -j and --threads must be >= 0");
   pair *pairs = NULL;
   int n = 0;
-  sd_status s;
-  if (o->dir) {
-    s = scan_series(o->dir, &o->compare, &pairs, &n, err);
-  } else {
-    char *text = slurp(o->manifest, err);
-    if (!text) return err->code;
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", o->manifest);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-      *slash = 0;
-    else
-      snprintf(dir, sizeof dir, ".");
-    const char *t = text;
-    while (*t == ' ' || *t == '\n' || *t == '\r' || *t == '\t')
-      t++;
-    s = *t == '[' ? parse_json(text, dir, &o->compare, &pairs, &n, err)
-                  : parse_csv(text, dir, &o->compare, &pairs, &n, err);
-    free(text);
-  }
+  sd_status s = o->dir ? sd_batch_scan_series(o->dir, &o->compare, &pairs, &n, err)
+                       : sd_batch_read_manifest(o->manifest, &o->compare, &pairs, &n, err);
   if (!s && n == 0)
     s = sd_error_set(err, SD_ERR_USAGE, "batch: %s %s", o->dir ? o->dir : o->manifest,
                      o->dir ? "holds no site folder with two or more dated images (YYYY-MM-DD.tif)" : "lists no pairs");
   if (!s) s = sd_mkdir_p(o->outdir, err);
   if (!s) {
     sd_gdal_init();
-    name_folders(pairs, n); /* over the whole manifest, so every shard names folders alike */
+    sd_batch_name_folders(pairs, n); /* over the whole manifest, so every shard names folders alike */
     char suffix[64] = "";
     if (o->shard_n) {
-      /* Pair i belongs to shard (i mod N) + 1: deterministic, and balanced when sizes mix. */
-      int m = 0;
-      for (int i = 0; i < n; i++) {
-        if (i % o->shard_n == o->shard_k - 1) {
-          pair t = pairs[m];
-          pairs[m++] = pairs[i];
-          pairs[i] = t;
-        }
-      }
-      for (int i = m; i < n; i++) {
-        free(pairs[i].site);
-        free(pairs[i].folder);
-        free(pairs[i].before);
-        free(pairs[i].after);
-      }
-      n = m;
+      n = keep_shard(o, pairs, n);
       snprintf(suffix, sizeof suffix, ".shard-%d-of-%d", o->shard_k, o->shard_n);
     }
-    /* Jobs x threads never exceed the cores: by default one pair per two cores. */
-    int cores = sd_omp_threads();
-    int jobs = o->jobs > 0 ? o->jobs : (cores / 2 > 0 ? cores / 2 : 1);
-    if (jobs > n) jobs = n > 0 ? n : 1;
-    if (jobs > 64) jobs = 64;
-    int threads = o->threads > 0 ? o->threads : (cores / jobs > 0 ? cores / jobs : 1);
-    batch_ctx c = {.o = o, .pairs = pairs, .n = n, .threads = threads, .t0 = sd_now()};
-    pthread_mutex_init(&c.lock, NULL);
-    pthread_t th[64];
-    for (int j = 0; j < jobs; j++)
-      pthread_create(&th[j], NULL, worker, &c);
-    for (int j = 0; j < jobs; j++)
-      pthread_join(th[j], NULL);
-    pthread_mutex_destroy(&c.lock);
+    sd_batch_run_pairs(o, pairs, n);
     /* Interrupted: the finished pair folders are complete and a re-run resumes from them; the
      * summaries of the previous run stay as they were. */
     s = sd_check_interrupt(err);
-    if (!s && n) s = write_summary(o, pairs, n, suffix, err);
+    if (!s && n) s = sd_batch_write_summary(o, pairs, n, suffix, err);
     if (res) {
       res->pairs = n;
       for (int i = 0; i < n; i++) {
@@ -795,6 +83,6 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
       }
     }
   }
-  free_pairs(pairs, n);
+  sd_batch_free_pairs(pairs, n);
   return s;
 }
