@@ -12,19 +12,6 @@ void sd_batch_options_init(sd_batch_options *o) {
   sd_compare_options_init(&o->compare);
 }
 
-static void free_pair(pair *p) {
-  free(p->site);
-  free(p->folder);
-  free(p->before);
-  free(p->after);
-}
-
-void sd_batch_free_pairs(pair *pairs, int n) {
-  for (int i = 0; i < n; i++)
-    free_pair(&pairs[i]);
-  free(pairs);
-}
-
 /* Keeps (first, in order) the pairs of shard K of N and frees the others; returns how many. */
 static int keep_shard(const sd_batch_options *o, pair *pairs, int n) {
   /* Pair i belongs to shard (i mod N) + 1: deterministic, and balanced when sizes mix. */
@@ -37,7 +24,7 @@ static int keep_shard(const sd_batch_options *o, pair *pairs, int n) {
     }
   }
   for (int i = m; i < n; i++)
-    free_pair(&pairs[i]);
+    sd_batch_free_pair(&pairs[i]);
   return m;
 }
 

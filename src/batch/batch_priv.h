@@ -21,7 +21,8 @@ typedef struct pair {
   int by_class[4], have_report;
 } pair;
 
-/* batch.c: frees the pairs' strings and the array. */
+/* pairs.c: frees one pair's strings; frees the pairs' strings and the array. */
+void sd_batch_free_pair(pair *p);
 void sd_batch_free_pairs(pair *pairs, int n);
 
 /* manifest.c: path relative to base_dir unless absolute; "" for NULL or "". */
@@ -32,7 +33,7 @@ sd_status sd_batch_read_manifest(const char *path, const sd_compare_options *def
 /* series.c: DIR/<site>/<date>.<ext>, each site's consecutive dates as pairs. */
 sd_status sd_batch_scan_series(const char *dir, const sd_compare_options *def, pair **out, int *n, sd_error *err);
 
-/* folders.c: gives every pair a safe, unique folder name (aborts when out of memory). */
+/* pairs.c: gives every pair a safe, unique folder name (aborts when out of memory). */
 void sd_batch_name_folders(pair *p, int n);
 
 /* jobs.c: runs (or finds up to date) every pair into OUTDIR/<folder>, o->jobs at once (0: one per two

@@ -1,4 +1,5 @@
-/* folders.c: each pair's output folder name: safe for the file system and unique in the batch. */
+/* pairs.c: the pairs of a batch: each one's output folder name (safe for the file system and
+ * unique in the batch), and freeing them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -72,4 +73,17 @@ void sd_batch_name_folders(pair *p, int n) {
   strset_free(&taken);
   strset_free(&next);
   free(safe);
+}
+
+void sd_batch_free_pair(pair *p) {
+  free(p->site);
+  free(p->folder);
+  free(p->before);
+  free(p->after);
+}
+
+void sd_batch_free_pairs(pair *pairs, int n) {
+  for (int i = 0; i < n; i++)
+    sd_batch_free_pair(&pairs[i]);
+  free(pairs);
 }
