@@ -18,6 +18,8 @@ static void usage(FILE *f) {
              "  --noise SIGMA       noise, digital numbers (default 20)\n"
              "  --after-epsg CODE   after image in another CRS, e.g. 4326 (default: same UTM zone)\n"
              "  --bands N           1 (panchromatic) to 4 (red, green, blue, nir; default 4)\n"
+             "  --texture T         how busy the ground is: 0 bare (constant + noise, nothing changes),\n"
+             "                      0.1 plain farmland, 0.5 mixed (default), 1 dense town\n"
              "\n"
              "writes before.tif, after.tif (UInt16), truth.tif (change object ids on before's grid), truth.json\n");
 }
@@ -62,6 +64,8 @@ int sd_cmd_synth(int argc, char **argv) {
       sd_args_int(&a, 0, 999999, &o.after_epsg);
     } else if (sd_args_is(&a, "--bands")) {
       sd_args_int(&a, 1, 4, &o.bands);
+    } else if (sd_args_is(&a, "--texture")) {
+      sd_args_double(&a, 0, 1, &o.texture);
     } else {
       sd_args_unknown(&a);
     }

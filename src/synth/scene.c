@@ -102,14 +102,19 @@ static sd_rect shadow_of(const sd_rect *roof) {
   return sh;
 }
 
-void sd_scene_init(sd_scene *s, uint64_t seed, double size_m) {
+void sd_scene_init(sd_scene *s, uint64_t seed, double size_m, double texture) {
   memset(s, 0, sizeof *s);
   s->seed = seed;
   s->size_m = size_m;
+  s->texture = texture;
   sd_rng rng = {sd_hash64(seed * 7919 + 1)};
+  /* Plainer ground has larger fields (up to 4x at 0), busier ground has more buildings. */
+  double field_scale = texture < 0.5 ? 1 + 6 * (0.5 - texture) : 1;
+  double build_scale = texture < 0.5 ? 0.3 + 1.4 * texture : 1 + 2 * (texture - 0.5);
   s->field_angle = sd_rng_range(&rng, -0.6, 0.6);
-  s->field_w = sd_rng_range(&rng, 50, 90);
-  s->field_h = sd_rng_range(&rng, 35, 70);
+  s->field_w = sd_rng_range(&rng, 50, 90) * field_scale;
+  s->field_h = sd_rng_range(&rng, 35, 70) * field_scale;
+  if (texture <= 0) return; /* bare ground: nothing on it, nothing changes */
   s->nroads = 2 + (int)(sd_rng_uniform(&rng) * 2);
   for (int i = 0; i < s->nroads; i++) {
     double ang = sd_rng_range(&rng, 0, M_PI), cu = sd_rng_range(&rng, 0.2, 0.8) * size_m,
@@ -167,6 +172,7 @@ void sd_scene_init(sd_scene *s, uint64_t seed, double size_m) {
   }
   int want = (int)(size_m * size_m / 9000.0);
   want = want < 6 ? 6 : want > 40 ? 40 : want;
+  if (build_scale != 1) want = (int)ceil(want * build_scale);
   for (int i = 0; i < want && s->nbuild < 64; i++) {
     double u, v, a = sd_rng_range(&rng, 3.5, 8), b = sd_rng_range(&rng, 3, 5);
     if (!find_spot(s, &rng, a + 2, &u, &v)) break;
@@ -233,16 +239,22 @@ int sd_scene_truth(const sd_scene *s, double u, double v) {
 }
 
 void sd_scene_sample(const sd_scene *s, double u, double v, int after, float out[SD_SCENE_BANDS]) {
+  if (s->texture <= 0) { /* bare ground: one colour everywhere */
+    memcpy(out, SOIL, sizeof SOIL);
+    return;
+  }
   /* Ground: soil/grass mix from fbm, modulated by field parcels. */
   double t = fbm(s->seed, u, v);
   double ca = cos(s->field_angle), sa = sin(s->field_angle);
   double fu = u * ca + v * sa, fv = -u * sa + v * ca;
   long cu = (long)floor(fu / s->field_w), cv = (long)floor(fv / s->field_h);
   int crop = (int)(sd_hash64(s->seed ^ sd_hash64((uint64_t)cu * 31 + (uint64_t)cv * 1000003)) % 3);
-  double furrow = 0.04 * sin(2 * M_PI * fu / 3.0);
+  /* Ground texture and furrows scale with the texture level (0.5: as they always were). */
+  double amp = s->texture > 1 ? 1 : s->texture;
+  double furrow = 0.04 * (amp / 0.5) * sin(2 * M_PI * fu / 3.0);
   for (int b = 0; b < 4; b++) {
     float base = crop == 0 ? SOIL[b] : crop == 1 ? GRASS[b] : DRY[b];
-    out[b] = (float)(base * (0.75 + 0.5 * t) + (crop == 0 ? furrow * SOIL[b] : 0));
+    out[b] = (float)(base * ((1 - 0.5 * amp) + amp * t) + (crop == 0 ? furrow * SOIL[b] : 0));
   }
   for (int i = 0; i < s->nroads; i++) {
     double p[2] = {s->road[i][0], s->road[i][1]}, q[2] = {s->road[i][2], s->road[i][3]};

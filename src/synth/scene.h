@@ -38,7 +38,8 @@ typedef struct sd_building {
 
 typedef struct sd_scene {
   uint64_t seed;
-  double size_m; /* the scene spans [0, size_m]^2, u east, v south */
+  double size_m;  /* the scene spans [0, size_m]^2, u east, v south */
+  double texture; /* 0 bare ground, 0.1 plain farmland, 0.5 mixed (the default), 1 dense town */
   double field_angle, field_w, field_h;
   int nroads;
   double road[4][4]; /* u0, v0, u1, v1 */
@@ -48,7 +49,10 @@ typedef struct sd_scene {
   sd_change change[32];
 } sd_scene;
 
-void sd_scene_init(sd_scene *s, uint64_t seed, double size_m);
+/* texture: how busy the ground is. 0 is constant ground with nothing on it (no roads, buildings
+ * or changes); up to 0.5 fields grow and ground texture, furrows and buildings thin out; above
+ * 0.5 buildings grow denser. At 0.5 the scene is what it was before the level existed. */
+void sd_scene_init(sd_scene *s, uint64_t seed, double size_m, double texture);
 /* Reflectance at (u, v) metres, before (after = 0) or after (after = 1). */
 void sd_scene_sample(const sd_scene *s, double u, double v, int after, float out[SD_SCENE_BANDS]);
 /* Id of the change covering (u, v), 0 if none. */

@@ -22,6 +22,7 @@ void sd_synth_options_init(sd_synth_options *o) {
   o->noise = 20;
   o->bands = 4;
   o->blur = 1;
+  o->texture = 0.5;
 }
 
 enum { SS = 3, STRIP = 64 };
@@ -160,6 +161,8 @@ static sd_status write_truth(const sd_synth_options *o, const sd_scene *sc, cons
                            "rotation and scale about the scene centre",
                            "gain", gains, "offset", offsets, "before_crs", bim->grid.crs, "after_crs", aim->grid.crs,
                            "bands", o->bands, "objects", objs);
+  json_object_set_new(root, "texture", json_real(o->texture));
+  json_object_set_new(root, "blur", json_real(o->blur));
   sd_join(path, sizeof path, outdir, "truth.json");
   int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   json_decref(root);
@@ -179,13 +182,15 @@ sd_status sd_synth(const sd_synth_options *o, sd_error *err) {
     return sd_error_set(err, SD_ERR_USAGE, "synth: --shift must be within 50 pixels");
   if (!(o->noise >= 0 && o->noise <= 5000)) return sd_error_set(err, SD_ERR_USAGE, "synth: --noise must be 0 to 5000");
   if (o->bands < 1 || o->bands > 4) return sd_error_set(err, SD_ERR_USAGE, "synth: --bands must be 1 to 4");
+  if (!(o->texture >= 0 && o->texture <= 1))
+    return sd_error_set(err, SD_ERR_USAGE, "synth: --texture must be from 0 to 1");
   sd_status s = sd_mkdir_p(o->outdir, err);
   if (s) return s;
 
   double px = o->pixel_size, S = o->size * px;
   sd_scene *sc = malloc(sizeof *sc);
   if (!sc) return sd_error_set(err, SD_ERR_NOMEM, "synth: out of memory");
-  sd_scene_init(sc, o->seed, S);
+  sd_scene_init(sc, o->seed, S, o->texture);
   sd_rng rng = {sd_hash64(o->seed * 104729 + 3)};
 
   image_spec bim = {0}, aim = {0};
