@@ -117,25 +117,16 @@ static int inliers_of(sd_tiepoint *tp, int n, const sd_model *model, double band
   return m;
 }
 
-void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band, sd_fit *f) {
-  memset(f, 0, sizeof *f);
-  f->forced = forced;
-  for (int k = 0; k < 4; k++)
-    f->rmse_by_kind[k] = NAN;
-  double cx = 0.5 * width, cy = 0.5 * height, scale = 0.5 * (width > height ? width : height);
-  int rel[1024], nrel = 0, with_data = 0;
-  for (int i = 0; i < n; i++) {
-    if (tp[i].status == SD_TP_KEPT && nrel < 1024) rel[nrel++] = i;
-    if (tp[i].status == SD_TP_KEPT || tp[i].status == SD_TP_UNRELIABLE) with_data++;
-  }
-  f->reliable = nrel;
-  f->model.kind = SD_MODEL_NONE;
-  if (nrel == 0) {
-    add_reason(f, SD_GRADE_FAIL, "no reliable tie point (%d windows had data and texture, none matched clearly)",
-               with_data);
-    return;
-  }
-  /* RANSAC over minimal samples; deterministic draws so runs repeat exactly. */
+/* The grid the points lie on and the normalisation every candidate model uses. */
+typedef struct fit_frame {
+  int width, height;
+  double cx, cy, scale;
+} fit_frame;
+
+/* RANSAC over minimal samples of the reliable points rel[0..nrel); deterministic draws so runs
+ * repeat exactly. The model agreeing with the most points within `band` (ties: the smaller sum of
+ * residuals). */
+static sd_model ransac(const sd_tiepoint *tp, const int *rel, int nrel, double band, const fit_frame *fr) {
   sd_model_kind hyp = nrel >= 6 ? SD_MODEL_AFFINE : SD_MODEL_TRANSLATION;
   int need = sd_model_terms(hyp), best_count = -1;
   double best_sum = INFINITY;
@@ -158,7 +149,7 @@ void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind 
       }
     }
     sd_model m;
-    if (!fit_indices(tp, pick, need, hyp, cx, cy, scale, &m)) continue;
+    if (!fit_indices(tp, pick, need, hyp, fr->cx, fr->cy, fr->scale, &m)) continue;
     int count = 0;
     double sum = 0;
     for (int i = 0; i < nrel; i++) {
@@ -174,24 +165,60 @@ void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind 
       best = m;
     }
   }
-  int idx[1024];
-  int m = inliers_of(tp, n, &best, band, idx);
+  return best;
+}
 
-  /* The rule: translation always; affine with >= 8 inliers spread over >= 15 % of the grid on
-   * both axes; poly2 with >= 30 inliers spread over >= 20 % (window errors are not independent:
-   * with fewer points a polynomial fits their biases). A richer model is taken when it
-   * lowers the inlier RMSE per degree of freedom by a quarter and by at least 0.02 px. */
-  sd_model chosen = best;
-  for (int round = 0; round < 3 && m > 0; round++) {
-    double sx = 0, sy = 0, sxx = 0, syy = 0;
-    for (int i = 0; i < m; i++) {
-      sx += tp[idx[i]].x;
-      sy += tp[idx[i]].y;
-      sxx += tp[idx[i]].x * tp[idx[i]].x;
-      syy += tp[idx[i]].y * tp[idx[i]].y;
+/* Spread of the m points listed in idx along each axis, as a fraction of the grid. */
+static void spread_of(const sd_tiepoint *tp, const int *idx, int m, int width, int height, sd_fit *f) {
+  double sx = 0, sy = 0, sxx = 0, syy = 0;
+  for (int i = 0; i < m; i++) {
+    sx += tp[idx[i]].x;
+    sy += tp[idx[i]].y;
+    sxx += tp[idx[i]].x * tp[idx[i]].x;
+    syy += tp[idx[i]].y * tp[idx[i]].y;
+  }
+  f->spread_x = sqrt(fmax(sxx / m - (sx / m) * (sx / m), 0)) / width;
+  f->spread_y = sqrt(fmax(syy / m - (sy / m) * (sy / m), 0)) / height;
+}
+
+/* Index (0 translation, 1 affine, 2 poly2) of the candidate the rule takes, with its reason in
+ * f->why_model; ok[k] says which candidates could be fitted, f->rmse_by_kind holds their RMSE. */
+static int pick_model(sd_fit *f, const int ok[3], int m, sd_model_kind forced) {
+  int pickk = 0;
+  if (forced != SD_MODEL_NONE) {
+    pickk = forced - SD_MODEL_TRANSLATION;
+    if (!ok[pickk]) pickk = ok[1] && forced == SD_MODEL_POLY2 ? 1 : 0;
+    snprintf(f->why_model, sizeof f->why_model, "%s asked for%s", sd_model_name(forced),
+             pickk + 1 != (int)forced ? "; too few or too clustered points, fell back" : "");
+    return pickk;
+  }
+  snprintf(f->why_model, sizeof f->why_model, "translation: no richer model lowers the error enough");
+  for (int k = 1; k < 3; k++) {
+    if (!ok[k]) continue;
+    double prev = adjusted_rmse(f->rmse_by_kind[pickk + 1], m, pickk + 1);
+    double cur = adjusted_rmse(f->rmse_by_kind[k + 1], m, k + 1);
+    if (cur < 0.75 * prev && prev - cur >= 0.02) {
+      snprintf(f->why_model, sizeof f->why_model, "%s: %.3f px RMSE per degree of freedom against %.3f px for %s",
+               sd_model_name(k + 1), cur, prev, sd_model_name(pickk + 1));
+      pickk = k;
     }
-    f->spread_x = sqrt(fmax(sxx / m - (sx / m) * (sx / m), 0)) / width;
-    f->spread_y = sqrt(fmax(syy / m - (sy / m) * (sy / m), 0)) / height;
+  }
+  return pickk;
+}
+
+/* The rule: translation always; affine with >= 8 inliers spread over >= 15 % of the grid on
+ * both axes; poly2 with >= 30 inliers spread over >= 20 % (window errors are not independent:
+ * with fewer points a polynomial fits their biases). A richer model is taken when it
+ * lowers the inlier RMSE per degree of freedom by a quarter and by at least 0.02 px. Refits on the
+ * chosen model's inliers until they stop changing (3 rounds at most); sets f->model, f->inliers,
+ * f->rmse and leaves the inliers in idx. */
+static void choose_model(sd_tiepoint *tp, int n, const fit_frame *fr, sd_model_kind forced, double band,
+                         const sd_model *start, int *idx, sd_fit *f) {
+  const double cx = fr->cx, cy = fr->cy, scale = fr->scale;
+  sd_model chosen = *start;
+  int m = inliers_of(tp, n, start, band, idx);
+  for (int round = 0; round < 3 && m > 0; round++) {
+    spread_of(tp, idx, m, fr->width, fr->height, f);
     sd_model cand[3];
     int ok[3] = {0};
     ok[0] = fit_indices(tp, idx, m, SD_MODEL_TRANSLATION, cx, cy, scale, &cand[0]);
@@ -201,26 +228,7 @@ void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind 
             fit_indices(tp, idx, m, SD_MODEL_POLY2, cx, cy, scale, &cand[2]);
     for (int k = 0; k < 3; k++)
       f->rmse_by_kind[k + 1] = ok[k] ? rmse_of(tp, idx, m, &cand[k]) : NAN;
-    int pickk = 0;
-    if (forced != SD_MODEL_NONE) {
-      pickk = forced - SD_MODEL_TRANSLATION;
-      if (!ok[pickk]) pickk = ok[1] && forced == SD_MODEL_POLY2 ? 1 : 0;
-      snprintf(f->why_model, sizeof f->why_model, "%s asked for%s", sd_model_name(forced),
-               pickk + 1 != (int)forced ? "; too few or too clustered points, fell back" : "");
-    } else {
-      snprintf(f->why_model, sizeof f->why_model, "translation: no richer model lowers the error enough");
-      for (int k = 1; k < 3; k++) {
-        if (!ok[k]) continue;
-        double prev = adjusted_rmse(f->rmse_by_kind[pickk + 1], m, pickk + 1);
-        double cur = adjusted_rmse(f->rmse_by_kind[k + 1], m, k + 1);
-        if (cur < 0.75 * prev && prev - cur >= 0.02) {
-          snprintf(f->why_model, sizeof f->why_model, "%s: %.3f px RMSE per degree of freedom against %.3f px for %s",
-                   sd_model_name(k + 1), cur, prev, sd_model_name(pickk + 1));
-          pickk = k;
-        }
-      }
-    }
-    chosen = cand[pickk];
+    chosen = cand[pick_model(f, ok, m, forced)];
     int m2 = inliers_of(tp, n, &chosen, band, idx);
     if (m2 == m) break;
     m = m2;
@@ -228,7 +236,11 @@ void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind 
   f->model = chosen;
   f->inliers = m;
   f->rmse = rmse_of(tp, idx, m, &chosen);
+}
 
+/* The grade and its reasons, from the fit's inliers, scatter and spread. */
+static void grade_fit(sd_fit *f, int nrel, int with_data) {
+  const int m = f->inliers;
   if (m < 3)
     add_reason(f, SD_GRADE_FAIL, "only %d tie point%s agree on a model", m, m == 1 ? "" : "s");
   else if (m < 6)
@@ -244,4 +256,28 @@ void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind 
   if (m >= 3 && (f->spread_x < 0.1 || f->spread_y < 0.1))
     add_reason(f, SD_GRADE_WARN, "tie points cluster in a small part of the grid");
   if (f->grade == SD_GRADE_FAIL) f->model.kind = SD_MODEL_NONE;
+}
+
+void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band, sd_fit *f) {
+  memset(f, 0, sizeof *f);
+  f->forced = forced;
+  for (int k = 0; k < 4; k++)
+    f->rmse_by_kind[k] = NAN;
+  const fit_frame fr = {width, height, 0.5 * width, 0.5 * height, 0.5 * (width > height ? width : height)};
+  int rel[1024], nrel = 0, with_data = 0;
+  for (int i = 0; i < n; i++) {
+    if (tp[i].status == SD_TP_KEPT && nrel < 1024) rel[nrel++] = i;
+    if (tp[i].status == SD_TP_KEPT || tp[i].status == SD_TP_UNRELIABLE) with_data++;
+  }
+  f->reliable = nrel;
+  f->model.kind = SD_MODEL_NONE;
+  if (nrel == 0) {
+    add_reason(f, SD_GRADE_FAIL, "no reliable tie point (%d windows had data and texture, none matched clearly)",
+               with_data);
+    return;
+  }
+  sd_model best = ransac(tp, rel, nrel, band, &fr);
+  int idx[1024];
+  choose_model(tp, n, &fr, forced, band, &best, idx, f);
+  grade_fit(f, nrel, with_data);
 }
