@@ -111,22 +111,10 @@ static void add_real(OGRFeatureH f, const char *name, double v) {
     OGR_F_SetFieldNull(f, i);
 }
 
-sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
-                                  const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
-                                  const void *ctx, const sd_object *objs, int n, sd_error *err) {
-  sd_gdal_init();
-  sd_gdal_capture cap;
-  sd_gdal_capture_begin(&cap);
-  GDALDatasetH mem = NULL;
-  OGRLayerH poly = NULL;
-  double inv[6];
-  sd_status s = polygonize(mask_path, &mem, &poly, inv, err);
-  if (s) {
-    sd_gdal_capture_end(&cap);
-    return s;
-  }
-
-  /* One geometry per object id (several polygons of one id become a multipolygon). */
+/* One geometry per object id 1..n from the polygons of the mask (several polygons of one id
+ * become a multipolygon); NULL when out of memory. */
+static OGRGeometryH *object_geometries(OGRLayerH poly, const double *inv, int32_t (*id_at)(const void *, int, int),
+                                       const void *ctx, int n) {
   OGRGeometryH *geoms = calloc((size_t)n + 1, sizeof *geoms);
   OGRFeatureH f;
   OGR_L_ResetReading(poly);
@@ -149,12 +137,17 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
     }
     OGR_F_Destroy(f);
   }
+  return geoms;
+}
 
-  GDALDatasetH out = NULL;
-  OGRLayerH layer = NULL;
-  OGRCoordinateTransformationH ct = NULL;
-  s = open_geojson(path, "objects", grid, wkbUnknown, &out, &layer, &ct, err);
-  if (s) goto done;
+static void free_geometries(OGRGeometryH *geoms, int n) {
+  for (int i = 0; geoms && i <= n; i++)
+    if (geoms[i]) OGR_G_DestroyGeometry(geoms[i]);
+  free(geoms);
+}
+
+/* The properties of an object, in this order in every feature. */
+static void add_object_fields(OGRLayerH layer) {
   static const struct {
     const char *name;
     OGRFieldType type;
@@ -197,65 +190,103 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
     OGR_L_CreateField(layer, d, TRUE);
     OGR_Fld_Destroy(d);
   }
+}
+
+static void set_int(OGRFeatureH f, const char *name, int v) {
+  OGR_F_SetFieldInteger(f, OGR_F_GetFieldIndex(f, name), v);
+}
+
+/* A feature holding the object's properties (no geometry yet). */
+static OGRFeatureH object_feature(OGRFeatureDefnH defn, const sd_object *o, const char *first_seen,
+                                  const char *absent_on) {
+  OGRFeatureH nf = OGR_F_Create(defn);
+  set_int(nf, "id", o->id);
+  OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "class"), sd_class_name(o->cls));
+  OGR_F_SetFieldInteger64(nf, OGR_F_GetFieldIndex(nf, "area_px"), o->area_px);
+  add_real(nf, "area_m2", o->area_m2);
+  set_int(nf, "bbox_x0", o->x0);
+  set_int(nf, "bbox_y0", o->y0);
+  set_int(nf, "bbox_x1", o->x1);
+  set_int(nf, "bbox_y1", o->y1);
+  add_real(nf, "centroid_x", o->cx);
+  add_real(nf, "centroid_y", o->cy);
+  add_real(nf, "lon", o->lon);
+  add_real(nf, "lat", o->lat);
+  add_real(nf, "mean_magnitude", o->mean_mag);
+  add_real(nf, "max_magnitude", o->max_mag);
+  add_real(nf, "elongation", o->elongation);
+  add_real(nf, "orientation_deg", o->orientation_deg);
+  add_real(nf, "length_m", o->length_m);
+  add_real(nf, "width_m", o->width_m);
+  add_real(nf, "rectangularity", o->rectangularity);
+  add_real(nf, "thickness_m", o->thickness_m);
+  set_int(nf, "parts", o->parts);
+  OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "sign"), sd_sign_name(o->sign));
+  add_real(nf, "mean_signed_change", o->mean_signed);
+  add_real(nf, "max_signed_change", o->max_signed);
+  /* Per band, brighter (+) or darker (-) in noise units, e.g. "+12.4 -3.0 +0.8 +25.1". */
+  char dir[16 * SD_MAX_BANDS] = "";
+  for (int b = 0; b < o->nbands; b++)
+    snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s%+.1f", b ? " " : "", o->band_change[b]);
+  OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "band_change"), dir);
+  add_real(nf, "contrast_before", o->contrast_before);
+  add_real(nf, "contrast_after", o->contrast_after);
+  add_real(nf, "score", o->score);
+  set_int(nf, "truncated", o->truncated);
+  if (first_seen) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "first_seen"), first_seen);
+  if (absent_on) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "absent_on"), absent_on);
+  return nf;
+}
+
+/* One feature per object, with its geometry (taken from geoms) in WGS84. */
+static sd_status write_object_features(OGRLayerH layer, OGRCoordinateTransformationH ct, OGRGeometryH *geoms,
+                                       const sd_object *objs, int n, const char *first_seen, const char *absent_on,
+                                       const char *path, const sd_gdal_capture *cap, sd_error *err) {
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+  sd_status s = SD_OK;
   for (int i = 0; i < n && !s; i++) {
     const sd_object *o = &objs[i];
-    OGRFeatureH nf = OGR_F_Create(defn);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "id"), o->id);
-    OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "class"), sd_class_name(o->cls));
-    OGR_F_SetFieldInteger64(nf, OGR_F_GetFieldIndex(nf, "area_px"), o->area_px);
-    add_real(nf, "area_m2", o->area_m2);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_x0"), o->x0);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_y0"), o->y0);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_x1"), o->x1);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_y1"), o->y1);
-    add_real(nf, "centroid_x", o->cx);
-    add_real(nf, "centroid_y", o->cy);
-    add_real(nf, "lon", o->lon);
-    add_real(nf, "lat", o->lat);
-    add_real(nf, "mean_magnitude", o->mean_mag);
-    add_real(nf, "max_magnitude", o->max_mag);
-    add_real(nf, "elongation", o->elongation);
-    add_real(nf, "orientation_deg", o->orientation_deg);
-    add_real(nf, "length_m", o->length_m);
-    add_real(nf, "width_m", o->width_m);
-    add_real(nf, "rectangularity", o->rectangularity);
-    add_real(nf, "thickness_m", o->thickness_m);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "parts"), o->parts);
-    OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "sign"), sd_sign_name(o->sign));
-    add_real(nf, "mean_signed_change", o->mean_signed);
-    add_real(nf, "max_signed_change", o->max_signed);
-    {
-      /* Per band, brighter (+) or darker (-) in noise units, e.g. "+12.4 -3.0 +0.8 +25.1". */
-      char dir[16 * SD_MAX_BANDS] = "";
-      for (int b = 0; b < o->nbands; b++)
-        snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s%+.1f", b ? " " : "", o->band_change[b]);
-      OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "band_change"), dir);
-    }
-    add_real(nf, "contrast_before", o->contrast_before);
-    add_real(nf, "contrast_after", o->contrast_after);
-    add_real(nf, "score", o->score);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "truncated"), o->truncated);
-    if (first_seen) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "first_seen"), first_seen);
-    if (absent_on) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "absent_on"), absent_on);
-    OGRGeometryH g = geoms ? geoms[o->id] : NULL;
-    if (g) {
-      if (ct && OGR_G_Transform(g, ct) != OGRERR_NONE)
+    OGRFeatureH nf = object_feature(defn, o, first_seen, absent_on);
+    OGRGeometryH geom = geoms ? geoms[o->id] : NULL;
+    if (geom) {
+      if (ct && OGR_G_Transform(geom, ct) != OGRERR_NONE)
         s = sd_error_set(err, SD_ERR_INTERNAL, "objects: cannot transform object %d to WGS84", o->id);
-      OGR_F_SetGeometryDirectly(nf, g);
+      OGR_F_SetGeometryDirectly(nf, geom);
       geoms[o->id] = NULL;
     }
     if (!s && OGR_L_CreateFeature(layer, nf) != OGRERR_NONE)
-      s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot write feature: %s", path, cap.last);
+      s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot write feature: %s", path, cap->last);
     OGR_F_Destroy(nf);
   }
+  return s;
+}
 
-done:
-  if (out) GDALClose(out);
-  if (!s && cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: write failed: %s", path, cap.last);
-  for (int i = 0; geoms && i <= n; i++)
-    if (geoms[i]) OGR_G_DestroyGeometry(geoms[i]);
-  free(geoms);
+sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
+                                  const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
+                                  const void *ctx, const sd_object *objs, int n, sd_error *err) {
+  sd_gdal_init();
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  GDALDatasetH mem = NULL;
+  OGRLayerH poly = NULL;
+  double inv[6];
+  sd_status s = polygonize(mask_path, &mem, &poly, inv, err);
+  if (s) {
+    sd_gdal_capture_end(&cap);
+    return s;
+  }
+  OGRGeometryH *geoms = object_geometries(poly, inv, id_at, ctx, n);
+  GDALDatasetH out = NULL;
+  OGRLayerH layer = NULL;
+  OGRCoordinateTransformationH ct = NULL;
+  s = open_geojson(path, "objects", grid, wkbUnknown, &out, &layer, &ct, err);
+  if (!s) {
+    add_object_fields(layer);
+    s = write_object_features(layer, ct, geoms, objs, n, first_seen, absent_on, path, &cap, err);
+    GDALClose(out);
+    if (!s && cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: write failed: %s", path, cap.last);
+  }
+  free_geometries(geoms, n);
   if (ct) OCTDestroyCoordinateTransformation(ct);
   GDALClose(mem);
   sd_gdal_capture_end(&cap);
