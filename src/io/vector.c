@@ -17,11 +17,11 @@
 /* Polygonizes the mask GeoTIFF (0 no change, 1 change, 255 nodata) into an in-memory layer
  * with field "dn" (grid CRS, or pixel coordinates when the grid is not georeferenced). GDAL
  * reads the mask row by row, so this needs no grid-sized image; the nodata regions come out as
- * polygons of their own, which the caller skips. */
-static sd_status polygonize(const char *mask_path, GDALDatasetH *mem_out, OGRLayerH *layer_out, double inv[6],
-                            sd_error *err) {
+ * polygons of their own, which the caller skips. Runs inside the caller's capture. */
+static sd_status polygonize(const char *mask_path, const sd_gdal_capture *cap, GDALDatasetH *mem_out,
+                            OGRLayerH *layer_out, double inv[6], sd_error *err) {
   GDALDatasetH rast = GDALOpenEx(mask_path, GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
-  if (!rast) return sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot read the mask back", mask_path);
+  if (!rast) return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: cannot read the mask back", mask_path);
   double gt[6];
   GDALGetGeoTransform(rast, gt); /* the default (identity) when not georeferenced, as polygons get */
   if (!GDALInvGeoTransform(gt, inv)) {
@@ -29,6 +29,10 @@ static sd_status polygonize(const char *mask_path, GDALDatasetH *mem_out, OGRLay
     return sd_error_set(err, SD_ERR_INTERNAL, "objects: %s: the mask's geotransform cannot be inverted", mask_path);
   }
   GDALDatasetH vec = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
+  if (!vec) {
+    GDALClose(rast);
+    return sd_gdal_error(err, SD_ERR_NOMEM, cap, "objects: cannot create an in-memory layer for %s", mask_path);
+  }
   OGRSpatialReferenceH srs = NULL;
   const char *wkt = GDALGetProjectionRef(rast);
   if (wkt && *wkt) {
@@ -47,7 +51,7 @@ static sd_status polygonize(const char *mask_path, GDALDatasetH *mem_out, OGRLay
   GDALClose(rast);
   if (e != CE_None) {
     GDALClose(vec);
-    return sd_error_set(err, SD_ERR_INTERNAL, "objects: polygonizing failed: %s", CPLGetLastErrorMsg());
+    return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: polygonizing the mask failed", mask_path);
   }
   *mem_out = vec;
   *layer_out = layer;
@@ -73,8 +77,9 @@ static void first_pixel(OGRGeometryH poly, const double *inv, int *px, int *py) 
 
 /* Opens a GeoJSON layer in WGS84 (or without CRS when the grid is not georeferenced) and the
  * transformation from grid coordinates into it. */
-static sd_status open_geojson(const char *path, const char *name, const sd_grid *grid, OGRwkbGeometryType type,
-                              GDALDatasetH *ds, OGRLayerH *layer, OGRCoordinateTransformationH *ct, sd_error *err) {
+static sd_status open_geojson(const char *path, const char *what, const char *name, const sd_grid *grid,
+                              OGRwkbGeometryType type, const sd_gdal_capture *cap, GDALDatasetH *ds, OGRLayerH *layer,
+                              OGRCoordinateTransformationH *ct, sd_error *err) {
   *ct = NULL;
   OGRSpatialReferenceH wgs84 = NULL;
   if (grid->wkt) {
@@ -98,7 +103,7 @@ static sd_status open_geojson(const char *path, const char *name, const sd_grid 
     if (*ct) OCTDestroyCoordinateTransformation(*ct);
     *ds = NULL;
     *ct = NULL;
-    return sd_error_set(err, SD_ERR_OUTPUT, "%s: %s: cannot create GeoJSON: %s", name, path, CPLGetLastErrorMsg());
+    return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "%s: %s: cannot create GeoJSON", what, path);
   }
   return SD_OK;
 }
@@ -255,7 +260,7 @@ static sd_status write_object_features(OGRLayerH layer, OGRCoordinateTransformat
       geoms[o->id] = NULL;
     }
     if (!s && OGR_L_CreateFeature(layer, nf) != OGRERR_NONE)
-      s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot write feature: %s", path, cap->last);
+      s = sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: cannot write object %d", path, o->id);
     OGR_F_Destroy(nf);
   }
   return s;
@@ -270,7 +275,7 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
   GDALDatasetH mem = NULL;
   OGRLayerH poly = NULL;
   double inv[6];
-  sd_status s = polygonize(mask_path, &mem, &poly, inv, err);
+  sd_status s = polygonize(mask_path, &cap, &mem, &poly, inv, err);
   if (s) {
     sd_gdal_capture_end(&cap);
     return s;
@@ -279,12 +284,12 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
   GDALDatasetH out = NULL;
   OGRLayerH layer = NULL;
   OGRCoordinateTransformationH ct = NULL;
-  s = open_geojson(path, "objects", grid, wkbUnknown, &out, &layer, &ct, err);
+  s = open_geojson(path, "objects", "objects", grid, wkbUnknown, &cap, &out, &layer, &ct, err);
   if (!s) {
     add_object_fields(layer);
     s = write_object_features(layer, ct, geoms, objs, n, first_seen, absent_on, path, &cap, err);
     GDALClose(out);
-    if (!s && cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: write failed: %s", path, cap.last);
+    if (!s && cap.failures) s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "objects: %s: writing GeoJSON failed", path);
   }
   free_geometries(geoms, n);
   if (ct) OCTDestroyCoordinateTransformation(ct);
@@ -301,7 +306,7 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
   GDALDatasetH ds;
   OGRLayerH layer;
   OGRCoordinateTransformationH ct;
-  sd_status s = open_geojson(path, "tie_points", grid, wkbPoint, &ds, &layer, &ct, err);
+  sd_status s = open_geojson(path, "tie points", "tie_points", grid, wkbPoint, &cap, &ds, &layer, &ct, err);
   if (s) {
     sd_gdal_capture_end(&cap);
     return s;
@@ -347,12 +352,12 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
     OGR_G_SetPoint_2D(g, 0, X, Y);
     OGR_F_SetGeometryDirectly(f, g);
     if (OGR_L_CreateFeature(layer, f) != OGRERR_NONE)
-      s = sd_error_set(err, SD_ERR_OUTPUT, "tie points: %s: cannot write: %s", path, cap.last);
+      s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "tie points: %s: cannot write tie point %d", path, i + 1);
     OGR_F_Destroy(f);
   }
   GDALClose(ds);
   if (ct) OCTDestroyCoordinateTransformation(ct);
-  if (!s && cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "tie points: %s: write failed: %s", path, cap.last);
+  if (!s && cap.failures) s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "tie points: %s: writing GeoJSON failed", path);
   sd_gdal_capture_end(&cap);
   return s;
 }
