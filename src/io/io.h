@@ -149,6 +149,9 @@ sd_status sd_mkdir_p(const char *path, sd_error *err);
 /* "<dir>/.<name>.tmp-<pid>" */
 void sd_temp_name(char *buf, size_t len, const char *dir, const char *name);
 void sd_join(char *buf, size_t len, const char *dir, const char *name);
+/* Writes len bytes to path (created or truncated), every write and the close checked; errors say
+ * "<what>: <path>: <strerror>". */
+sd_status sd_write_file(const char *what, const char *path, const void *data, size_t len, sd_error *err);
 /* Removes a folder and everything in it (best effort). */
 void sd_remove_tree(const char *path);
 /* Flushes a file or folder to the disk (fsync); 0 on success. */

@@ -1,11 +1,13 @@
 /* vector.c: change objects as GeoJSON polygons (WGS84, through OGR), one feature per object. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <gdal_alg.h>
 #include <ogr_api.h>
@@ -75,12 +77,24 @@ static void first_pixel(OGRGeometryH poly, const double *inv, int *px, int *py) 
   }
 }
 
+/* A GeoJSON file being written: GDAL writes it into /vsimem/ and close_geojson copies it to the
+ * real path with every write checked (the GeoJSON driver ignores its own write errors, so a full
+ * disk left a truncated file and no error). */
+typedef struct geojson_out {
+  GDALDatasetH ds;
+  OGRLayerH layer;
+  OGRCoordinateTransformationH ct; /* grid CRS to WGS84, NULL when not georeferenced */
+  char mem[64];
+} geojson_out;
+
+static atomic_uint geojson_seq; /* batch threads write several at once into the one /vsimem/ */
+
 /* Opens a GeoJSON layer in WGS84 (or without CRS when the grid is not georeferenced) and the
  * transformation from grid coordinates into it. */
 static sd_status open_geojson(const char *path, const char *what, const char *name, const sd_grid *grid,
-                              OGRwkbGeometryType type, const sd_gdal_capture *cap, GDALDatasetH *ds, OGRLayerH *layer,
-                              OGRCoordinateTransformationH *ct, sd_error *err) {
-  *ct = NULL;
+                              OGRwkbGeometryType type, const sd_gdal_capture *cap, geojson_out *g, sd_error *err) {
+  memset(g, 0, sizeof *g);
+  snprintf(g->mem, sizeof g->mem, "/vsimem/sitediff-%u.geojson", atomic_fetch_add(&geojson_seq, 1));
   OGRSpatialReferenceH wgs84 = NULL;
   if (grid->wkt) {
     OGRSpatialReferenceH src = OSRNewSpatialReference(grid->wkt);
@@ -88,24 +102,39 @@ static sd_status open_geojson(const char *path, const char *what, const char *na
     wgs84 = OSRNewSpatialReference(NULL);
     OSRImportFromEPSG(wgs84, 4326);
     OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
-    *ct = OCTNewCoordinateTransformation(src, wgs84);
+    g->ct = OCTNewCoordinateTransformation(src, wgs84);
     OSRDestroySpatialReference(src);
   }
   char **lopts = NULL;
-  if (*ct) lopts = CSLSetNameValue(lopts, "RFC7946", "YES");
+  if (g->ct) lopts = CSLSetNameValue(lopts, "RFC7946", "YES");
   lopts = CSLSetNameValue(lopts, "COORDINATE_PRECISION", "7");
-  *ds = GDALCreate(GDALGetDriverByName("GeoJSON"), path, 0, 0, 0, GDT_Unknown, NULL);
-  *layer = *ds ? GDALDatasetCreateLayer(*ds, name, wgs84, type, lopts) : NULL;
+  g->ds = GDALCreate(GDALGetDriverByName("GeoJSON"), g->mem, 0, 0, 0, GDT_Unknown, NULL);
+  g->layer = g->ds ? GDALDatasetCreateLayer(g->ds, name, wgs84, type, lopts) : NULL;
   CSLDestroy(lopts);
   if (wgs84) OSRDestroySpatialReference(wgs84);
-  if (!*layer) {
-    if (*ds) GDALClose(*ds);
-    if (*ct) OCTDestroyCoordinateTransformation(*ct);
-    *ds = NULL;
-    *ct = NULL;
+  if (!g->layer) {
+    if (g->ds) GDALClose(g->ds);
+    if (g->ct) OCTDestroyCoordinateTransformation(g->ct);
+    VSIUnlink(g->mem);
+    memset(g, 0, sizeof *g);
     return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "%s: %s: cannot create GeoJSON", what, path);
   }
   return SD_OK;
+}
+
+/* Closes g and, when nothing failed (s and the capture), writes what GDAL wrote to path. */
+static sd_status close_geojson(geojson_out *g, sd_status s, const char *path, const char *what,
+                               const sd_gdal_capture *cap, sd_error *err) {
+  if (g->ds) GDALClose(g->ds);
+  if (g->ct) OCTDestroyCoordinateTransformation(g->ct);
+  if (!s && cap->failures) s = sd_gdal_error(err, SD_ERR_OUTPUT, cap, "%s: %s: writing GeoJSON failed", what, path);
+  vsi_l_offset len = 0;
+  GByte *data = g->ds ? VSIGetMemFileBuffer(g->mem, &len, TRUE) : NULL;
+  if (!s && !data) s = sd_error_set(err, SD_ERR_INTERNAL, "%s: %s: GDAL wrote no GeoJSON", what, path);
+  if (!s) s = sd_write_file(what, path, data, (size_t)len, err);
+  CPLFree(data);
+  memset(g, 0, sizeof *g);
+  return s;
 }
 
 static void add_real(OGRFeatureH f, const char *name, double v) {
@@ -244,22 +273,22 @@ static OGRFeatureH object_feature(OGRFeatureDefnH defn, const sd_object *o, cons
 }
 
 /* One feature per object, with its geometry (taken from geoms) in WGS84. */
-static sd_status write_object_features(OGRLayerH layer, OGRCoordinateTransformationH ct, OGRGeometryH *geoms,
-                                       const sd_object *objs, int n, const char *first_seen, const char *absent_on,
-                                       const char *path, const sd_gdal_capture *cap, sd_error *err) {
-  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+static sd_status write_object_features(geojson_out *g, OGRGeometryH *geoms, const sd_object *objs, int n,
+                                       const char *first_seen, const char *absent_on, const char *path,
+                                       const sd_gdal_capture *cap, sd_error *err) {
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->layer);
   sd_status s = SD_OK;
   for (int i = 0; i < n && !s; i++) {
     const sd_object *o = &objs[i];
     OGRFeatureH nf = object_feature(defn, o, first_seen, absent_on);
     OGRGeometryH geom = geoms ? geoms[o->id] : NULL;
     if (geom) {
-      if (ct && OGR_G_Transform(geom, ct) != OGRERR_NONE)
+      if (g->ct && OGR_G_Transform(geom, g->ct) != OGRERR_NONE)
         s = sd_error_set(err, SD_ERR_INTERNAL, "objects: cannot transform object %d to WGS84", o->id);
       OGR_F_SetGeometryDirectly(nf, geom);
       geoms[o->id] = NULL;
     }
-    if (!s && OGR_L_CreateFeature(layer, nf) != OGRERR_NONE)
+    if (!s && OGR_L_CreateFeature(g->layer, nf) != OGRERR_NONE)
       s = sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: cannot write object %d", path, o->id);
     OGR_F_Destroy(nf);
   }
@@ -281,18 +310,14 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
     return s;
   }
   OGRGeometryH *geoms = object_geometries(poly, inv, id_at, ctx, n);
-  GDALDatasetH out = NULL;
-  OGRLayerH layer = NULL;
-  OGRCoordinateTransformationH ct = NULL;
-  s = open_geojson(path, "objects", "objects", grid, wkbUnknown, &cap, &out, &layer, &ct, err);
+  geojson_out g;
+  s = open_geojson(path, "objects", "objects", grid, wkbUnknown, &cap, &g, err);
   if (!s) {
-    add_object_fields(layer);
-    s = write_object_features(layer, ct, geoms, objs, n, first_seen, absent_on, path, &cap, err);
-    GDALClose(out);
-    if (!s && cap.failures) s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "objects: %s: writing GeoJSON failed", path);
+    add_object_fields(g.layer);
+    s = write_object_features(&g, geoms, objs, n, first_seen, absent_on, path, &cap, err);
+    s = close_geojson(&g, s, path, "objects", &cap, err);
   }
   free_geometries(geoms, n);
-  if (ct) OCTDestroyCoordinateTransformation(ct);
   GDALClose(mem);
   sd_gdal_capture_end(&cap);
   return s;
@@ -303,10 +328,10 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
   sd_gdal_init();
   sd_gdal_capture cap;
   sd_gdal_capture_begin(&cap);
-  GDALDatasetH ds;
-  OGRLayerH layer;
-  OGRCoordinateTransformationH ct;
-  sd_status s = open_geojson(path, "tie points", "tie_points", grid, wkbPoint, &cap, &ds, &layer, &ct, err);
+  geojson_out g;
+  sd_status s = open_geojson(path, "tie points", "tie_points", grid, wkbPoint, &cap, &g, err);
+  OGRLayerH layer = g.layer;
+  OGRCoordinateTransformationH ct = g.ct;
   if (s) {
     sd_gdal_capture_end(&cap);
     return s;
@@ -355,9 +380,7 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
       s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "tie points: %s: cannot write tie point %d", path, i + 1);
     OGR_F_Destroy(f);
   }
-  GDALClose(ds);
-  if (ct) OCTDestroyCoordinateTransformation(ct);
-  if (!s && cap.failures) s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "tie points: %s: writing GeoJSON failed", path);
+  s = close_geojson(&g, s, path, "tie points", &cap, err);
   sd_gdal_capture_end(&cap);
   return s;
 }
