@@ -28,7 +28,9 @@ typedef struct sd_error {
 
 const char *sd_status_name(sd_status code);
 
-/* Sets err (if not already set) and returns code, so callers can `return sd_error_set(...)`. */
+/* Sets err (if not already set) and returns code, so callers can `return sd_error_set(...)`.
+ * An SD_ERR_OUTPUT message set while errno is ENOSPC or EDQUOT ends with strerror(errno) ("No
+ * space left on device") unless it says so already: a full disk is named by every writer. */
 sd_status sd_error_set(sd_error *err, sd_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 void sd_error_clear(sd_error *err);

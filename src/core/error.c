@@ -1,4 +1,5 @@
 /* error.c: status names and the sd_error message buffer. */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,7 +23,19 @@ const char *sd_status_name(sd_status code) {
   return "unknown error";
 }
 
+/* A full disk is named even where the writer only said "cannot write" (json_dump_file gives no
+ * reason, libpng says "Write Error"): errno, read before anything here can change it, is the C
+ * library's reason for the call that just failed. */
+static void add_disk_full(sd_error *err, int e) {
+  const char *why = strerror(e);
+  size_t len = strlen(err->msg);
+  if (strstr(err->msg, why)) return;
+  if (len + strlen(why) + 2 >= sizeof err->msg) len = sizeof err->msg - strlen(why) - 3; /* the reason wins */
+  snprintf(err->msg + len, sizeof err->msg - len, ": %s", why);
+}
+
 sd_status sd_error_set(sd_error *err, sd_status code, const char *fmt, ...) {
+  const int e = errno;
   if (err && err->code == SD_OK) {
     err->code = code;
     va_list ap, ap2;
@@ -39,6 +52,7 @@ sd_status sd_error_set(sd_error *err, sd_status code, const char *fmt, ...) {
       free(full);
     }
     va_end(ap2);
+    if (code == SD_ERR_OUTPUT && (e == ENOSPC || e == EDQUOT)) add_disk_full(err, e);
   }
   return code;
 }

@@ -39,6 +39,25 @@ void sd_temp_name(char *buf, size_t len, const char *dir, const char *name) {
 
 void sd_join(char *buf, size_t len, const char *dir, const char *name) { snprintf(buf, len, "%s/%s", dir, name); }
 
+sd_status sd_write_file(const char *what, const char *path, const void *data, size_t len, sd_error *err) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return sd_error_set(err, SD_ERR_OUTPUT, "%s: %s: cannot create: %s", what, path, strerror(errno));
+  const char *p = data;
+  while (len > 0) {
+    ssize_t w = write(fd, p, len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int e = w < 0 ? errno : EIO;
+      close(fd);
+      return sd_error_set(err, SD_ERR_OUTPUT, "%s: %s: write failed: %s", what, path, strerror(e));
+    }
+    p += w;
+    len -= (size_t)w;
+  }
+  if (close(fd) != 0) return sd_error_set(err, SD_ERR_OUTPUT, "%s: %s: write failed: %s", what, path, strerror(errno));
+  return SD_OK;
+}
+
 void sd_remove_tree(const char *path) {
   DIR *d = opendir(path);
   struct dirent *e;

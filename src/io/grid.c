@@ -11,7 +11,8 @@
 #include "io/raster_priv.h"
 
 /* Extent (minx, miny, maxx, maxy) and square pixel size of r expressed in dst_wkt. */
-static sd_status extent_in(const sd_raster *r, const char *dst_wkt, double ext[4], double *pixel, sd_error *err) {
+static sd_status extent_in(const sd_raster *r, const char *dst_wkt, double ext[4], double *pixel,
+                           const sd_gdal_capture *cap, sd_error *err) {
   const double *gt = r->info.gt;
   if (r->has_gt && gt[2] == 0 && gt[4] == 0 && r->wkt && dst_wkt) {
     OGRSpatialReferenceH a = OSRNewSpatialReference(r->wkt), b = OSRNewSpatialReference(dst_wkt);
@@ -33,15 +34,15 @@ static sd_status extent_in(const sd_raster *r, const char *dst_wkt, double ext[4
   void *tr = GDALCreateGenImgProjTransformer2(r->ds, NULL, opts);
   CSLDestroy(opts);
   if (!tr)
-    return sd_error_set(err, SD_ERR_INPUT, "grid: %s: cannot transform its footprint into the grid CRS: %s",
-                        r->info.path, CPLGetLastErrorMsg());
+    return sd_gdal_error(err, SD_ERR_INPUT, cap, "grid: %s: cannot transform its footprint into the grid CRS",
+                         r->info.path);
   double ogt[6];
   int w, h;
   CPLErr e = GDALSuggestedWarpOutput2(r->ds, GDALGenImgProjTransform, tr, ogt, &w, &h, ext, 0);
   GDALDestroyGenImgProjTransformer(tr);
   if (e != CE_None)
-    return sd_error_set(err, SD_ERR_INPUT, "grid: %s: footprint cannot be expressed in the grid CRS: %s", r->info.path,
-                        CPLGetLastErrorMsg());
+    return sd_gdal_error(err, SD_ERR_INPUT, cap, "grid: %s: footprint cannot be expressed in the grid CRS",
+                         r->info.path);
   *pixel = ogt[1];
   return SD_OK;
 }
@@ -64,9 +65,8 @@ static void ground_size(sd_grid *g) {
   OSRDestroySpatialReference(srs);
 }
 
-sd_status sd_grid_compute(const sd_raster *before, const sd_raster *after, sd_grid_ref ref, double resolution,
-                          sd_grid *g, sd_error *err) {
-  memset(g, 0, sizeof *g);
+static sd_status grid_compute(const sd_raster *before, const sd_raster *after, sd_grid_ref ref, double resolution,
+                              sd_grid *g, const sd_gdal_capture *cap, sd_error *err) {
   const sd_raster_info *bi = &before->info, *ai = &after->info;
   if (bi->georef != ai->georef) {
     const sd_raster_info *has = bi->georef ? bi : ai, *hasnt = bi->georef ? ai : bi;
@@ -89,8 +89,8 @@ sd_status sd_grid_compute(const sd_raster *before, const sd_raster *after, sd_gr
   const sd_raster *R = ref == SD_GRID_AFTER ? after : before;
   const sd_raster *O = R == before ? after : before;
   double ext_r[4], ext_o[4], pix_r, pix_o;
-  sd_status s = extent_in(R, R->wkt, ext_r, &pix_r, err);
-  if (!s) s = extent_in(O, R->wkt, ext_o, &pix_o, err);
+  sd_status s = extent_in(R, R->wkt, ext_r, &pix_r, cap, err);
+  if (!s) s = extent_in(O, R->wkt, ext_o, &pix_o, cap, err);
   if (s) return s;
 
   double px, py, ox, oy;
@@ -133,6 +133,16 @@ sd_status sd_grid_compute(const sd_raster *before, const sd_raster *after, sd_gr
   return SD_OK;
 }
 
+sd_status sd_grid_compute(const sd_raster *before, const sd_raster *after, sd_grid_ref ref, double resolution,
+                          sd_grid *g, sd_error *err) {
+  memset(g, 0, sizeof *g);
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  sd_status s = grid_compute(before, after, ref, resolution, g, &cap, err);
+  sd_gdal_capture_end(&cap);
+  return s;
+}
+
 void sd_grid_free(sd_grid *g) {
   free(g->wkt);
   g->wkt = NULL;
@@ -149,6 +159,8 @@ sd_status sd_geo_create(const sd_grid *grid, sd_geo **out, sd_error *err) {
   sd_geo *geo = calloc(1, sizeof *geo);
   if (!geo) return sd_error_set(err, SD_ERR_NOMEM, "geo: out of memory");
   memcpy(geo->gt, grid->gt, sizeof geo->gt);
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   OGRSpatialReferenceH src = OSRNewSpatialReference(grid->wkt), dst = OSRNewSpatialReference(NULL);
   OSRSetAxisMappingStrategy(src, OAMS_TRADITIONAL_GIS_ORDER);
   OSRImportFromEPSG(dst, 4326);
@@ -156,9 +168,10 @@ sd_status sd_geo_create(const sd_grid *grid, sd_geo **out, sd_error *err) {
   geo->ct = OCTNewCoordinateTransformation(src, dst);
   OSRDestroySpatialReference(src);
   OSRDestroySpatialReference(dst);
+  sd_gdal_capture_end(&cap);
   if (!geo->ct) {
     free(geo);
-    return sd_error_set(err, SD_ERR_INPUT, "geo: no transformation from %s to WGS84", grid->crs);
+    return sd_gdal_error(err, SD_ERR_INPUT, &cap, "geo: no transformation from %s to WGS84", grid->crs);
   }
   *out = geo;
   return SD_OK;
@@ -171,48 +184,69 @@ void sd_geo_lonlat(const sd_geo *geo, double x, double y, double *lon, double *l
   }
   double X = geo->gt[0] + x * geo->gt[1] + y * geo->gt[2];
   double Y = geo->gt[3] + x * geo->gt[4] + y * geo->gt[5];
+  sd_gdal_capture cap; /* a point PROJ cannot transform is NaN, as said */
+  sd_gdal_capture_begin(&cap);
   if (!OCTTransform(geo->ct, 1, &X, &Y, NULL)) X = Y = NAN;
+  sd_gdal_capture_end(&cap);
   *lon = X;
   *lat = Y;
 }
 
 void sd_geo_free(sd_geo *geo) {
   if (!geo) return;
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   OCTDestroyCoordinateTransformation(geo->ct);
+  sd_gdal_capture_end(&cap);
   free(geo);
 }
 
 sd_status sd_wkt_from_epsg(int epsg, char **wkt, sd_error *err) {
-  sd_gdal_init();
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
   char *w = NULL;
   if (OSRImportFromEPSG(srs, epsg) != OGRERR_NONE || OSRExportToWkt(srs, &w) != OGRERR_NONE) {
     OSRDestroySpatialReference(srs);
     CPLFree(w);
-    return sd_error_set(err, SD_ERR_USAGE, "crs: EPSG:%d is not a known CRS", epsg);
+    sd_gdal_capture_end(&cap);
+    return sd_gdal_error(err, SD_ERR_USAGE, &cap, "crs: EPSG:%d is not a known CRS", epsg);
   }
+  sd_gdal_capture_end(&cap);
   *wkt = strdup(w);
   CPLFree(w);
   OSRDestroySpatialReference(srs);
   return SD_OK;
 }
 
-sd_status sd_transform_points(const char *src_wkt, const char *dst_wkt, int n, double *x, double *y, sd_error *err) {
+static sd_status transform_points(const char *src_wkt, const char *dst_wkt, int n, double *x, double *y,
+                                  const sd_gdal_capture *cap, sd_error *err) {
   OGRSpatialReferenceH a = OSRNewSpatialReference(src_wkt), b = OSRNewSpatialReference(dst_wkt);
   OSRSetAxisMappingStrategy(a, OAMS_TRADITIONAL_GIS_ORDER);
   OSRSetAxisMappingStrategy(b, OAMS_TRADITIONAL_GIS_ORDER);
   OGRCoordinateTransformationH ct = OCTNewCoordinateTransformation(a, b);
   OSRDestroySpatialReference(a);
   OSRDestroySpatialReference(b);
-  if (!ct) return sd_error_set(err, SD_ERR_INTERNAL, "crs: no transformation between the two CRS");
+  if (!ct) return sd_gdal_error(err, SD_ERR_INTERNAL, cap, "crs: no transformation between the two CRS");
   int ok = OCTTransform(ct, n, x, y, NULL);
   OCTDestroyCoordinateTransformation(ct);
-  return ok ? SD_OK : sd_error_set(err, SD_ERR_INTERNAL, "crs: transforming %d points failed", n);
+  return ok ? SD_OK : sd_gdal_error(err, SD_ERR_INTERNAL, cap, "crs: transforming %d points failed", n);
+}
+
+sd_status sd_transform_points(const char *src_wkt, const char *dst_wkt, int n, double *x, double *y, sd_error *err) {
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  sd_status s = transform_points(src_wkt, dst_wkt, n, x, y, &cap, err);
+  sd_gdal_capture_end(&cap);
+  return s;
 }
 
 int sd_wkt_is_geographic(const char *wkt) {
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   OGRSpatialReferenceH s = OSRNewSpatialReference(wkt);
   int g = s && OSRIsGeographic(s);
   if (s) OSRDestroySpatialReference(s);
+  sd_gdal_capture_end(&cap);
   return g;
 }

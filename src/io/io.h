@@ -15,13 +15,32 @@ void sd_gdal_init(void);
  * (GDAL_NUM_THREADS, thread-local; GTiff reads it when a file is opened); 0 clears it. */
 void sd_gdal_threads(int threads);
 
-/* Captures GDAL's messages for one operation instead of printing them. */
+/* Captures GDAL's messages for one operation instead of printing them: begin pushes a handler on
+ * the calling thread's stack (GDAL keeps one stack per thread), end pops it, so each thread that
+ * calls GDAL captures its own operations, and every GDAL call in src/io runs inside one. What
+ * GDAL says on its own worker threads (no capture there) goes to `orphan` of every capture open
+ * at the time, under a lock. Nothing is printed (CPL_DEBUG output aside). */
 typedef struct sd_gdal_capture {
-  int failures;
-  char last[512];
+  int failures;                 /* CE_Failure and CE_Fatal messages heard on the capturing thread */
+  int first_no;                 /* GDAL's error number of the first (CPLE_OutOfMemory, CPLE_FileIO ...) */
+  int full_errno;               /* ENOSPC or EDQUOT when the disk filled: errno or GDAL's text said so */
+  char first[512];              /* the first message: the cause, where the later ones say what gave up */
+  char orphan[512];             /* the first failure GDAL's worker threads raised meanwhile */
+  struct sd_gdal_capture *next; /* the list of open captures */
 } sd_gdal_capture;
 void sd_gdal_capture_begin(sd_gdal_capture *cap);
 void sd_gdal_capture_end(sd_gdal_capture *cap);
+/* Sets err to the formatted message, which says what was done on which file, followed by ": "
+ * and why when GDAL said why: "No space left on device" (strerror(full_errno)) when the disk
+ * filled, which GDAL's "Write error at scanline 4294967295" does not say, else GDAL's first
+ * message on this thread, else the first of its worker threads. Returns code. */
+sd_status sd_gdal_error(sd_error *err, sd_status code, const sd_gdal_capture *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* For a failed read of an opened input: "<module>: <path>: truncated or corrupt file: <what>
+ * failed: <GDAL's words>" (SD_ERR_INPUT); out of memory or a full disk (GDAL writing another
+ * dataset's cached blocks) are said as such instead. */
+sd_status sd_gdal_read_error(sd_error *err, const sd_gdal_capture *cap, const char *module, const char *path,
+                             const char *what);
 
 /* ---- input rasters (raster.c) ---- */
 typedef struct sd_raster sd_raster;
@@ -130,6 +149,9 @@ sd_status sd_mkdir_p(const char *path, sd_error *err);
 /* "<dir>/.<name>.tmp-<pid>" */
 void sd_temp_name(char *buf, size_t len, const char *dir, const char *name);
 void sd_join(char *buf, size_t len, const char *dir, const char *name);
+/* Writes len bytes to path (created or truncated), every write and the close checked; errors say
+ * "<what>: <path>: <strerror>". */
+sd_status sd_write_file(const char *what, const char *path, const void *data, size_t len, sd_error *err);
 /* Removes a folder and everything in it (best effort). */
 void sd_remove_tree(const char *path);
 /* Flushes a file or folder to the disk (fsync); 0 on success. */

@@ -34,49 +34,10 @@ static int supported_type(GDALDataType t) {
   }
 }
 
-sd_status sd_raster_open(const char *role, const char *path, double max_pixels, sd_raster **out, sd_error *err) {
-  *out = NULL;
-  struct stat st;
-  if (!path || !*path) return sd_error_set(err, SD_ERR_USAGE, "%s: no file given", role);
-  /* GDAL's virtual file systems (/vsimem/, /vsizip/ ...) are GDAL's to check. */
-  if (strncmp(path, "/vsi", 4) != 0) {
-    if (stat(path, &st) != 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: %s", role, path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: is a folder, not an image", role, path);
-    if (st.st_size == 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: file is empty", role, path);
-  }
-
-  sd_gdal_init();
-  sd_gdal_capture cap;
-  sd_gdal_capture_begin(&cap);
-  GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
-  sd_gdal_capture_end(&cap);
-  if (!ds)
-    return sd_error_set(err, SD_ERR_INPUT, "%s: %s: not a readable raster%s%s", role, path, cap.last[0] ? ": " : "",
-                        cap.last);
-
-  sd_raster *r = calloc(1, sizeof *r);
-  if (!r) {
-    GDALClose(ds);
-    return sd_error_set(err, SD_ERR_NOMEM, "%s: out of memory", role);
-  }
-  r->ds = ds;
+/* The data bands (the first alpha band set aside), their common type and the display bands. */
+static sd_status find_bands(sd_raster *r, const char *role, sd_error *err) {
   sd_raster_info *in = &r->info;
-  in->path = path;
-  in->width = GDALGetRasterXSize(ds);
-  in->height = GDALGetRasterYSize(ds);
-  sd_status st_code = SD_OK;
-  if (in->width < 1 || in->height < 1) {
-    st_code = sd_error_set(err, SD_ERR_INPUT, "%s: %s: image has no pixels", role, path);
-    goto fail;
-  }
-  if ((double)in->width * (double)in->height > max_pixels) {
-    st_code = sd_error_set(err, SD_ERR_LIMIT,
-                           "%s: %s: %d x %d pixels is more than --max-pixels %.0f; raise --max-pixels "
-                           "if the image is real",
-                           role, path, in->width, in->height, max_pixels);
-    goto fail;
-  }
-
+  GDALDatasetH ds = r->ds;
   int nb = GDALGetRasterCount(ds);
   GDALDataType type = GDT_Unknown;
   for (int b = 1; b <= nb; b++) {
@@ -87,18 +48,13 @@ sd_status sd_raster_open(const char *role, const char *path, double max_pixels, 
     }
     if (in->nbands == SD_MAX_BANDS) break;
     GDALDataType t = GDALGetRasterDataType(band);
-    if (!supported_type(t)) {
-      st_code = sd_error_set(err, SD_ERR_INPUT, "%s: %s: band %d has data type %s, which sitediff does not read", role,
-                             path, b, GDALGetDataTypeName(t));
-      goto fail;
-    }
+    if (!supported_type(t))
+      return sd_error_set(err, SD_ERR_INPUT, "%s: %s: band %d has data type %s, which sitediff does not read", role,
+                          in->path, b, GDALGetDataTypeName(t));
     if (type == GDT_Unknown) type = t;
     r->band_index[in->nbands++] = b;
   }
-  if (in->nbands == 0) {
-    st_code = sd_error_set(err, SD_ERR_INPUT, "%s: %s: no data bands", role, path);
-    goto fail;
-  }
+  if (in->nbands == 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: no data bands", role, in->path);
   snprintf(in->type, sizeof in->type, "%s", GDALGetDataTypeName(type));
 
   /* Display bands: colour interpretation first, else the first three, else grey. */
@@ -118,7 +74,13 @@ sd_status sd_raster_open(const char *role, const char *path, double max_pixels, 
       in->rgb[0] = in->rgb[1] = in->rgb[2] = 0;
     }
   }
+  return SD_OK;
+}
 
+/* The geotransform (identity when none) and the CRS (from the GCPs when that is all there is). */
+static void find_georef(sd_raster *r) {
+  sd_raster_info *in = &r->info;
+  GDALDatasetH ds = r->ds;
   r->has_gt = GDALGetGeoTransform(ds, in->gt) == CE_None;
   if (!r->has_gt) {
     double id[6] = {0, 1, 0, 0, 0, 1};
@@ -136,18 +98,63 @@ sd_status sd_raster_open(const char *role, const char *path, double max_pixels, 
     CPLFree(wkt);
   }
   if (!in->georef) snprintf(in->crs, sizeof in->crs, "none");
+}
+
+/* The size checks and the description of an opened dataset. */
+static sd_status describe(sd_raster *r, const char *role, double max_pixels, sd_error *err) {
+  sd_raster_info *in = &r->info;
+  in->width = GDALGetRasterXSize(r->ds);
+  in->height = GDALGetRasterYSize(r->ds);
+  if (in->width < 1 || in->height < 1)
+    return sd_error_set(err, SD_ERR_INPUT, "%s: %s: image has no pixels", role, in->path);
+  if ((double)in->width * (double)in->height > max_pixels)
+    return sd_error_set(err, SD_ERR_LIMIT,
+                        "%s: %s: %d x %d pixels is more than --max-pixels %.0f; raise --max-pixels "
+                        "if the image is real",
+                        role, in->path, in->width, in->height, max_pixels);
+  sd_status s = find_bands(r, role, err);
+  if (!s) find_georef(r);
+  return s;
+}
+
+sd_status sd_raster_open(const char *role, const char *path, double max_pixels, sd_raster **out, sd_error *err) {
+  *out = NULL;
+  struct stat st;
+  if (!path || !*path) return sd_error_set(err, SD_ERR_USAGE, "%s: no file given", role);
+  /* GDAL's virtual file systems (/vsimem/, /vsizip/ ...) are GDAL's to check. */
+  if (strncmp(path, "/vsi", 4) != 0) {
+    if (stat(path, &st) != 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: %s", role, path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: is a folder, not an image", role, path);
+    if (st.st_size == 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: file is empty", role, path);
+  }
+
+  sd_gdal_init();
+  sd_raster *r = calloc(1, sizeof *r);
+  if (!r) return sd_error_set(err, SD_ERR_NOMEM, "%s: out of memory", role);
+  r->info.path = path;
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  sd_status s = SD_OK;
+  r->ds = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
+  if (!r->ds)
+    s = sd_gdal_error(err, SD_ERR_INPUT, &cap, "%s: %s: not a readable raster", role, path);
+  else
+    s = describe(r, role, max_pixels, err);
+  sd_gdal_capture_end(&cap);
+  if (s) {
+    sd_raster_close(r);
+    return s;
+  }
   *out = r;
   return SD_OK;
-
-fail:
-  GDALClose(ds);
-  free(r);
-  return st_code;
 }
 
 void sd_raster_close(sd_raster *r) {
   if (!r) return;
+  sd_gdal_capture cap; /* an input's close has nothing to report */
+  sd_gdal_capture_begin(&cap);
   if (r->ds) GDALClose(r->ds);
+  sd_gdal_capture_end(&cap);
   free(r->wkt);
   free(r);
 }
@@ -164,12 +171,15 @@ sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *
     sd_raster_close(r);
     return sd_error_set(err, SD_ERR_NOMEM, "raster: %s: out of memory", path);
   }
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   CPLErr e = GDALRasterIO(GDALGetRasterBand(r->ds, 1), GF_Read, 0, 0, w, h, buf, w, h, GDT_Int32, 0, 0);
+  sd_gdal_capture_end(&cap);
   memcpy(gt, r->info.gt, 6 * sizeof(double));
   sd_raster_close(r);
   if (e != CE_None) {
     free(buf);
-    return sd_error_set(err, SD_ERR_INPUT, "raster: %s: read failed", path);
+    return sd_gdal_read_error(err, &cap, "raster", path, "reading band 1");
   }
   *data = buf;
   *width = w;
@@ -180,13 +190,16 @@ sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *
 sd_status sd_raster_read_rows(sd_raster *r, int y0, sd_planes *out, int threads, sd_error *err) {
   const int W = out->width, rows = out->height;
   sd_gdal_threads(threads); /* GTiff decodes tiles in parallel (set at open too) */
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   CPLErr e = CE_None;
   for (int b = 0; b < out->nbands && e == CE_None; b++)
     e = GDALRasterIO(GDALGetRasterBand(r->ds, b + 1), GF_Read, 0, y0, W, rows, out->band[b], W, rows, GDT_Float32, 0,
                      0);
+  sd_gdal_capture_end(&cap);
   sd_gdal_threads(0);
-  if (e != CE_None)
-    return sd_error_set(err, SD_ERR_INPUT, "raster: %s: reading rows %d..%d failed: %s", r->info.path, y0, y0 + rows,
-                        CPLGetLastErrorMsg());
-  return SD_OK;
+  if (e == CE_None) return SD_OK;
+  char what[64];
+  snprintf(what, sizeof what, "reading rows %d..%d", y0, y0 + rows);
+  return sd_gdal_read_error(err, &cap, "raster", r->info.path, what);
 }

@@ -52,6 +52,8 @@ static sd_status reader_create(sd_raster *r, const sd_grid *grid, const int *dat
   for (int b = 0; b < nbands; b++)
     rd->gdal_band[b] = r->band_index[data_bands[b]];
   rd->threads = threads > 0 ? threads : 1;
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   const double *g = grid->gt, *s = r->info.gt;
   if (same_crs(grid->wkt, r->wkt) && s[2] == 0 && s[4] == 0 && fabs(g[1] - s[1]) <= 1e-9 * fabs(s[1]) &&
       fabs(g[5] - s[5]) <= 1e-9 * fabs(s[5]) && near_int((g[0] - s[0]) / s[1], &rd->off_x) &&
@@ -70,10 +72,10 @@ static sd_status reader_create(sd_raster *r, const sd_grid *grid, const int *dat
     rd->gen_tr = GDALCreateGenImgProjTransformer3(NULL, r->info.gt, NULL, grid->gt);
   }
   if (rd->gen_tr) GDALSetGenImgProjTransformerDstGeoTransform(rd->gen_tr, grid->gt);
+  sd_gdal_capture_end(&cap);
   if (!rd->gen_tr) {
     free(rd);
-    return sd_error_set(err, SD_ERR_INPUT, "reader: %s: no transformation onto the grid: %s", r->info.path,
-                        CPLGetLastErrorMsg());
+    return sd_gdal_error(err, SD_ERR_INPUT, &cap, "reader: %s: no transformation onto the grid", r->info.path);
   }
   *out = rd;
   return SD_OK;
@@ -175,7 +177,10 @@ static int model_transform(void *arg, int dst_to_src, int n, double *x, double *
 
 void sd_reader_free(sd_reader *rd) {
   if (!rd) return;
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   if (rd->gen_tr) GDALDestroyGenImgProjTransformer(rd->gen_tr);
+  sd_gdal_capture_end(&cap);
   free(rd);
 }
 
@@ -199,7 +204,7 @@ static void fill_nan(sd_planes *p) {
       p->band[b][i] = NAN;
 }
 
-static sd_status read_direct(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err) {
+static sd_status read_direct(sd_reader *rd, int x0, int y0, sd_planes *dst, const sd_gdal_capture *cap, sd_error *err) {
   sd_raster *r = rd->r;
   int w = dst->width, h = dst->height;
   int sx = x0 + rd->off_x, sy = y0 + rd->off_y;
@@ -246,10 +251,12 @@ static sd_status read_direct(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_e
   return SD_OK;
 io_fail:
   free(mask);
-  return sd_error_set(err, SD_ERR_INPUT, "reader: %s: read failed: %s", r->info.path, CPLGetLastErrorMsg());
+  char what[64];
+  snprintf(what, sizeof what, "reading rows %d..%d", cy0, cy1);
+  return sd_gdal_read_error(err, cap, "reader", r->info.path, what);
 }
 
-static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err) {
+static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, const sd_gdal_capture *cap, sd_error *err) {
   sd_raster *r = rd->r;
   int w = dst->width, h = dst->height;
   GDALDriverH mem = GDALGetDriverByName("MEM");
@@ -317,9 +324,11 @@ static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_e
 
   sd_status st = SD_OK;
   GDALWarpOperationH op = GDALCreateWarpOperation(wo);
-  if (!op || GDALChunkAndWarpImage(op, 0, 0, w, h) != CE_None)
-    st = sd_error_set(err, SD_ERR_INPUT, "reader: %s: resampling onto the grid failed: %s", r->info.path,
-                      CPLGetLastErrorMsg());
+  if (!op || GDALChunkAndWarpImage(op, 0, 0, w, h) != CE_None) {
+    char what[80];
+    snprintf(what, sizeof what, "resampling grid rows %d..%d", y0, y0 + h);
+    st = sd_gdal_read_error(err, cap, "reader", r->info.path, what);
+  }
   if (op) GDALDestroyWarpOperation(op);
   GDALDestroyWarpOptions(wo);
   GDALDestroyApproxTransformer(approx);
@@ -331,11 +340,14 @@ static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_e
 sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err) {
   if (dst->nbands < rd->nbands) return sd_error_set(err, SD_ERR_INTERNAL, "reader: too few planes");
   sd_gdal_threads(rd->threads);
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
   sd_status st;
   if (rd->direct && model_is_identity(&rd->model))
-    st = read_direct(rd, x0, y0, dst, err);
+    st = read_direct(rd, x0, y0, dst, &cap, err);
   else
-    st = read_warped(rd, x0, y0, dst, err);
+    st = read_warped(rd, x0, y0, dst, &cap, err);
+  sd_gdal_capture_end(&cap);
   sd_gdal_threads(0);
   return st;
 }

@@ -126,6 +126,8 @@ sd_status sd_tiff_direct_read(const char *path, const sd_tiff_layout *l, int y0,
     SD_OMP(critical)
     if (tmsg[0] && !msg[0]) snprintf(msg, sizeof msg, "%s", tmsg);
   }
-  if (failed) return sd_error_set(err, SD_ERR_INPUT, "tiff: %s: decoding failed%s%s", path, msg[0] ? ": " : "", msg);
+  if (failed)
+    return sd_error_set(err, SD_ERR_INPUT, "tiff: %s: decoding rows %d..%d failed%s%s", path, y0, y0 + rows,
+                        msg[0] ? ": " : "", msg);
   return SD_OK;
 }

@@ -1,11 +1,13 @@
 /* vector.c: change objects as GeoJSON polygons (WGS84, through OGR), one feature per object. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
+#include <cpl_vsi.h>
 #include <gdal.h>
 #include <gdal_alg.h>
 #include <ogr_api.h>
@@ -17,11 +19,11 @@
 /* Polygonizes the mask GeoTIFF (0 no change, 1 change, 255 nodata) into an in-memory layer
  * with field "dn" (grid CRS, or pixel coordinates when the grid is not georeferenced). GDAL
  * reads the mask row by row, so this needs no grid-sized image; the nodata regions come out as
- * polygons of their own, which the caller skips. */
-static sd_status polygonize(const char *mask_path, GDALDatasetH *mem_out, OGRLayerH *layer_out, double inv[6],
-                            sd_error *err) {
+ * polygons of their own, which the caller skips. Runs inside the caller's capture. */
+static sd_status polygonize(const char *mask_path, const sd_gdal_capture *cap, GDALDatasetH *mem_out,
+                            OGRLayerH *layer_out, double inv[6], sd_error *err) {
   GDALDatasetH rast = GDALOpenEx(mask_path, GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
-  if (!rast) return sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot read the mask back", mask_path);
+  if (!rast) return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: cannot read the mask back", mask_path);
   double gt[6];
   GDALGetGeoTransform(rast, gt); /* the default (identity) when not georeferenced, as polygons get */
   if (!GDALInvGeoTransform(gt, inv)) {
@@ -29,6 +31,10 @@ static sd_status polygonize(const char *mask_path, GDALDatasetH *mem_out, OGRLay
     return sd_error_set(err, SD_ERR_INTERNAL, "objects: %s: the mask's geotransform cannot be inverted", mask_path);
   }
   GDALDatasetH vec = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
+  if (!vec) {
+    GDALClose(rast);
+    return sd_gdal_error(err, SD_ERR_NOMEM, cap, "objects: cannot create an in-memory layer for %s", mask_path);
+  }
   OGRSpatialReferenceH srs = NULL;
   const char *wkt = GDALGetProjectionRef(rast);
   if (wkt && *wkt) {
@@ -47,7 +53,7 @@ static sd_status polygonize(const char *mask_path, GDALDatasetH *mem_out, OGRLay
   GDALClose(rast);
   if (e != CE_None) {
     GDALClose(vec);
-    return sd_error_set(err, SD_ERR_INTERNAL, "objects: polygonizing failed: %s", CPLGetLastErrorMsg());
+    return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: polygonizing the mask failed", mask_path);
   }
   *mem_out = vec;
   *layer_out = layer;
@@ -71,11 +77,24 @@ static void first_pixel(OGRGeometryH poly, const double *inv, int *px, int *py) 
   }
 }
 
+/* A GeoJSON file being written: GDAL writes it into /vsimem/ and close_geojson copies it to the
+ * real path with every write checked (the GeoJSON driver ignores its own write errors, so a full
+ * disk left a truncated file and no error). */
+typedef struct geojson_out {
+  GDALDatasetH ds;
+  OGRLayerH layer;
+  OGRCoordinateTransformationH ct; /* grid CRS to WGS84, NULL when not georeferenced */
+  char mem[64];
+} geojson_out;
+
+static atomic_uint geojson_seq; /* batch threads write several at once into the one /vsimem/ */
+
 /* Opens a GeoJSON layer in WGS84 (or without CRS when the grid is not georeferenced) and the
  * transformation from grid coordinates into it. */
-static sd_status open_geojson(const char *path, const char *name, const sd_grid *grid, OGRwkbGeometryType type,
-                              GDALDatasetH *ds, OGRLayerH *layer, OGRCoordinateTransformationH *ct, sd_error *err) {
-  *ct = NULL;
+static sd_status open_geojson(const char *path, const char *what, const char *name, const sd_grid *grid,
+                              OGRwkbGeometryType type, const sd_gdal_capture *cap, geojson_out *g, sd_error *err) {
+  memset(g, 0, sizeof *g);
+  snprintf(g->mem, sizeof g->mem, "/vsimem/sitediff-%u.geojson", atomic_fetch_add(&geojson_seq, 1));
   OGRSpatialReferenceH wgs84 = NULL;
   if (grid->wkt) {
     OGRSpatialReferenceH src = OSRNewSpatialReference(grid->wkt);
@@ -83,24 +102,39 @@ static sd_status open_geojson(const char *path, const char *name, const sd_grid 
     wgs84 = OSRNewSpatialReference(NULL);
     OSRImportFromEPSG(wgs84, 4326);
     OSRSetAxisMappingStrategy(wgs84, OAMS_TRADITIONAL_GIS_ORDER);
-    *ct = OCTNewCoordinateTransformation(src, wgs84);
+    g->ct = OCTNewCoordinateTransformation(src, wgs84);
     OSRDestroySpatialReference(src);
   }
   char **lopts = NULL;
-  if (*ct) lopts = CSLSetNameValue(lopts, "RFC7946", "YES");
+  if (g->ct) lopts = CSLSetNameValue(lopts, "RFC7946", "YES");
   lopts = CSLSetNameValue(lopts, "COORDINATE_PRECISION", "7");
-  *ds = GDALCreate(GDALGetDriverByName("GeoJSON"), path, 0, 0, 0, GDT_Unknown, NULL);
-  *layer = *ds ? GDALDatasetCreateLayer(*ds, name, wgs84, type, lopts) : NULL;
+  g->ds = GDALCreate(GDALGetDriverByName("GeoJSON"), g->mem, 0, 0, 0, GDT_Unknown, NULL);
+  g->layer = g->ds ? GDALDatasetCreateLayer(g->ds, name, wgs84, type, lopts) : NULL;
   CSLDestroy(lopts);
   if (wgs84) OSRDestroySpatialReference(wgs84);
-  if (!*layer) {
-    if (*ds) GDALClose(*ds);
-    if (*ct) OCTDestroyCoordinateTransformation(*ct);
-    *ds = NULL;
-    *ct = NULL;
-    return sd_error_set(err, SD_ERR_OUTPUT, "%s: %s: cannot create GeoJSON: %s", name, path, CPLGetLastErrorMsg());
+  if (!g->layer) {
+    if (g->ds) GDALClose(g->ds);
+    if (g->ct) OCTDestroyCoordinateTransformation(g->ct);
+    VSIUnlink(g->mem);
+    memset(g, 0, sizeof *g);
+    return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "%s: %s: cannot create GeoJSON", what, path);
   }
   return SD_OK;
+}
+
+/* Closes g and, when nothing failed (s and the capture), writes what GDAL wrote to path. */
+static sd_status close_geojson(geojson_out *g, sd_status s, const char *path, const char *what,
+                               const sd_gdal_capture *cap, sd_error *err) {
+  if (g->ds) GDALClose(g->ds);
+  if (g->ct) OCTDestroyCoordinateTransformation(g->ct);
+  if (!s && cap->failures) s = sd_gdal_error(err, SD_ERR_OUTPUT, cap, "%s: %s: writing GeoJSON failed", what, path);
+  vsi_l_offset len = 0;
+  GByte *data = g->ds ? VSIGetMemFileBuffer(g->mem, &len, TRUE) : NULL;
+  if (!s && !data) s = sd_error_set(err, SD_ERR_INTERNAL, "%s: %s: GDAL wrote no GeoJSON", what, path);
+  if (!s) s = sd_write_file(what, path, data, (size_t)len, err);
+  CPLFree(data);
+  memset(g, 0, sizeof *g);
+  return s;
 }
 
 static void add_real(OGRFeatureH f, const char *name, double v) {
@@ -111,22 +145,10 @@ static void add_real(OGRFeatureH f, const char *name, double v) {
     OGR_F_SetFieldNull(f, i);
 }
 
-sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
-                                  const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
-                                  const void *ctx, const sd_object *objs, int n, sd_error *err) {
-  sd_gdal_init();
-  sd_gdal_capture cap;
-  sd_gdal_capture_begin(&cap);
-  GDALDatasetH mem = NULL;
-  OGRLayerH poly = NULL;
-  double inv[6];
-  sd_status s = polygonize(mask_path, &mem, &poly, inv, err);
-  if (s) {
-    sd_gdal_capture_end(&cap);
-    return s;
-  }
-
-  /* One geometry per object id (several polygons of one id become a multipolygon). */
+/* One geometry per object id 1..n from the polygons of the mask (several polygons of one id
+ * become a multipolygon); NULL when out of memory. */
+static OGRGeometryH *object_geometries(OGRLayerH poly, const double *inv, int32_t (*id_at)(const void *, int, int),
+                                       const void *ctx, int n) {
   OGRGeometryH *geoms = calloc((size_t)n + 1, sizeof *geoms);
   OGRFeatureH f;
   OGR_L_ResetReading(poly);
@@ -149,12 +171,17 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
     }
     OGR_F_Destroy(f);
   }
+  return geoms;
+}
 
-  GDALDatasetH out = NULL;
-  OGRLayerH layer = NULL;
-  OGRCoordinateTransformationH ct = NULL;
-  s = open_geojson(path, "objects", grid, wkbUnknown, &out, &layer, &ct, err);
-  if (s) goto done;
+static void free_geometries(OGRGeometryH *geoms, int n) {
+  for (int i = 0; geoms && i <= n; i++)
+    if (geoms[i]) OGR_G_DestroyGeometry(geoms[i]);
+  free(geoms);
+}
+
+/* The properties of an object, in this order in every feature. */
+static void add_object_fields(OGRLayerH layer) {
   static const struct {
     const char *name;
     OGRFieldType type;
@@ -197,66 +224,100 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
     OGR_L_CreateField(layer, d, TRUE);
     OGR_Fld_Destroy(d);
   }
-  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
+}
+
+static void set_int(OGRFeatureH f, const char *name, int v) {
+  OGR_F_SetFieldInteger(f, OGR_F_GetFieldIndex(f, name), v);
+}
+
+/* A feature holding the object's properties (no geometry yet). */
+static OGRFeatureH object_feature(OGRFeatureDefnH defn, const sd_object *o, const char *first_seen,
+                                  const char *absent_on) {
+  OGRFeatureH nf = OGR_F_Create(defn);
+  set_int(nf, "id", o->id);
+  OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "class"), sd_class_name(o->cls));
+  OGR_F_SetFieldInteger64(nf, OGR_F_GetFieldIndex(nf, "area_px"), o->area_px);
+  add_real(nf, "area_m2", o->area_m2);
+  set_int(nf, "bbox_x0", o->x0);
+  set_int(nf, "bbox_y0", o->y0);
+  set_int(nf, "bbox_x1", o->x1);
+  set_int(nf, "bbox_y1", o->y1);
+  add_real(nf, "centroid_x", o->cx);
+  add_real(nf, "centroid_y", o->cy);
+  add_real(nf, "lon", o->lon);
+  add_real(nf, "lat", o->lat);
+  add_real(nf, "mean_magnitude", o->mean_mag);
+  add_real(nf, "max_magnitude", o->max_mag);
+  add_real(nf, "elongation", o->elongation);
+  add_real(nf, "orientation_deg", o->orientation_deg);
+  add_real(nf, "length_m", o->length_m);
+  add_real(nf, "width_m", o->width_m);
+  add_real(nf, "rectangularity", o->rectangularity);
+  add_real(nf, "thickness_m", o->thickness_m);
+  set_int(nf, "parts", o->parts);
+  OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "sign"), sd_sign_name(o->sign));
+  add_real(nf, "mean_signed_change", o->mean_signed);
+  add_real(nf, "max_signed_change", o->max_signed);
+  /* Per band, brighter (+) or darker (-) in noise units, e.g. "+12.4 -3.0 +0.8 +25.1". */
+  char dir[16 * SD_MAX_BANDS] = "";
+  for (int b = 0; b < o->nbands; b++)
+    snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s%+.1f", b ? " " : "", o->band_change[b]);
+  OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "band_change"), dir);
+  add_real(nf, "contrast_before", o->contrast_before);
+  add_real(nf, "contrast_after", o->contrast_after);
+  add_real(nf, "score", o->score);
+  set_int(nf, "truncated", o->truncated);
+  if (first_seen) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "first_seen"), first_seen);
+  if (absent_on) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "absent_on"), absent_on);
+  return nf;
+}
+
+/* One feature per object, with its geometry (taken from geoms) in WGS84. */
+static sd_status write_object_features(geojson_out *g, OGRGeometryH *geoms, const sd_object *objs, int n,
+                                       const char *first_seen, const char *absent_on, const char *path,
+                                       const sd_gdal_capture *cap, sd_error *err) {
+  OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->layer);
+  sd_status s = SD_OK;
   for (int i = 0; i < n && !s; i++) {
     const sd_object *o = &objs[i];
-    OGRFeatureH nf = OGR_F_Create(defn);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "id"), o->id);
-    OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "class"), sd_class_name(o->cls));
-    OGR_F_SetFieldInteger64(nf, OGR_F_GetFieldIndex(nf, "area_px"), o->area_px);
-    add_real(nf, "area_m2", o->area_m2);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_x0"), o->x0);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_y0"), o->y0);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_x1"), o->x1);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "bbox_y1"), o->y1);
-    add_real(nf, "centroid_x", o->cx);
-    add_real(nf, "centroid_y", o->cy);
-    add_real(nf, "lon", o->lon);
-    add_real(nf, "lat", o->lat);
-    add_real(nf, "mean_magnitude", o->mean_mag);
-    add_real(nf, "max_magnitude", o->max_mag);
-    add_real(nf, "elongation", o->elongation);
-    add_real(nf, "orientation_deg", o->orientation_deg);
-    add_real(nf, "length_m", o->length_m);
-    add_real(nf, "width_m", o->width_m);
-    add_real(nf, "rectangularity", o->rectangularity);
-    add_real(nf, "thickness_m", o->thickness_m);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "parts"), o->parts);
-    OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "sign"), sd_sign_name(o->sign));
-    add_real(nf, "mean_signed_change", o->mean_signed);
-    add_real(nf, "max_signed_change", o->max_signed);
-    {
-      /* Per band, brighter (+) or darker (-) in noise units, e.g. "+12.4 -3.0 +0.8 +25.1". */
-      char dir[16 * SD_MAX_BANDS] = "";
-      for (int b = 0; b < o->nbands; b++)
-        snprintf(dir + strlen(dir), sizeof dir - strlen(dir), "%s%+.1f", b ? " " : "", o->band_change[b]);
-      OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "band_change"), dir);
-    }
-    add_real(nf, "contrast_before", o->contrast_before);
-    add_real(nf, "contrast_after", o->contrast_after);
-    add_real(nf, "score", o->score);
-    OGR_F_SetFieldInteger(nf, OGR_F_GetFieldIndex(nf, "truncated"), o->truncated);
-    if (first_seen) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "first_seen"), first_seen);
-    if (absent_on) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "absent_on"), absent_on);
-    OGRGeometryH g = geoms ? geoms[o->id] : NULL;
-    if (g) {
-      if (ct && OGR_G_Transform(g, ct) != OGRERR_NONE)
+    OGRFeatureH nf = object_feature(defn, o, first_seen, absent_on);
+    OGRGeometryH geom = geoms ? geoms[o->id] : NULL;
+    if (geom) {
+      if (g->ct && OGR_G_Transform(geom, g->ct) != OGRERR_NONE)
         s = sd_error_set(err, SD_ERR_INTERNAL, "objects: cannot transform object %d to WGS84", o->id);
-      OGR_F_SetGeometryDirectly(nf, g);
+      OGR_F_SetGeometryDirectly(nf, geom);
       geoms[o->id] = NULL;
     }
-    if (!s && OGR_L_CreateFeature(layer, nf) != OGRERR_NONE)
-      s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: cannot write feature: %s", path, cap.last);
+    if (!s && OGR_L_CreateFeature(g->layer, nf) != OGRERR_NONE)
+      s = sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: cannot write object %d", path, o->id);
     OGR_F_Destroy(nf);
   }
+  return s;
+}
 
-done:
-  if (out) GDALClose(out);
-  if (!s && cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: write failed: %s", path, cap.last);
-  for (int i = 0; geoms && i <= n; i++)
-    if (geoms[i]) OGR_G_DestroyGeometry(geoms[i]);
-  free(geoms);
-  if (ct) OCTDestroyCoordinateTransformation(ct);
+sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
+                                  const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
+                                  const void *ctx, const sd_object *objs, int n, sd_error *err) {
+  sd_gdal_init();
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  GDALDatasetH mem = NULL;
+  OGRLayerH poly = NULL;
+  double inv[6];
+  sd_status s = polygonize(mask_path, &cap, &mem, &poly, inv, err);
+  if (s) {
+    sd_gdal_capture_end(&cap);
+    return s;
+  }
+  OGRGeometryH *geoms = object_geometries(poly, inv, id_at, ctx, n);
+  geojson_out g;
+  s = open_geojson(path, "objects", "objects", grid, wkbUnknown, &cap, &g, err);
+  if (!s) {
+    add_object_fields(g.layer);
+    s = write_object_features(&g, geoms, objs, n, first_seen, absent_on, path, &cap, err);
+    s = close_geojson(&g, s, path, "objects", &cap, err);
+  }
+  free_geometries(geoms, n);
   GDALClose(mem);
   sd_gdal_capture_end(&cap);
   return s;
@@ -267,10 +328,10 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
   sd_gdal_init();
   sd_gdal_capture cap;
   sd_gdal_capture_begin(&cap);
-  GDALDatasetH ds;
-  OGRLayerH layer;
-  OGRCoordinateTransformationH ct;
-  sd_status s = open_geojson(path, "tie_points", grid, wkbPoint, &ds, &layer, &ct, err);
+  geojson_out g;
+  sd_status s = open_geojson(path, "tie points", "tie_points", grid, wkbPoint, &cap, &g, err);
+  OGRLayerH layer = g.layer;
+  OGRCoordinateTransformationH ct = g.ct;
   if (s) {
     sd_gdal_capture_end(&cap);
     return s;
@@ -316,12 +377,10 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
     OGR_G_SetPoint_2D(g, 0, X, Y);
     OGR_F_SetGeometryDirectly(f, g);
     if (OGR_L_CreateFeature(layer, f) != OGRERR_NONE)
-      s = sd_error_set(err, SD_ERR_OUTPUT, "tie points: %s: cannot write: %s", path, cap.last);
+      s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "tie points: %s: cannot write tie point %d", path, i + 1);
     OGR_F_Destroy(f);
   }
-  GDALClose(ds);
-  if (ct) OCTDestroyCoordinateTransformation(ct);
-  if (!s && cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "tie points: %s: write failed: %s", path, cap.last);
+  s = close_geojson(&g, s, path, "tie points", &cap, err);
   sd_gdal_capture_end(&cap);
   return s;
 }

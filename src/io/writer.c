@@ -45,7 +45,7 @@ sd_status sd_gtiff_create(const char *path, const sd_grid *grid, int nbands, sd_
   CSLDestroy(opts);
   if (!t->ds) {
     sd_gdal_capture_end(&t->cap);
-    sd_status s = sd_error_set(err, SD_ERR_OUTPUT, "writer: %s: cannot create: %s", path, t->cap.last);
+    sd_status s = sd_gdal_error(err, SD_ERR_OUTPUT, &t->cap, "writer: %s: cannot create", path);
     free(t);
     return s;
   }
@@ -67,7 +67,7 @@ sd_status sd_gtiff_write(sd_gtiff *t, int band, int y0, int rows, const void *da
       GDALRasterIO(GDALGetRasterBand(t->ds, band), GF_Write, 0, y0, w, rows, (void *)data, w, rows, t->type, 0, 0);
   sd_gdal_capture_end(&cap);
   if (e != CE_None || cap.failures)
-    return sd_error_set(err, SD_ERR_OUTPUT, "writer: %s: write failed: %s", t->path, cap.last);
+    return sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "writer: %s: writing rows %d..%d failed", t->path, y0, y0 + rows);
   return SD_OK;
 }
 
@@ -79,13 +79,16 @@ sd_status sd_gtiff_close(sd_gtiff *t, sd_error *err) {
   GDALClose(t->ds);
   sd_gdal_capture_end(&cap);
   sd_status s = SD_OK;
-  if (cap.failures) s = sd_error_set(err, SD_ERR_OUTPUT, "writer: %s: write failed: %s", t->path, cap.last);
+  if (cap.failures) s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "writer: %s: writing the last tiles failed", t->path);
   free(t);
   return s;
 }
 
 void sd_gtiff_set_rgb(sd_gtiff *t) {
   static const GDALColorInterp ci[3] = {GCI_RedBand, GCI_GreenBand, GCI_BlueBand};
+  sd_gdal_capture cap; /* only sets tags: what fails here fails again at close, which reports it */
+  sd_gdal_capture_begin(&cap);
   for (int b = 0; b < 3 && b < GDALGetRasterCount(t->ds); b++)
     GDALSetRasterColorInterpretation(GDALGetRasterBand(t->ds, b + 1), ci[b]);
+  sd_gdal_capture_end(&cap);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_hostile_corpus.sh: every case of tests/hostile/make_corpus.sh through `sitediff compare`:
-# the documented exit code, a message naming the file and the problem, and either the six
+# the documented exit code, a message naming the file and the problem (for damaged image data,
+# GDAL's own words after it), no raw GDAL line and no empty reason on stderr, and either the six
 # complete outputs or nothing (no output folder content, no temporaries); then the hostile
 # manifest through `sitediff batch`.
 set -u
@@ -20,6 +21,10 @@ while IFS='|' read -r name before after extra code pat outputs; do
   rc=$?
   if [ "$rc" -ne "$code" ]; then bad "$name: exit $rc, expected $code: $(head -c 400 "$T/stderr")"; continue; fi
   if [ -n "$pat" ] && ! grep -qE -- "$pat" "$T/stderr"; then bad "$name: message /$pat/ not in: $(head -c 400 "$T/stderr")"; continue; fi
+  # One error path: GDAL's and libtiff's words only inside sitediff's message, never a raw
+  # "ERROR 1: ..." line, and no message that ends where its reason should be.
+  if grep -qE '^(ERROR|Warning) [0-9]+: ' "$T/stderr"; then bad "$name: a raw GDAL line on stderr: $(head -c 400 "$T/stderr")"; continue; fi
+  if grep -qE ':[[:space:]]*$' "$T/stderr"; then bad "$name: a message with an empty reason: $(head -c 400 "$T/stderr")"; continue; fi
   if [ "$outputs" = yes ]; then
     missing=""
     for f in $OUTS; do [ -s "$out/$f" ] || missing="$missing $f"; done
@@ -30,7 +35,7 @@ while IFS='|' read -r name before after extra code pat outputs; do
   if [ -n "$(ls -A . | grep -e '\.sitediff-' -e '\.tmp-')" ]; then bad "$name: temporaries left: $(ls -A . | grep sitediff-)"; continue; fi
   ok
 done <"$T/cases"
-[ "$i" -ge 20 ] && ok || bad "the corpus table has only $i cases"
+[ "$i" -ge 35 ] && ok || bad "the corpus table has only $i cases"
 
 # The hostile manifest: quotes and commas, ../, a 5,000-character path, an unterminated quote.
 "$SD" batch hostile.csv -o batch -q 2>"$T/stderr"

@@ -26,6 +26,37 @@ ifd = struct.pack('<H', len(tags)) + b''.join(
 open('huge_header.tif', 'wb').write(b'II*\x00' + struct.pack('<I', 8) + ifd + struct.pack('<I', 0))
 PY
 printf '<VRTDataset rasterXSize="200000" rasterYSize="200000"><VRTRasterBand dataType="Byte" band="1"/></VRTDataset>' >huge.vrt
+# Damaged image data behind an intact header, in DEFLATE TIFFs of 32 x 32 tiles (GDAL decodes
+# several tiles at once on its own threads there): the last quarter cut off, or the middle tile's
+# bytes (found through TileOffsets and TileByteCounts) overwritten.
+for s in b a; do
+  src=$B; [ $s = a ] && src=$A
+  q -co TILED=YES -co BLOCKXSIZE=32 -co BLOCKYSIZE=32 -co COMPRESS=DEFLATE "$src" tiled_$s.tif
+  head -c $(($(stat -c %s tiled_$s.tif) * 3 / 4)) tiled_$s.tif >cut_$s.tif
+  cp tiled_$s.tif corrupt_$s.tif
+  python3 - corrupt_$s.tif <<'PY'
+import struct, sys
+path = sys.argv[1]
+d = bytearray(open(path, 'rb').read())
+assert d[:4] == b'II*\x00', 'a little-endian classic TIFF'
+ifd = struct.unpack_from('<I', d, 4)[0]
+tags = {}
+for i in range(struct.unpack_from('<H', d, ifd)[0]):
+    tag, typ, n, val = struct.unpack_from('<HHII', d, ifd + 2 + 12 * i)
+    tags[tag] = (typ, n, val)
+def values(tag):
+    typ, n, val = tags[tag]
+    f = {3: 'H', 4: 'I'}[typ]
+    raw = struct.pack('<I', val) if n * struct.calcsize(f) <= 4 else d[val:]
+    return struct.unpack_from('<%d%s' % (n, f), raw)
+(w,), (h,), (tw,), (th,) = values(256)[:1], values(257)[:1], values(322)[:1], values(323)[:1]
+nx, ny = -(-w // tw), -(-h // th)
+k = (ny // 2) * nx + nx // 2
+off, size = values(324)[k], values(325)[k]
+d[off:off + size] = b'\xff' * size
+open(path, 'wb').write(d)
+PY
+done
 # Headers within --max-pixels whose blocks would need more memory than the default budget (3/4 of
 # the RAM): memory grows with the width (a block holds at least 8 rows of both images, about
 # 2,700 bytes per column with the detection window), so a grid twice the budget wide and 64 rows
@@ -65,7 +96,15 @@ cat <<TABLE
 missing file|missing.tif|$A||1|before: missing.tif: No such file|no
 empty file|$B|empty.tif||1|after: empty.tif: file is empty|no
 random bytes|$B|random.tif||1|after: random.tif: not a readable raster|no
-truncated TIFF|$B|truncated.tif||1|truncated.tif|no
+truncated TIFF|$B|truncated.tif||1|truncated.tif: truncated or corrupt file: .*failed: TIFFFillTile:Read error.* got [0-9]+ bytes, expected [0-9]+|no
+cut tile data, before, 1 thread|cut_b.tif|$A|--threads 1|1|reader: cut_b.tif: truncated or corrupt file: .*failed: TIFFFillTile:Read error.* got [0-9]+ bytes, expected [0-9]+|no
+cut tile data, before, 2 threads|cut_b.tif|$A|--threads 2|1|reader: cut_b.tif: truncated or corrupt file: .*failed: Cannot read [0-9]+ bytes at offset [0-9]+|no
+cut tile data, after, 1 thread|$B|cut_a.tif|--threads 1|1|reader: cut_a.tif: truncated or corrupt file: .*failed: TIFFFillTile:Read error.* got [0-9]+ bytes, expected [0-9]+|no
+cut tile data, after, 2 threads|$B|cut_a.tif|--threads 2|1|reader: cut_a.tif: truncated or corrupt file: .*failed: Cannot read [0-9]+ bytes at offset [0-9]+|no
+corrupt middle tile, before, 1 thread|corrupt_b.tif|$A|--threads 1|1|reader: corrupt_b.tif: truncated or corrupt file: .*failed: ZIPDecode:Decoding error|no
+corrupt middle tile, before, 2 threads|corrupt_b.tif|$A|--threads 2|1|reader: corrupt_b.tif: truncated or corrupt file: .*failed: ZIPDecode:Decoding error|no
+corrupt middle tile, after, 1 thread|$B|corrupt_a.tif|--threads 1|1|reader: corrupt_a.tif: truncated or corrupt file: .*failed: ZIPDecode:Decoding error|no
+corrupt middle tile, after, 2 threads|$B|corrupt_a.tif|--threads 2|1|reader: corrupt_a.tif: truncated or corrupt file: .*failed: ZIPDecode:Decoding error|no
 folder as file|folder.tif|$A||1|before: folder.tif: is a folder|no
 200000 x 200000 TIFF header|huge_header.tif|$A||1|huge_header.tif: 200000 x 200000 pixels is more than --max-pixels.*raise --max-pixels|no
 200000 x 200000 VRT|$B|huge.vrt||1|huge.vrt: 200000 x 200000 pixels is more than --max-pixels.*raise --max-pixels|no
