@@ -8,10 +8,28 @@
 
 #include "render/render.h"
 
+/* libpng's errors and warnings are kept for our message, never printed; an error ends the write
+ * through libpng's jump buffer. */
+typedef struct png_msg {
+  char text[160];
+} png_msg;
+
+static void on_png_error(png_structp png, png_const_charp msg) {
+  png_msg *m = png_get_error_ptr(png);
+  if (m) snprintf(m->text, sizeof m->text, "%s", msg);
+  png_longjmp(png, 1);
+}
+
+static void on_png_warning(png_structp png, png_const_charp msg) {
+  (void)png;
+  (void)msg;
+}
+
 sd_status sd_png_write_rgb(const char *path, int w, int h, const uint8_t *rgb, sd_error *err) {
   FILE *f = fopen(path, "wb");
   if (!f) return sd_error_set(err, SD_ERR_OUTPUT, "overlay: %s: %s", path, strerror(errno));
-  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_msg msg = {""};
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &msg, on_png_error, on_png_warning);
   png_infop info = png ? png_create_info_struct(png) : NULL;
   if (!png || !info) {
     png_destroy_write_struct(&png, &info);
@@ -21,7 +39,8 @@ sd_status sd_png_write_rgb(const char *path, int w, int h, const uint8_t *rgb, s
   if (setjmp(png_jmpbuf(png))) {
     png_destroy_write_struct(&png, &info);
     fclose(f);
-    return sd_error_set(err, SD_ERR_OUTPUT, "overlay: %s: libpng failed while writing", path);
+    return sd_error_set(err, SD_ERR_OUTPUT, "overlay: %s: libpng failed while writing (%s)", path,
+                        msg.text[0] ? msg.text : "no reason given");
   }
   png_init_io(png, f);
   /* Level 3 with the SUB/UP filters: a few times faster than the defaults, files ~10% larger. */

@@ -49,6 +49,7 @@ check() {
   fi
   if [ "$(grep -c '^sitediff compare: ' "$T/err")" -ne 1 ]; then bad "$name: not one message: $(cat "$T/err")"; return; fi
   if grep -qE '^(ERROR|Warning) [0-9]+: ' "$T/err"; then bad "$name: a raw GDAL line on stderr: $(cat "$T/err")"; return; fi
+  if grep -v '^sitediff' "$T/err" | grep -q .; then bad "$name: a line not of ours on stderr: $(cat "$T/err")"; return; fi
   if [ -n "$(leftovers "$M")" ] || [ -n "$(leftovers "$dir")" ]; then bad "$name: temporaries left: $(ls -A "$M" "$dir")"; return; fi
   ok
 }
