@@ -252,8 +252,11 @@ void sd_scene_sample(const sd_scene *s, double u, double v, int after, float out
   /* Ground texture and furrows scale with the texture level (0.5: as they always were). */
   double amp = s->texture > 1 ? 1 : s->texture;
   double furrow = 0.04 * (amp / 0.5) * sin(2 * M_PI * fu / 3.0);
+  /* Fields differ less in colour on plainer ground (below 0.5: blended toward the mean). */
+  double contrast = amp >= 0.5 ? 1 : 0.1 + 1.8 * amp;
   for (int b = 0; b < 4; b++) {
     float base = crop == 0 ? SOIL[b] : crop == 1 ? GRASS[b] : DRY[b];
+    if (contrast < 1) base = (float)(contrast * base + (1 - contrast) * (SOIL[b] + GRASS[b] + DRY[b]) / 3);
     out[b] = (float)(base * ((1 - 0.5 * amp) + amp * t) + (crop == 0 ? furrow * SOIL[b] : 0));
   }
   for (int i = 0; i < s->nroads; i++) {
