@@ -79,6 +79,14 @@ static json_t *registration_json(const sd_registration *rg) {
                 rg->tp_seconds, "per_second", num(rg->tp_seconds > 0 ? rg->ntp / rg->tp_seconds : NAN));
   for (int k = 0; k < SD_TP_STATUS_COUNT; k++)
     json_object_set_new(tp, sd_tp_status_name(k), json_integer(counts[k]));
+  json_t *levels = json_array(); /* kept points by pyramid level: full resolution, 2x, 4x */
+  for (int L = 0; L < 3; L++) {
+    int k = 0;
+    for (int i = 0; i < rg->ntp; i++)
+      k += rg->tp[i].status == SD_TP_KEPT && rg->tp[i].level == L;
+    json_array_append_new(levels, json_integer(k));
+  }
+  json_object_set_new(tp, "kept_by_level", levels);
   json_object_set_new(reg, "tie_points", tp);
   const sd_shift *g = &rg->global;
   json_object_set_new(reg, "global",
@@ -89,10 +97,16 @@ static json_t *registration_json(const sd_registration *rg) {
                                 num(rg->global_used ? rg->global_residual.dx : NAN),
                                 num(rg->global_used ? rg->global_residual.dy : NAN), "rounds", rg->rounds, "chip",
                                 rg->chip_w, rg->chip_h));
+  json_object_set_new(json_object_get(reg, "global"), "level", json_integer(rg->global_level));
   json_object_set_new(reg, "method",
                       json_string("phase correlation (FFTW) with Hann window, tapered nodata, whitened spectrum "
-                                  "tapered above half Nyquist, upsampled-DFT peak to 0.001 px; global shift on the "
-                                  "central chip, then tie-point windows, RANSAC (0.35 px band), least squares"));
+                                  "tapered above half Nyquist and weighted by each frequency's signal over the "
+                                  "noise in both images, upsampled-DFT peak to 0.001 px; global shift on the "
+                                  "central chip (2x and 4x coarser where it shows no clear peak), then tie-point "
+                                  "windows judged by the structure tensor (both axes above the noise), matched "
+                                  "coarser where too plain, RANSAC (2 px band, re-measured with the model applied, "
+                                  "then 0.35 px), least squares; with no model from the tie points, a clear global "
+                                  "shift is applied as a translation (grade warn)"));
   return reg;
 }
 

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "pipeline/run.h"
 
@@ -70,4 +71,19 @@ void sd_run_close(sd_run *run) {
   sd_raster_close(run->after);
   run->rb = run->ra = run->mask_b = run->mask_a = NULL;
   run->mask_b_raster = run->mask_a_raster = run->before = run->after = NULL;
+}
+
+sd_status sd_run_read_binned(const sd_run *run, sd_reader *rb, sd_reader *ra, int x, int y, int level, sd_planes *pb,
+                             sd_planes *pa, float *mb, float *ma, sd_error *err) {
+  sd_status s = sd_run_read_pair(run, rb, ra, x, y, pb, pa, NULL, err);
+  if (s) return s;
+  if (level == 0) {
+    size_t n = (size_t)pb->width * pb->height;
+    memcpy(mb, pb->band[0], n * sizeof *mb);
+    memcpy(ma, pa->band[0], n * sizeof *ma);
+  } else {
+    sd_bin(pb->band[0], pb->width, pb->height, 1 << level, mb);
+    sd_bin(pa->band[0], pa->width, pa->height, 1 << level, ma);
+  }
+  return SD_OK;
 }

@@ -29,7 +29,7 @@ typedef struct sd_registration {
   sd_shift global;          /* central chip, first measurement */
   sd_shift global_residual; /* central chip after the global shift was applied */
   double global_dx, global_dy;
-  int global_used, chip_w, chip_h, rounds;
+  int global_used, global_level, chip_w, chip_h, rounds;
   sd_tp_layout layout;
   sd_tiepoint *tp;
   int ntp;
@@ -43,6 +43,10 @@ typedef struct sd_registration {
 
 /* Global shift, tie points, robust fit, quality gate; leaves the model set on the run's after reader. */
 sd_status sd_stage_register(sd_run *run, sd_registration *reg, sd_error *err);
+/* The tie points of the registration stage (stage_tiepoints.c): every lattice window measured
+ * with `applied` folded into the after reader ra; a point's displacement is applied(p) + residual. */
+sd_status sd_stage_tiepoints(const sd_run *run, sd_registration *reg, sd_reader *rb, sd_reader *ra,
+                             const sd_model *applied, sd_error *err);
 void sd_registration_free(sd_registration *reg);
 
 typedef struct sd_normalisation {

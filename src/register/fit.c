@@ -250,7 +250,7 @@ static void grade_fit(sd_fit *f, int nrel, int with_data) {
   else if (f->rmse > 0.3)
     add_reason(f, SD_GRADE_WARN, "tie points scatter %.2f px around the model", f->rmse);
   if (m < 0.5 * nrel) add_reason(f, SD_GRADE_WARN, "%d of %d reliable tie points are outliers", nrel - m, nrel);
-  if (with_data > 0 && nrel < 0.25 * with_data)
+  if (with_data > 0 && nrel < 0.5 * with_data)
     add_reason(f, SD_GRADE_WARN, "only %d of %d textured windows matched clearly (changed or destroyed ground?)", nrel,
                with_data);
   if (m >= 3 && (f->spread_x < 0.1 || f->spread_y < 0.1))
@@ -266,8 +266,10 @@ void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind 
   const fit_frame fr = {width, height, 0.5 * width, 0.5 * height, 0.5 * (width > height ? width : height)};
   int rel[1024], nrel = 0, with_data = 0;
   for (int i = 0; i < n; i++) {
-    if (tp[i].status == SD_TP_KEPT && nrel < 1024) rel[nrel++] = i;
-    if (tp[i].status == SD_TP_KEPT || tp[i].status == SD_TP_UNRELIABLE) with_data++;
+    /* an earlier fit of the same points may have marked some outliers: they are reliable still */
+    int reliable = tp[i].status == SD_TP_KEPT || tp[i].status == SD_TP_OUTLIER;
+    if (reliable && nrel < 1024) rel[nrel++] = i;
+    if (reliable || tp[i].status == SD_TP_UNRELIABLE) with_data++;
   }
   f->reliable = nrel;
   f->model.kind = SD_MODEL_NONE;

@@ -24,6 +24,11 @@ void sd_correlator_free(sd_correlator *c);
 void sd_correlator_size(const sd_correlator *c, int *w, int *h);
 sd_status sd_correlate(const sd_correlator *c, const float *ref, const float *mov, sd_shift *out, sd_error *err);
 
+/* ---- pyramid (pyramid.c) ---- */
+/* out ((w / f) x (h / f)) = means of f x f blocks of in (w x h); a block less than half valid is
+ * NaN. */
+void sd_bin(const float *in, int w, int h, int f, float *out);
+
 /* ---- tie points (tiepoints.c) ---- */
 typedef enum sd_tp_status {
   SD_TP_KEPT,        /* used by the fitted model */
@@ -31,7 +36,7 @@ typedef enum sd_tp_status {
   SD_TP_UNRELIABLE,  /* weak correlation peak */
   SD_TP_NODATA,      /* under 90 % valid in either image */
   SD_TP_MASKED,      /* over 10 % under --mask-before/--mask-after */
-  SD_TP_FEATURELESS, /* too little texture above the noise */
+  SD_TP_FEATURELESS, /* too little texture above the noise along one axis at least */
   SD_TP_STATUS_COUNT
 } sd_tp_status;
 const char *sd_tp_status_name(sd_tp_status s);
@@ -42,7 +47,9 @@ typedef struct sd_tiepoint {
   double rx, ry; /* the measured residual alone */
   double peak, peak_ratio;
   double ncc_before, ncc_after; /* similarity of the windows before and after the residual */
-  double valid_fraction, texture;
+  double valid_fraction;
+  double texture;      /* matchability: the weaker gradient axis's energy over the noise's, minus 1 */
+  int level;           /* measured on the window 2^level times larger, binned by 2^level */
   double fit_residual; /* |measured - fitted| displacement, px */
   sd_tp_status status;
 } sd_tiepoint;

@@ -1,5 +1,6 @@
 /* tiepoints.c: a grid of windows matched by phase correlation, each checked for nodata, masks
- * and texture first, and scored by peak sharpness and by similarity before/after the shift. */
+ * and matchable texture (structure tensor) first, and scored by peak sharpness and by
+ * similarity before/after the shift. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,24 +42,49 @@ int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout 
   return l->nx > 0 && l->ny > 0;
 }
 
-/* Texture: standard deviation of the window over the noise (from the spread of neighbour
- * differences, which noise dominates on fine scales). */
-static double texture_of(const float *v, int w, int h, float *tmp) {
-  double s = 0, ss = 0;
-  size_t n = 0, k = 0;
+/* The noise of a window: the spread of horizontal neighbour differences (noise dominates them on
+ * fine scales; texture only makes this an overestimate), robustly, in digital numbers. */
+static double noise_of(const float *v, int w, int h, float *tmp) {
+  size_t k = 0;
   for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++) {
-      float a = v[(size_t)y * w + x];
-      if (isnan(a)) continue;
-      s += a;
-      ss += (double)a * a;
-      n++;
-      if (x + 1 < w && !isnan(v[(size_t)y * w + x + 1])) tmp[k++] = fabsf(v[(size_t)y * w + x + 1] - a);
+    for (int x = 0; x + 1 < w; x++) {
+      float a = v[(size_t)y * w + x], b = v[(size_t)y * w + x + 1];
+      if (!isnan(a) && !isnan(b)) tmp[k++] = fabsf(b - a);
     }
-  if (n < 2 || k < 2) return 0;
-  double sd = sqrt(fmax(ss / n - (s / n) * (s / n), 0));
-  double noise = 1.4826 * sd_quantile(tmp, k, 0.5) / sqrt(2.0);
-  return noise > 0 ? sd / noise : (sd > 0 ? INFINITY : 0);
+  return k < 16 ? NAN : 1.4826 * sd_quantile(tmp, k, 0.5) / sqrt(2.0);
+}
+
+/* How well a window can be matched: the structure tensor of its gradients (central differences
+ * of the 3 x 3 box-filtered window), its weaker eigenvalue, over what noise alone gives. Noise of
+ * variance s2 gives each gradient component a variance of s2 / 27 through that filter (12 taps of
+ * 1/18). An edge in one direction pins only one axis: its weaker eigenvalue is the noise's, and
+ * the window scores about 0, as does plain ground, however bright its one road. */
+static double matchability_of(const float *v, int w, int h, float *tmp) {
+  double s = noise_of(v, w, h, tmp);
+  if (!(s >= 0)) return 0;
+  double gxx = 0, gyy = 0, gxy = 0;
+  size_t n = 0;
+  for (int y = 2; y < h - 2; y++)
+    for (int x = 2; x < w - 2; x++) {
+      double gx = 0, gy = 0;
+      for (int d = -1; d <= 1; d++) {
+        const float *r = v + (size_t)(y + d) * w + x, *c = v + (size_t)y * w + x + d;
+        gx += (double)r[1] + r[2] - r[-1] - r[-2];
+        gy += (double)c[w] + c[2 * w] - c[-w] - c[-2 * w];
+      }
+      if (isnan(gx) || isnan(gy)) continue;
+      gx /= 18;
+      gy /= 18;
+      gxx += gx * gx;
+      gyy += gy * gy;
+      gxy += gx * gy;
+      n++;
+    }
+  if (n < 16) return 0;
+  double half_tr = 0.5 * (gxx + gyy), det = gxx * gyy - gxy * gxy;
+  double lmin = half_tr - sqrt(fmax(half_tr * half_tr - det, 0));
+  double noise = (double)n * s * s / 27;
+  return noise > 0 ? fmax(lmin / noise - 1, 0) : (lmin > 0 ? INFINITY : 0);
 }
 
 /* Normalised cross-correlation of ref with mov sampled at (x + rx, y + ry), bilinear. */
@@ -87,8 +113,9 @@ static double ncc_shifted(const float *ref, const float *mov, int w, int h, doub
   return va > 0 && vb > 0 ? cab / sqrt(va * vb) : NAN;
 }
 
-/* A window's match is trusted when its peak stands clearly above the rest of the surface. */
-static const double MIN_PEAK_RATIO = 3.0, MIN_TEXTURE = 3.0;
+/* A window's match is trusted when its peak stands clearly above the rest of the surface; it is
+ * tried only when its weaker gradient axis carries at least half the noise's energy again. */
+static const double MIN_PEAK_RATIO = 3.0, MIN_TEXTURE = 0.5;
 
 void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, const float *masked, int n,
                    sd_tiepoint *tp) {
@@ -116,7 +143,7 @@ void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, c
         t->status = SD_TP_NODATA;
         continue;
       }
-      t->texture = tmp ? texture_of(a, w, h, tmp) : INFINITY;
+      t->texture = tmp ? matchability_of(a, w, h, tmp) : INFINITY;
       if (t->texture < MIN_TEXTURE) {
         t->status = SD_TP_FEATURELESS;
         continue;
