@@ -129,12 +129,18 @@ static sd_status fit_tiepoints(sd_run *run, sd_registration *reg, sd_reader *rb,
       reg->global_used ? sd_model_translation(reg->global_dx, reg->global_dy) : (sd_model){.kind = SD_MODEL_NONE};
   sd_model_kind forced = (sd_model_kind)run->opts->model;
   sd_status s = sd_stage_tiepoints(run, reg, rb, ra, &applied, err);
-  if (!s && reg->ntp > 0) {
-    sd_fit_robust(reg->tp, reg->ntp, run->grid.width, run->grid.height, forced, 2.0, &reg->fit);
-    if (reg->fit.grade != SD_GRADE_FAIL && (reg->fit.model.kind > SD_MODEL_TRANSLATION || reg->fit.rmse > 0.15)) {
-      applied = reg->fit.model;
-      s = sd_stage_tiepoints(run, reg, rb, ra, &applied, err);
-    }
+  reg->tp_passes = 1;
+  /* A rotation the coarse fit found only roughly still smears the windows it is applied to, so
+   * the windows are measured once more with the better model (three passes at most). */
+  double band = 2.0;
+  while (!s && reg->ntp > 0 && reg->tp_passes < 3) {
+    sd_fit_robust(reg->tp, reg->ntp, run->grid.width, run->grid.height, forced, band, &reg->fit);
+    if (reg->fit.grade == SD_GRADE_FAIL || !(reg->fit.model.kind > SD_MODEL_TRANSLATION || reg->fit.rmse > 0.15)) break;
+    if (reg->tp_passes == 2 && reg->fit.model.kind <= SD_MODEL_TRANSLATION) break;
+    applied = reg->fit.model;
+    s = sd_stage_tiepoints(run, reg, rb, ra, &applied, err);
+    reg->tp_passes++;
+    band = 1.0;
   }
   reg->tp_seconds = sd_now() - t;
   if (s || reg->ntp == 0) return s;
@@ -221,7 +227,9 @@ sd_status sd_stage_register(sd_run *run, sd_registration *reg, sd_error *err) {
   sd_reader *rb = NULL, *ra = NULL;
   sd_status s = sd_reader_create_band(run->before, &run->grid, reg->band, run->threads, &rb, err);
   if (!s) s = sd_reader_create_band(run->after, &run->grid, reg->band, run->threads, &ra, err);
+  double t = sd_now();
   if (!s) s = global_shift(run, reg, rb, ra, err);
+  reg->global_seconds = sd_now() - t;
   if (!s) s = fit_tiepoints(run, reg, rb, ra, err);
   if (!s) s = gate(run, reg, err);
   sd_reader_free(rb);

@@ -84,10 +84,10 @@ static void worker_close(tp_worker *w) {
 
 /* One lattice window centred at (cx, cy): matched at full resolution, and where that finds too
  * little texture or no clear peak, at the coarser levels (the larger window kept inside the grid). */
-static sd_status measure_window(const sd_run *run, tp_worker *me, const sd_correlator *c, int win, int first,
-                                int levels, double cx, double cy, sd_tiepoint *tp) {
+static sd_status measure_window(const sd_run *run, tp_worker *me, const sd_correlator *c, int win, int levels,
+                                double cx, double cy, sd_tiepoint *tp) {
   const int W = run->grid.width, H = run->grid.height, masked = run->mask_b || run->mask_a;
-  for (int L = first; L < levels; L++) {
+  for (int L = 0; L < levels; L++) {
     int side = win << L;
     int x = (int)lround(cx - 0.5 * side), y = (int)lround(cy - 0.5 * side);
     x = x < 0 ? 0 : x + side > W ? W - side : x;
@@ -124,9 +124,9 @@ sd_status sd_stage_tiepoints(const sd_run *run, sd_registration *reg, sd_reader 
   if (!sd_tp_layout_make(run->grid.width, run->grid.height, o->tie_window, o->tie_spacing, &reg->layout)) return SD_OK;
   const sd_tp_layout *l = &reg->layout;
   const int levels = levels_for(&run->grid, l->win);
-  /* Measured again (with a better model applied), a window starts at the level that matched it
-   * the first time: the finer ones found it too plain then and will again. */
-  const int again = reg->tp != NULL;
+  /* Measured again (with a better model applied), every window starts at full resolution again:
+   * what failed there may have failed for the rotation inside the window, which the model now
+   * takes out. */
   reg->ntp = l->nx * l->ny;
   if (!reg->tp) reg->tp = calloc((size_t)reg->ntp, sizeof *reg->tp);
   sd_run_set_after_model(run, ra, applied);
@@ -147,8 +147,7 @@ sd_status sd_stage_tiepoints(const sd_run *run, sd_registration *reg, sd_reader 
         if (me->st) continue;
         double cx = l->x0 + (i % l->nx) * l->spacing + 0.5 * l->win;
         double cy = l->y0 + (i / l->nx) * l->spacing + 0.5 * l->win;
-        int first = again && reg->tp[i].status <= SD_TP_OUTLIER ? reg->tp[i].level : 0;
-        me->st = measure_window(run, me, c, l->win, first, levels, cx, cy, &reg->tp[i]);
+        me->st = measure_window(run, me, c, l->win, levels, cx, cy, &reg->tp[i]);
       }
     }
     for (int t = 0; t < nt && !s; t++)

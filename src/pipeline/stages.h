@@ -38,7 +38,8 @@ typedef struct sd_registration {
   double dx, dy;                   /* applied displacement at the grid centre */
   double dx_range[2], dy_range[2]; /* over the grid's corners */
   int registered;
-  double tp_seconds;
+  double global_seconds, tp_seconds;
+  int tp_passes; /* 1, or 2 when the windows were measured again with the coarse model applied */
 } sd_registration;
 
 /* Global shift, tie points, robust fit, quality gate; leaves the model set on the run's after reader. */

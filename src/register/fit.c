@@ -45,6 +45,8 @@ static int solve(double a[SD_MODEL_MAX_TERMS][SD_MODEL_MAX_TERMS], double *b, in
 }
 
 /* Least squares on the points whose index is listed. */
+/* Least squares over the points idx[0..m); a point measured on a coarser level weighs less, by
+ * the square of its pixel size there (its error scales with it). */
 static int fit_indices(const sd_tiepoint *tp, const int *idx, int m, sd_model_kind kind, double cx, double cy,
                        double scale, sd_model *out) {
   int nt = sd_model_terms(kind);
@@ -58,13 +60,13 @@ static int fit_indices(const sd_tiepoint *tp, const int *idx, int m, sd_model_ki
   double bx[SD_MODEL_MAX_TERMS] = {0}, by[SD_MODEL_MAX_TERMS] = {0};
   for (int i = 0; i < m; i++) {
     const sd_tiepoint *t = &tp[idx[i]];
-    double phi[SD_MODEL_MAX_TERMS];
+    double phi[SD_MODEL_MAX_TERMS], wt = 1.0 / (double)(1 << (2 * t->level));
     sd_model_basis(out, t->x, t->y, phi);
     for (int r = 0; r < nt; r++) {
       for (int c = 0; c < nt; c++)
-        ata[r][c] += phi[r] * phi[c];
-      bx[r] += phi[r] * t->dx;
-      by[r] += phi[r] * t->dy;
+        ata[r][c] += wt * phi[r] * phi[c];
+      bx[r] += wt * phi[r] * t->dx;
+      by[r] += wt * phi[r] * t->dy;
     }
   }
   memcpy(ata2, ata, sizeof ata);

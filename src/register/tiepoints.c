@@ -46,8 +46,8 @@ int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout 
  * fine scales; texture only makes this an overestimate), robustly, in digital numbers. */
 static double noise_of(const float *v, int w, int h, float *tmp) {
   size_t k = 0;
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x + 1 < w; x++) {
+  for (int y = 0; y < h; y += 2) /* every other row and pair: as telling, a quarter of the work */
+    for (int x = 0; x + 1 < w; x += 2) {
       float a = v[(size_t)y * w + x], b = v[(size_t)y * w + x + 1];
       if (!isnan(a) && !isnan(b)) tmp[k++] = fabsf(b - a);
     }
