@@ -46,7 +46,8 @@ static int solve(double a[SD_MODEL_MAX_TERMS][SD_MODEL_MAX_TERMS], double *b, in
 
 /* Least squares on the points whose index is listed. */
 /* Least squares over the points idx[0..m); a point measured on a coarser level weighs less, by
- * the square of its pixel size there (its error scales with it). */
+ * its pixel size there (its error grows with it; by the square, a few full-resolution points on
+ * changed ground outweighed the rest on a plain rotated scene and the fit failed). */
 static int fit_indices(const sd_tiepoint *tp, const int *idx, int m, sd_model_kind kind, double cx, double cy,
                        double scale, sd_model *out) {
   int nt = sd_model_terms(kind);
@@ -60,7 +61,7 @@ static int fit_indices(const sd_tiepoint *tp, const int *idx, int m, sd_model_ki
   double bx[SD_MODEL_MAX_TERMS] = {0}, by[SD_MODEL_MAX_TERMS] = {0};
   for (int i = 0; i < m; i++) {
     const sd_tiepoint *t = &tp[idx[i]];
-    double phi[SD_MODEL_MAX_TERMS], wt = 1.0 / (double)(1 << (2 * t->level));
+    double phi[SD_MODEL_MAX_TERMS], wt = 1.0 / (double)(1 << t->level);
     sd_model_basis(out, t->x, t->y, phi);
     for (int r = 0; r < nt; r++) {
       for (int c = 0; c < nt; c++)
