@@ -58,9 +58,7 @@ static void box_blur(float *v, float *tmp, int w, int h, int r) {
   }
 }
 
-/* The noise of a chip: the spread of horizontal neighbour differences (noise dominates them on
- * fine scales; texture can only make this an overestimate), robustly; 0 if too few. */
-static double chip_noise(const float *v, int w, int h, float *tmp) {
+double sd_chip_noise(const float *v, int w, int h, float *tmp) {
   size_t k = 0;
   for (int y = 0; y < h; y += 2) /* every other row and pair: as telling, a quarter of the work */
     for (int x = 0; x + 1 < w; x += 2) {
@@ -75,7 +73,7 @@ static double chip_noise(const float *v, int w, int h, float *tmp) {
  * what white noise of the chip's own level puts in each frequency bin of that copy. */
 static size_t prepare(const float *src, float *dst, float *tmp, int w, int h, const float *hann_x, const float *hann_y,
                       double *noise_power) {
-  double sigma = chip_noise(src, w, h, tmp), wsum2 = 0;
+  double sigma = sd_chip_noise(src, w, h, tmp), wsum2 = 0;
   double sum = 0;
   size_t n = 0, total = (size_t)w * h;
   for (size_t i = 0; i < total; i++)

@@ -16,6 +16,11 @@ typedef struct sd_shift {
  * upsampled DFT around the integer peak, to 0.001 px. */
 sd_status sd_phasecorr(const float *ref, const float *mov, int w, int h, int threads, sd_shift *out, sd_error *err);
 
+/* The noise of a chip (w x h, NaN = nodata), in its units: the spread of horizontal neighbour
+ * differences, robustly (noise dominates them on fine scales; texture can only make this an
+ * overestimate); 0 when too few pixels are valid. tmp holds w * h / 4 floats. */
+double sd_chip_noise(const float *v, int w, int h, float *tmp);
+
 /* Phase correlation of many chips of one size: FFTW plans made once (with `threads` FFTW
  * threads), sd_correlate may then run concurrently from several threads. */
 typedef struct sd_correlator sd_correlator;

@@ -42,26 +42,13 @@ int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout 
   return l->nx > 0 && l->ny > 0;
 }
 
-/* The noise of a window: the spread of horizontal neighbour differences (noise dominates them on
- * fine scales; texture only makes this an overestimate), robustly, in digital numbers. */
-static double noise_of(const float *v, int w, int h, float *tmp) {
-  size_t k = 0;
-  for (int y = 0; y < h; y += 2) /* every other row and pair: as telling, a quarter of the work */
-    for (int x = 0; x + 1 < w; x += 2) {
-      float a = v[(size_t)y * w + x], b = v[(size_t)y * w + x + 1];
-      if (!isnan(a) && !isnan(b)) tmp[k++] = fabsf(b - a);
-    }
-  return k < 16 ? NAN : 1.4826 * sd_quantile(tmp, k, 0.5) / sqrt(2.0);
-}
-
 /* How well a window can be matched: the structure tensor of its gradients (central differences
  * of the 3 x 3 box-filtered window), its weaker eigenvalue, over what noise alone gives. Noise of
  * variance s2 gives each gradient component a variance of s2 / 27 through that filter (12 taps of
  * 1/18). An edge in one direction pins only one axis: its weaker eigenvalue is the noise's, and
  * the window scores about 0, as does plain ground, however bright its one road. */
 static double matchability_of(const float *v, int w, int h, float *tmp) {
-  double s = noise_of(v, w, h, tmp);
-  if (!(s >= 0)) return 0;
+  double s = sd_chip_noise(v, w, h, tmp);
   double gxx = 0, gyy = 0, gxy = 0;
   size_t n = 0;
   for (int y = 2; y < h - 2; y++)
