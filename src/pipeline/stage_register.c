@@ -77,12 +77,13 @@ static sd_status global_shift(sd_run *run, sd_registration *reg, sd_reader *rb, 
     sd_shift g;
     s = chip_open(run, level, cw, ch, &k, err);
     if (!s) s = chip_measure(run, rb, ra, &k, &g, err);
-    if (!s && (level == 0 || global_clear(&g, cw << level, ch << level))) {
+    int clear = !s && global_clear(&g, cw << level, ch << level);
+    if (!s && (level == 0 || clear)) {
       reg->global = g; /* the first level's measurement is reported when no level is clear */
       reg->global_level = level;
       reg->rounds = 1;
     }
-    if (!s && global_clear(&g, cw << level, ch << level)) {
+    if (clear) {
       reg->global_used = 1;
       reg->global_dx = g.dx;
       reg->global_dy = g.dy;
@@ -121,8 +122,9 @@ static void reasons_of(const sd_fit *f, char *why, size_t len) {
 }
 
 /* The tie points with the global shift applied; a coarse fit with a wide band, and where it finds
- * rotation or scale (or its points scatter) the windows measured again with that model applied,
- * which takes the rotation out of each window; then the fine fit with the tight band. */
+ * rotation or scale (or, the first time, its points scatter) the windows measured again with that
+ * model applied, which takes the rotation out of each window; then the fine fit with the tight
+ * band. */
 static sd_status fit_tiepoints(sd_run *run, sd_registration *reg, sd_reader *rb, sd_reader *ra, sd_error *err) {
   double t = sd_now();
   sd_model applied =
@@ -135,8 +137,8 @@ static sd_status fit_tiepoints(sd_run *run, sd_registration *reg, sd_reader *rb,
   double band = 2.0;
   while (!s && reg->ntp > 0 && reg->tp_passes < 3) {
     sd_fit_robust(reg->tp, reg->ntp, run->grid.width, run->grid.height, forced, band, &reg->fit);
-    if (reg->fit.grade == SD_GRADE_FAIL || !(reg->fit.model.kind > SD_MODEL_TRANSLATION || reg->fit.rmse > 0.15)) break;
-    if (reg->tp_passes == 2 && reg->fit.model.kind <= SD_MODEL_TRANSLATION) break;
+    int rich = reg->fit.model.kind > SD_MODEL_TRANSLATION;
+    if (reg->fit.grade == SD_GRADE_FAIL || !(rich || (reg->tp_passes == 1 && reg->fit.rmse > 0.15))) break;
     applied = reg->fit.model;
     s = sd_stage_tiepoints(run, reg, rb, ra, &applied, err);
     reg->tp_passes++;
