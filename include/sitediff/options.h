@@ -98,6 +98,8 @@ typedef struct sd_score {
   double precision, recall, f1;
   int truth_objects, truth_found; /* truth object recall: >= half its pixels flagged */
   double object_recall;
+  int pred_objects, pred_hit; /* 8-connected components of the mask; those touching truth */
+  double object_precision;    /* pred_hit / pred_objects (1 when the mask is empty) */
 } sd_score;
 
 #ifdef __cplusplus

@@ -1,10 +1,44 @@
-/* score.c: pixel precision/recall/F1 and object recall of a change mask against truth. */
+/* score.c: pixel precision/recall/F1, object recall and object precision of a change mask against
+ * truth. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/detect.h"
 #include "io/io.h"
 #include "sitediff/sitediff.h"
+
+/* The mask's 8-connected components, and how many touch a truth pixel. */
+static sd_status object_precision(const int32_t *mask, int mw, int mh, const int32_t *truth, int tw, int th, int ox,
+                                  int oy, sd_score *sc, sd_error *err) {
+  size_t n = (size_t)mw * mh;
+  uint8_t *m = malloc(n);
+  int32_t *lab = malloc(n * sizeof *lab);
+  int nl = m && lab ? 0 : -1;
+  for (size_t i = 0; i < n && m; i++)
+    m[i] = mask[i] == 1;
+  if (!nl) nl = sd_label(m, mw, mh, lab);
+  uint8_t *touch = nl > 0 ? calloc((size_t)nl + 1, 1) : NULL;
+  if (nl < 0 || (nl > 0 && !touch)) {
+    free(m);
+    free(lab);
+    return sd_error_set(err, SD_ERR_NOMEM, "score: out of memory");
+  }
+  for (int y = 0; y < mh; y++)
+    for (int x = 0; x < mw; x++) {
+      int32_t l = lab[(size_t)y * mw + x];
+      int tx = x + ox, ty = y + oy;
+      if (l > 0 && tx >= 0 && ty >= 0 && tx < tw && ty < th && truth[(size_t)ty * tw + tx] > 0) touch[l] = 1;
+    }
+  sc->pred_objects = nl;
+  for (int l = 1; l <= nl; l++)
+    sc->pred_hit += touch[l];
+  sc->object_precision = nl ? (double)sc->pred_hit / nl : 1.0;
+  free(touch);
+  free(m);
+  free(lab);
+  return SD_OK;
+}
 
 sd_status sd_score_files(const char *mask_path, const char *truth_path, sd_score *sc, sd_error *err) {
   memset(sc, 0, sizeof *sc);
@@ -62,6 +96,7 @@ sd_status sd_score_files(const char *mask_path, const char *truth_path, sd_score
   sc->recall = sc->tp + sc->fn ? (double)sc->tp / (double)(sc->tp + sc->fn) : 0;
   sc->f1 = sc->precision + sc->recall > 0 ? 2 * sc->precision * sc->recall / (sc->precision + sc->recall) : 0;
   sc->object_recall = sc->truth_objects ? (double)sc->truth_found / sc->truth_objects : 1.0;
+  s = object_precision(mask, mw, mh, truth, tw, th, ox, oy, sc, err);
 done:
   free(mask);
   free(truth);

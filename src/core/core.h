@@ -42,6 +42,9 @@ enum { SD_MAX_BANDS = 16 };
 
 sd_status sd_planes_alloc(sd_planes *p, int nbands, int width, int height, sd_error *err);
 void sd_planes_free(sd_planes *p);
+/* out ((w / f) x (h / f)) = means of f x f blocks of in (w x h); a block less than half valid is
+ * NaN. */
+void sd_bin(const float *in, int w, int h, int f, float *out);
 
 /* Quantile q in [0,1] of n floats; reorders v. NaN must not be present. */
 float sd_quantile(float *v, size_t n, double q);

@@ -103,6 +103,10 @@ void sd_reader_set_model(sd_reader *rd, const sd_model *model);
 /* Fills dst (its width/height give the window) with the window at (x0, y0); nodata is NaN in
  * every band. */
 sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error *err);
+/* dst at a coarser level: each of its pixels the mean over factor x factor grid pixels from
+ * (x0, y0). On the input's own pixels, a full read binned (sd_bin); through the warper, its
+ * area-weighted average of the input pixels under each (no full-resolution resampling). */
+sd_status sd_reader_read_binned(sd_reader *rd, int x0, int y0, int factor, sd_planes *dst, sd_error *err);
 void sd_reader_free(sd_reader *rd);
 
 /* ---- GeoTIFF outputs on the grid (writer.c) ---- */

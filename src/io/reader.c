@@ -109,6 +109,7 @@ typedef struct model_transformer {
   int owns_base;
   sd_model model;
   double x0, y0;
+  int factor; /* window pixel (i, j) covers grid pixels x0 + i * factor ... (+ factor) */
 } model_transformer;
 
 static int model_transform(void *arg, int dst_to_src, int n, double *x, double *y, double *z, int *ok);
@@ -121,7 +122,8 @@ static void model_transformer_cleanup(void *arg) {
 
 static void *model_transformer_similar(void *arg, double rx, double ry);
 
-static model_transformer *model_transformer_create(void *base, int owns_base, const sd_model *m, double x0, double y0) {
+static model_transformer *model_transformer_create(void *base, int owns_base, const sd_model *m, double x0, double y0,
+                                                   int factor) {
   model_transformer *t = calloc(1, sizeof *t);
   if (!t) return NULL;
   memcpy(t->info.abySignature, GDAL_GTI2_SIGNATURE, 4);
@@ -134,6 +136,7 @@ static model_transformer *model_transformer_create(void *base, int owns_base, co
   t->model = *m;
   t->x0 = x0;
   t->y0 = y0;
+  t->factor = factor;
   return t;
 }
 
@@ -145,14 +148,14 @@ static void *model_transformer_similar(void *arg, double rx, double ry) {
   if (memcmp(bi->abySignature, GDAL_GTI2_SIGNATURE, 4) != 0 || !bi->pfnCreateSimilar) return NULL;
   void *base = bi->pfnCreateSimilar(t->base, 1.0, 1.0);
   if (!base) return NULL;
-  return model_transformer_create(base, 1, &t->model, t->x0, t->y0);
+  return model_transformer_create(base, 1, &t->model, t->x0, t->y0, t->factor);
 }
 
 static int model_transform(void *arg, int dst_to_src, int n, double *x, double *y, double *z, int *ok) {
   model_transformer *t = arg;
   if (dst_to_src) {
     for (int i = 0; i < n; i++) {
-      double gx = x[i] + t->x0, gy = y[i] + t->y0, dx, dy;
+      double gx = x[i] * t->factor + t->x0, gy = y[i] * t->factor + t->y0, dx, dy;
       sd_model_displacement(&t->model, gx, gy, &dx, &dy);
       x[i] = gx + dx;
       y[i] = gy + dy;
@@ -169,8 +172,8 @@ static int model_transform(void *arg, int dst_to_src, int n, double *x, double *
       px = qx - dx;
       py = qy - dy;
     }
-    x[i] = px - t->x0;
-    y[i] = py - t->y0;
+    x[i] = (px - t->x0) / t->factor;
+    y[i] = (py - t->y0) / t->factor;
   }
   return r;
 }
@@ -256,7 +259,11 @@ io_fail:
   return sd_gdal_read_error(err, cap, "reader", r->info.path, what);
 }
 
-static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, const sd_gdal_capture *cap, sd_error *err) {
+/* Warps the input onto dst, whose pixels are factor x factor grid pixels from (x0, y0): cubic at
+ * full resolution; at a coarser factor the average of the input pixels under each (weighted by
+ * how much of each lies under it), the warper's own box filter. */
+static sd_status read_warped(sd_reader *rd, int x0, int y0, int factor, sd_planes *dst, const sd_gdal_capture *cap,
+                             sd_error *err) {
   sd_raster *r = rd->r;
   int w = dst->width, h = dst->height;
   GDALDriverH mem = GDALGetDriverByName("MEM");
@@ -270,8 +277,8 @@ static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, cons
     char *opts[] = {opt[0], opt[1], opt[2], NULL};
     GDALAddBand(ds, GDT_Float32, opts);
   }
-  model_transformer *mt = model_transformer_create(rd->gen_tr, 0, &rd->model, x0, y0);
-  void *approx = mt ? GDALCreateApproxTransformer(model_transform, mt, 0.01) : NULL;
+  model_transformer *mt = model_transformer_create(rd->gen_tr, 0, &rd->model, x0, y0, factor);
+  void *approx = mt ? GDALCreateApproxTransformer(model_transform, mt, 0.01 / factor) : NULL;
   if (!approx) {
     free(mt);
     GDALClose(ds);
@@ -302,7 +309,7 @@ static sd_status read_warped(sd_reader *rd, int x0, int y0, sd_planes *dst, cons
     }
   }
   wo->nSrcAlphaBand = r->alpha_band;
-  wo->eResampleAlg = GRA_Cubic;
+  wo->eResampleAlg = factor > 1 ? GRA_Average : GRA_Cubic;
   wo->eWorkingDataType = GDT_Float32;
   wo->pfnTransformer = GDALApproxTransform;
   wo->pTransformerArg = approx;
@@ -346,7 +353,29 @@ sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error
   if (rd->direct && model_is_identity(&rd->model))
     st = read_direct(rd, x0, y0, dst, &cap, err);
   else
-    st = read_warped(rd, x0, y0, dst, &cap, err);
+    st = read_warped(rd, x0, y0, 1, dst, &cap, err);
+  sd_gdal_capture_end(&cap);
+  sd_gdal_threads(0);
+  return st;
+}
+
+sd_status sd_reader_read_binned(sd_reader *rd, int x0, int y0, int factor, sd_planes *dst, sd_error *err) {
+  if (factor == 1) return sd_reader_read(rd, x0, y0, dst, err);
+  if (dst->nbands < rd->nbands) return sd_error_set(err, SD_ERR_INTERNAL, "reader: too few planes");
+  sd_status st;
+  if (rd->direct && model_is_identity(&rd->model)) {
+    sd_planes full;
+    st = sd_planes_alloc(&full, rd->nbands, dst->width * factor, dst->height * factor, err);
+    if (!st) st = sd_reader_read(rd, x0, y0, &full, err);
+    for (int b = 0; b < rd->nbands && !st; b++)
+      sd_bin(full.band[b], full.width, full.height, factor, dst->band[b]);
+    sd_planes_free(&full);
+    return st;
+  }
+  sd_gdal_threads(rd->threads);
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  st = read_warped(rd, x0, y0, factor, dst, &cap, err);
   sd_gdal_capture_end(&cap);
   sd_gdal_threads(0);
   return st;

@@ -88,6 +88,7 @@ static json_t *registration_json(const sd_registration *rg) {
   }
   json_object_set_new(tp, "kept_by_level", levels);
   json_object_set_new(tp, "passes", json_integer(rg->tp_passes));
+  json_object_set_new(tp, "pyramid", json_boolean(rg->tp_pyramid));
   json_object_set_new(reg, "tie_points", tp);
   const sd_shift *g = &rg->global;
   json_object_set_new(reg, "global",
@@ -99,6 +100,8 @@ static json_t *registration_json(const sd_registration *rg) {
                                 num(rg->global_used ? rg->global_residual.dy : NAN), "rounds", rg->rounds, "chip",
                                 rg->chip_w, rg->chip_h));
   json_object_set_new(json_object_get(reg, "global"), "level", json_integer(rg->global_level));
+  json_object_set_new(json_object_get(reg, "global"), "rotation_deg", json_real(rg->global_turn.deg));
+  json_object_set_new(json_object_get(reg, "global"), "scale_error", json_real(rg->global_turn.scale_err));
   json_object_set_new(json_object_get(reg, "global"), "seconds", json_real(rg->global_seconds));
   json_object_set_new(reg, "method",
                       json_string("phase correlation (FFTW) with Hann window, tapered nodata, whitened spectrum "

@@ -25,11 +25,12 @@ void sd_run_progress(const sd_run *run, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* Blanks (NaN) the pixels of pb and pa under a mask raster's non-zero values. */
-static sd_status apply_mask(sd_reader *mask, int x0, int y0, sd_planes *pb, sd_planes *pa, sd_error *err) {
+/* Blanks (NaN) the pixels of pb and pa under a mask raster's non-zero values (at a coarser
+ * factor: under more than half masked grid pixels). */
+static sd_status apply_mask(sd_reader *mask, int x0, int y0, int factor, sd_planes *pb, sd_planes *pa, sd_error *err) {
   sd_planes m;
   sd_status s = sd_planes_alloc(&m, 1, pb->width, pb->height, err);
-  if (!s) s = sd_reader_read(mask, x0, y0, &m, err);
+  if (!s) s = sd_reader_read_binned(mask, x0, y0, factor, &m, err);
   if (!s) {
     size_t n = (size_t)pb->width * pb->height;
     for (size_t i = 0; i < n; i++)
@@ -49,8 +50,8 @@ sd_status sd_run_read_pair(const sd_run *run, sd_reader *rb, sd_reader *ra, int 
   t = sd_now();
   if (!s) s = sd_reader_read(ra, x0, y0, pa, err);
   if (secs) secs[1] += sd_now() - t;
-  if (!s && run->mask_b) s = apply_mask(run->mask_b, x0, y0, pb, pa, err);
-  if (!s && run->mask_a) s = apply_mask(run->mask_a, x0, y0, pb, pa, err);
+  if (!s && run->mask_b) s = apply_mask(run->mask_b, x0, y0, 1, pb, pa, err);
+  if (!s && run->mask_a) s = apply_mask(run->mask_a, x0, y0, 1, pb, pa, err);
   return s;
 }
 
@@ -73,17 +74,14 @@ void sd_run_close(sd_run *run) {
   run->mask_b_raster = run->mask_a_raster = run->before = run->after = NULL;
 }
 
-sd_status sd_run_read_binned(const sd_run *run, sd_reader *rb, sd_reader *ra, int x, int y, int level, sd_planes *pb,
-                             sd_planes *pa, float *mb, float *ma, sd_error *err) {
-  sd_status s = sd_run_read_pair(run, rb, ra, x, y, pb, pa, NULL, err);
-  if (s) return s;
-  if (level == 0) {
-    size_t n = (size_t)pb->width * pb->height;
-    memcpy(mb, pb->band[0], n * sizeof *mb);
-    memcpy(ma, pa->band[0], n * sizeof *ma);
-  } else {
-    sd_bin(pb->band[0], pb->width, pb->height, 1 << level, mb);
-    sd_bin(pa->band[0], pa->width, pa->height, 1 << level, ma);
-  }
-  return SD_OK;
+sd_status sd_run_read_binned(const sd_run *run, sd_reader *rb, sd_reader *ra, int x, int y, int level, int w, int h,
+                             float *mb, float *ma, sd_error *err) {
+  sd_planes pb = {.nbands = 1, .width = w, .height = h, .band = {mb}};
+  sd_planes pa = {.nbands = 1, .width = w, .height = h, .band = {ma}};
+  const int f = 1 << level;
+  sd_status s = sd_reader_read_binned(rb, x, y, f, &pb, err);
+  if (!s) s = sd_reader_read_binned(ra, x, y, f, &pa, err);
+  if (!s && run->mask_b) s = apply_mask(run->mask_b, x, y, f, &pb, &pa, err);
+  if (!s && run->mask_a) s = apply_mask(run->mask_a, x, y, f, &pb, &pa, err);
+  return s;
 }

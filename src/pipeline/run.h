@@ -37,10 +37,11 @@ void sd_run_progress(const sd_run *run, const char *fmt, ...) __attribute__((for
  * adds the seconds spent on each image to secs[0] (before) and secs[1] (after) when secs is given. */
 sd_status sd_run_read_pair(const sd_run *run, sd_reader *rb, sd_reader *ra, int x0, int y0, sd_planes *pb,
                            sd_planes *pa, double *secs, sd_error *err);
-/* Reads the window at (x, y) (size from the planes) of the first band of both images, binned by
- * 2^level into mb and ma (the planes' size >> level). */
-sd_status sd_run_read_binned(const sd_run *run, sd_reader *rb, sd_reader *ra, int x, int y, int level, sd_planes *pb,
-                             sd_planes *pa, float *mb, float *ma, sd_error *err);
+/* Reads the first band of both images at a coarser level into mb and ma (w x h each, NaN under the
+ * masks): each pixel the mean of the 2^level x 2^level grid pixels from (x, y) on
+ * (sd_reader_read_binned). */
+sd_status sd_run_read_binned(const sd_run *run, sd_reader *rb, sd_reader *ra, int x, int y, int level, int w, int h,
+                             float *mb, float *ma, sd_error *err);
 /* Folds model into the after reader ra and the after mask, which moves with the after image. */
 void sd_run_set_after_model(const sd_run *run, sd_reader *ra, const sd_model *m);
 /* Closes every reader and raster of the run and frees its grid. */

@@ -36,14 +36,26 @@ static sd_status masked_fraction(const sd_run *run, int x, int y, int side, doub
 typedef struct tp_worker {
   sd_raster *own_b, *own_a;
   sd_reader *rb, *ra;
-  sd_planes pb[MAX_LEVEL + 1], pa[MAX_LEVEL + 1]; /* a window's side << level */
-  float *ref, *mov;
+  float *ref, *mov, *tmp;
   sd_error err;
   sd_status st;
 } tp_worker;
 
+/* The coarser levels of both images over the whole grid: level 1 read in strips by the threads
+ * (sd_run_read_binned), the rest binned from it. They are built once enough windows need a
+ * coarser level and when they fit in PYRAMID_BUDGET (else every coarse window is read on its own):
+ * coarse windows overlap (a window 4 times larger on the same lattice), and the pyramids read each
+ * grid pixel once instead of up to 4 times. */
+typedef struct tp_pyramids {
+  int built;
+  sd_pyramid b, a;
+} tp_pyramids;
+
+enum { STRIP_ROWS = 256 };
+static const size_t PYRAMID_BUDGET = (size_t)256 << 20;
+
 static sd_status worker_open(const sd_run *run, int band, tp_worker *w, sd_reader *rb, sd_reader *ra,
-                             const sd_model *applied, int win, int levels, sd_error *err) {
+                             const sd_model *applied, int win, sd_error *err) {
   sd_status s = SD_OK;
   if (rb) {
     w->rb = rb;
@@ -56,14 +68,11 @@ static sd_status worker_open(const sd_run *run, int band, tp_worker *w, sd_reade
     if (!s) s = sd_reader_create_band(w->own_a, &run->grid, band, 1, &w->ra, err);
   }
   if (!s) sd_reader_set_model(w->ra, applied);
-  for (int L = 0; L < levels && !s; L++) {
-    s = sd_planes_alloc(&w->pb[L], 1, win << L, win << L, err);
-    if (!s) s = sd_planes_alloc(&w->pa[L], 1, win << L, win << L, err);
-  }
   size_t px = (size_t)win * win;
   w->ref = malloc(px * sizeof(float));
   w->mov = malloc(px * sizeof(float));
-  if (!s && (!w->ref || !w->mov)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
+  w->tmp = malloc(px * sizeof(float));
+  if (!s && (!w->ref || !w->mov || !w->tmp)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
   return s;
 }
 
@@ -74,39 +83,141 @@ static void worker_close(tp_worker *w) {
   }
   sd_raster_close(w->own_b);
   sd_raster_close(w->own_a);
-  for (int L = 0; L <= MAX_LEVEL; L++) {
-    sd_planes_free(&w->pb[L]);
-    sd_planes_free(&w->pa[L]);
-  }
   free(w->ref);
   free(w->mov);
+  free(w->tmp);
 }
 
-/* One lattice window centred at (cx, cy): matched at full resolution, and where that finds too
- * little texture or no clear peak, at the coarser levels (the larger window kept inside the grid). */
-static sd_status measure_window(const sd_run *run, tp_worker *me, const sd_correlator *c, int win, int levels,
-                                double cx, double cy, sd_tiepoint *tp) {
-  const int W = run->grid.width, H = run->grid.height, masked = run->mask_b || run->mask_a;
-  for (int L = 0; L < levels; L++) {
-    int side = win << L;
-    int x = (int)lround(cx - 0.5 * side), y = (int)lround(cy - 0.5 * side);
-    x = x < 0 ? 0 : x + side > W ? W - side : x;
-    y = y < 0 ? 0 : y + side > H ? H - side : y;
-    sd_status s = sd_run_read_binned(run, me->rb, me->ra, x, y, L, &me->pb[L], &me->pa[L], me->ref, me->mov, &me->err);
-    double f = 0;
-    if (!s && masked) s = masked_fraction(run, x, y, side, &f, &me->err);
-    if (s) return s;
-    float ff = (float)f;
-    memset(tp, 0, sizeof *tp);
-    sd_tp_measure(c, me->ref, me->mov, masked ? &ff : NULL, 1, tp);
-    tp->x = x + 0.5 * side;
-    tp->y = y + 0.5 * side;
-    tp->level = L;
-    tp->rx *= 1 << L;
-    tp->ry *= 1 << L;
-    if (tp->status != SD_TP_FEATURELESS && tp->status != SD_TP_UNRELIABLE) break;
+/* Where a window of side win << L centred at (cx, cy) goes: inside the grid, its top-left on a
+ * multiple of 2^L (so its binned chip is the pyramid's). */
+static void window_at(const sd_grid *g, int win, int L, double cx, double cy, int *x, int *y) {
+  int side = win << L;
+  int px = (int)lround(cx - 0.5 * side), py = (int)lround(cy - 0.5 * side);
+  px = px < 0 ? 0 : px + side > g->width ? g->width - side : px;
+  py = py < 0 ? 0 : py + side > g->height ? g->height - side : py;
+  *x = px >> L << L;
+  *y = py >> L << L;
+}
+
+/* The window centred at (cx, cy) matched at level L: cut from the pyramids where there are some,
+ * else read at that level; without masks the after chip is read only when the before chip is
+ * worth matching (on plain ground most are not, and the after's warp is most of a read). */
+static sd_status measure_at(const sd_run *run, tp_worker *me, const sd_correlator *c, const tp_pyramids *pyr, int win,
+                            int L, double cx, double cy, sd_tiepoint *tp) {
+  int x, y, side = win << L;
+  window_at(&run->grid, win, L, cx, cy, &x, &y);
+  memset(tp, 0, sizeof *tp);
+  tp->x = x + 0.5 * side;
+  tp->y = y + 0.5 * side;
+  tp->level = L;
+  sd_status s = SD_OK;
+  double f = 0;
+  int matched_here = 0;
+  sd_planes pb = {.nbands = 1, .width = win, .height = win, .band = {me->ref}};
+  sd_planes pa = {.nbands = 1, .width = win, .height = win, .band = {me->mov}};
+  if (L > 0 && pyr->built) {
+    sd_pyramid_crop(&pyr->b, L, x >> L, y >> L, win, me->ref);
+    sd_pyramid_crop(&pyr->a, L, x >> L, y >> L, win, me->mov);
+  } else if (!run->mask_b && !run->mask_a) {
+    s = sd_reader_read_binned(me->rb, x, y, 1 << L, &pb, &me->err);
+    if (s || !sd_tp_screen(me->ref, win, win, 0, me->tmp, tp)) return s;
+    s = sd_reader_read_binned(me->ra, x, y, 1 << L, &pa, &me->err);
+    if (!s) sd_tp_match(c, me->ref, me->mov, tp);
+    matched_here = 1;
+  } else {
+    s = sd_run_read_binned(run, me->rb, me->ra, x, y, L, win, win, me->ref, me->mov, &me->err);
+    if (!s) s = masked_fraction(run, x, y, side, &f, &me->err);
   }
+  if (s) return s;
+  if (!matched_here && sd_tp_screen(me->ref, win, win, f, me->tmp, tp)) sd_tp_match(c, me->ref, me->mov, tp);
+  tp->rx *= 1 << L;
+  tp->ry *= 1 << L;
   return SD_OK;
+}
+
+static int matched(const sd_tiepoint *tp) { return tp->status != SD_TP_FEATURELESS && tp->status != SD_TP_UNRELIABLE; }
+
+/* The first error any worker met, or OK. */
+static sd_status workers_status(tp_worker *w, int nt, sd_error *err) {
+  for (int t = 0; t < nt; t++)
+    if (w[t].st) return sd_error_set(err, w[t].st, "%s", w[t].err.msg);
+  return SD_OK;
+}
+
+/* Built when the windows to match coarser would read more than the whole grid one by one: each
+ * reads its window at level 1 (4 times its area) and, most of those that get there on plain
+ * ground, at level 2 (16 times). The rule depends on the grid and the windows alone, not on the
+ * memory options, so a run's output does not either (the two ways of reading agree to 0.001 px,
+ * not to the last bit); SITEDIFF_TIE_PYRAMID=0 turns the pyramids off for tests that compare
+ * the two. */
+static sd_status pyramids_build(const sd_run *run, tp_worker *w, int nt, int win, int levels, int ncoarse,
+                                tp_pyramids *pyr, sd_error *err) {
+  const int W = run->grid.width, H = run->grid.height;
+  const double side = 2.0 * win, reads = (double)ncoarse * side * side * (levels > 2 ? 2 : 1);
+  const char *env = getenv("SITEDIFF_TIE_PYRAMID");
+  if ((env && !strcmp(env, "0")) || 2 * sd_pyramid_bytes(W, H, levels) > PYRAMID_BUDGET || reads < (double)W * H)
+    return SD_OK;
+  if (!sd_pyramid_init(&pyr->b, W, H, levels) || !sd_pyramid_init(&pyr->a, W, H, levels)) {
+    sd_pyramid_free(&pyr->b); /* not enough memory for them: windows are read one by one */
+    sd_pyramid_free(&pyr->a);
+    return SD_OK;
+  }
+  const int nstrips = (H + STRIP_ROWS - 1) / STRIP_ROWS, w1 = pyr->b.w[1], h1 = pyr->b.h[1];
+  SD_OMP(parallel num_threads(nt)) {
+    tp_worker *me = &w[sd_omp_thread_id()];
+    SD_OMP(for schedule(dynamic, 1))
+    for (int i = 0; i < nstrips; i++) {
+      if (me->st) continue;
+      int r0 = i * STRIP_ROWS / 2, n = h1 - r0 < STRIP_ROWS / 2 ? h1 - r0 : STRIP_ROWS / 2;
+      if (n > 0)
+        me->st = sd_run_read_binned(run, me->rb, me->ra, 0, 2 * r0, 1, w1, n, pyr->b.img[1] + (size_t)r0 * w1,
+                                    pyr->a.img[1] + (size_t)r0 * w1, &me->err);
+    }
+  }
+  sd_pyramid_build_up(&pyr->b);
+  sd_pyramid_build_up(&pyr->a);
+  pyr->built = 1;
+  return workers_status(w, nt, err);
+}
+
+/* One pass over the lattice: coarse = 0 matches every window at full resolution; coarse = 1
+ * matches the windows that found too little texture or no clear peak there at the coarser levels
+ * in turn, keeping the last level tried. */
+static sd_status measure_pass(const sd_run *run, tp_worker *w, int nt, const sd_correlator *c, const tp_pyramids *pyr,
+                              int levels, int coarse, sd_registration *reg, sd_error *err) {
+  const sd_tp_layout *l = &reg->layout;
+  SD_OMP(parallel num_threads(nt)) {
+    tp_worker *me = &w[sd_omp_thread_id()];
+    SD_OMP(for schedule(dynamic, 1))
+    for (int i = 0; i < reg->ntp; i++) {
+      if (me->st || (coarse && matched(&reg->tp[i]))) continue;
+      double cx = l->x0 + (i % l->nx) * l->spacing + 0.5 * l->win;
+      double cy = l->y0 + (i / l->nx) * l->spacing + 0.5 * l->win;
+      for (int L = coarse; L < (coarse ? levels : 1) && !me->st; L++) {
+        me->st = measure_at(run, me, c, pyr, l->win, L, cx, cy, &reg->tp[i]);
+        if (matched(&reg->tp[i])) break;
+      }
+    }
+  }
+  return workers_status(w, nt, err);
+}
+
+/* Near the grid's edges the coarser windows of neighbouring lattice points are pushed inside onto
+ * (nearly) the same ground: the later of two windows of one level whose centres are closer than a
+ * quarter of their side is a duplicate, so one measurement is not counted twice in the fit. */
+static void mark_duplicates(sd_registration *reg) {
+  for (int j = 0; j < reg->ntp; j++) {
+    sd_tiepoint *t = &reg->tp[j];
+    if (t->level == 0 || !matched(t)) continue;
+    double near = 0.25 * (reg->layout.win << t->level);
+    for (int i = 0; i < j; i++) {
+      const sd_tiepoint *u = &reg->tp[i];
+      if (u->level == t->level && matched(u) && fabs(u->x - t->x) < near && fabs(u->y - t->y) < near) {
+        t->status = SD_TP_DUPLICATE;
+        break;
+      }
+    }
+  }
 }
 
 /* How many levels the grid has room for: a window 2^L times larger must fit twice across the
@@ -138,21 +249,21 @@ sd_status sd_stage_tiepoints(const sd_run *run, sd_registration *reg, sd_reader 
   sd_correlator *c = sd_correlator_create(l->win, l->win, 1);
   sd_status s = c && reg->tp ? SD_OK : sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
   for (int t = 0; t < nt && !s; t++)
-    s = worker_open(run, reg->band, &w[t], t ? NULL : rb, t ? NULL : ra, applied, l->win, levels, err);
-  if (!s) {
-    SD_OMP(parallel num_threads(nt)) {
-      tp_worker *me = &w[sd_omp_thread_id()];
-      SD_OMP(for schedule(dynamic, 1))
-      for (int i = 0; i < reg->ntp; i++) {
-        if (me->st) continue;
-        double cx = l->x0 + (i % l->nx) * l->spacing + 0.5 * l->win;
-        double cy = l->y0 + (i / l->nx) * l->spacing + 0.5 * l->win;
-        me->st = measure_window(run, me, c, l->win, levels, cx, cy, &reg->tp[i]);
-      }
-    }
-    for (int t = 0; t < nt && !s; t++)
-      if (w[t].st) s = sd_error_set(err, w[t].st, "%s", w[t].err.msg);
+    s = worker_open(run, reg->band, &w[t], t ? NULL : rb, t ? NULL : ra, applied, l->win, err);
+  tp_pyramids pyr = {0};
+  reg->tp_pyramid = 0;
+  if (!s) s = measure_pass(run, w, nt, c, &pyr, levels, 0, reg, err);
+  int ncoarse = 0;
+  for (int i = 0; i < reg->ntp && !s; i++)
+    ncoarse += !matched(&reg->tp[i]);
+  if (!s && ncoarse && levels > 1) {
+    s = pyramids_build(run, w, nt, l->win, levels, ncoarse, &pyr, err);
+    reg->tp_pyramid = pyr.built;
+    if (!s) s = measure_pass(run, w, nt, c, &pyr, levels, 1, reg, err);
   }
+  sd_pyramid_free(&pyr.b);
+  sd_pyramid_free(&pyr.a);
+  mark_duplicates(reg);
   for (int i = 0; i < reg->ntp && !s; i++) {
     double ax, ay;
     sd_model_displacement(applied, reg->tp[i].x, reg->tp[i].y, &ax, &ay);

@@ -23,12 +23,18 @@ typedef struct sd_plan {
  * need more memory than allowed). */
 sd_status sd_stage_grid(sd_run *run, sd_plan *plan, sd_error *err);
 
+/* A rotation about the grid centre, degrees, and a scale error (scale - 1). */
+typedef struct sd_turn {
+  double deg, scale_err;
+} sd_turn;
+
 typedef struct sd_registration {
-  const char *status;       /* "applied", "not applied", "disabled" */
-  int band;                 /* 0-based data band used for matching */
-  sd_shift global;          /* central chip, first measurement */
-  sd_shift global_residual; /* central chip after the global shift was applied */
-  double global_dx, global_dy;
+  const char *status;          /* "applied", "not applied", "disabled" */
+  int band;                    /* 0-based data band used for matching */
+  sd_shift global;             /* central chip, first measurement */
+  sd_shift global_residual;    /* central chip after the global shift was applied */
+  double global_dx, global_dy; /* the global translation at the grid centre */
+  sd_turn global_turn;         /* the rotation and scale found with it where the plain chip showed no clear peak */
   int global_used, global_level, chip_w, chip_h, rounds;
   sd_tp_layout layout;
   sd_tiepoint *tp;
@@ -39,7 +45,8 @@ typedef struct sd_registration {
   double dx_range[2], dy_range[2]; /* over the grid's corners */
   int registered;
   double global_seconds, tp_seconds;
-  int tp_passes; /* 1, or 2 when the windows were measured again with the coarse model applied */
+  int tp_passes;  /* 1 to 3: measured again with the model of the pass before applied */
+  int tp_pyramid; /* the last pass cut its coarser windows from whole-grid pyramids */
 } sd_registration;
 
 /* Global shift, tie points, robust fit, quality gate; leaves the model set on the run's after reader. */

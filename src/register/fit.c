@@ -261,7 +261,35 @@ static void grade_fit(sd_fit *f, int nrel, int with_data) {
   if (f->grade == SD_GRADE_FAIL) f->model.kind = SD_MODEL_NONE;
 }
 
-void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band, sd_fit *f) {
+/* base (translation or affine) in the frame's normalisation, so its terms add to a fit's. */
+static sd_model reframe(const sd_model *b, const fit_frame *fr) {
+  sd_model m = {.kind = b->kind, .cx = fr->cx, .cy = fr->cy, .scale = fr->scale};
+  m.ax[0] = b->ax[0];
+  m.ay[0] = b->ay[0];
+  if (b->kind == SD_MODEL_AFFINE) {
+    double ou = (fr->cx - b->cx) / b->scale, ov = (fr->cy - b->cy) / b->scale, k = fr->scale / b->scale;
+    m.ax[0] += b->ax[1] * ou + b->ax[2] * ov;
+    m.ay[0] += b->ay[1] * ou + b->ay[2] * ov;
+    m.ax[1] = b->ax[1] * k;
+    m.ax[2] = b->ax[2] * k;
+    m.ay[1] = b->ay[1] * k;
+    m.ay[2] = b->ay[2] * k;
+  }
+  return m;
+}
+
+/* Moves every point's displacement by sign times the base's. */
+static void offset_points(sd_tiepoint *tp, int n, const sd_model *base, double sign) {
+  for (int i = 0; i < n; i++) {
+    double bx, by;
+    sd_model_displacement(base, tp[i].x, tp[i].y, &bx, &by);
+    tp[i].dx += sign * bx;
+    tp[i].dy += sign * by;
+  }
+}
+
+void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band,
+                   const sd_model *base, sd_fit *f) {
   memset(f, 0, sizeof *f);
   f->forced = forced;
   for (int k = 0; k < 4; k++)
@@ -281,8 +309,19 @@ void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind 
                with_data);
     return;
   }
+  const sd_model b = base && base->kind == SD_MODEL_AFFINE ? reframe(base, &fr) : (sd_model){.kind = SD_MODEL_NONE};
+  if (b.kind) offset_points(tp, n, &b, -1);
   sd_model best = ransac(tp, rel, nrel, band, &fr);
   int idx[1024];
   choose_model(tp, n, &fr, forced, band, &best, idx, f);
   grade_fit(f, nrel, with_data);
+  if (!b.kind) return;
+  offset_points(tp, n, &b, 1);
+  if (f->model.kind == SD_MODEL_NONE) return;
+  for (int k = 0; k < 3; k++) {
+    f->model.ax[k] += b.ax[k];
+    f->model.ay[k] += b.ay[k];
+  }
+  if (f->model.kind == SD_MODEL_TRANSLATION) f->model.kind = SD_MODEL_AFFINE;
+  strncat(f->why_model, ", on the global rotation", sizeof f->why_model - strlen(f->why_model) - 1);
 }

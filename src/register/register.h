@@ -30,9 +30,21 @@ void sd_correlator_size(const sd_correlator *c, int *w, int *h);
 sd_status sd_correlate(const sd_correlator *c, const float *ref, const float *mov, sd_shift *out, sd_error *err);
 
 /* ---- pyramid (pyramid.c) ---- */
-/* out ((w / f) x (h / f)) = means of f x f blocks of in (w x h); a block less than half valid is
- * NaN. */
-void sd_bin(const float *in, int w, int h, int f, float *out);
+
+/* A whole grid's coarser levels: img[L] ((width >> L) x (height >> L)) holds the means of the
+ * 2^L x 2^L blocks of the grid, so a window of side s at level L whose top-left (x, y) is a
+ * multiple of 2^L is cropped from it at (x >> L, y >> L), the chip a binned read of that window
+ * gives. Level 0 is not held; the caller fills level 1, sd_pyramid_build_up the rest from it. */
+enum { SD_PYRAMID_LEVELS = 3 };
+typedef struct sd_pyramid {
+  int levels, w[SD_PYRAMID_LEVELS], h[SD_PYRAMID_LEVELS];
+  float *img[SD_PYRAMID_LEVELS];
+} sd_pyramid;
+size_t sd_pyramid_bytes(int width, int height, int levels);
+int sd_pyramid_init(sd_pyramid *p, int width, int height, int levels); /* 0: out of memory */
+void sd_pyramid_free(sd_pyramid *p);
+void sd_pyramid_build_up(sd_pyramid *p);
+void sd_pyramid_crop(const sd_pyramid *p, int level, int x, int y, int side, float *out);
 
 /* ---- tie points (tiepoints.c) ---- */
 typedef enum sd_tp_status {
@@ -42,6 +54,7 @@ typedef enum sd_tp_status {
   SD_TP_NODATA,      /* under 90 % valid in either image */
   SD_TP_MASKED,      /* over 10 % under --mask-before/--mask-after */
   SD_TP_FEATURELESS, /* too little texture above the noise along one axis at least */
+  SD_TP_DUPLICATE,   /* its coarser window is (nearly) one an earlier window measured: not counted twice */
   SD_TP_STATUS_COUNT
 } sd_tp_status;
 const char *sd_tp_status_name(sd_tp_status s);
@@ -72,6 +85,12 @@ int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout 
  * the applied model to dx, dy. */
 void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, const float *masked, int n,
                    sd_tiepoint *tp);
+/* The two halves of sd_tp_measure for one window, so the after chip need not be read where the
+ * before chip already rules the window out: sd_tp_screen judges ref (w x h; masked: the fraction
+ * under the masks) and returns 1 if it is worth matching (else sets the status; tmp holds w * h / 4
+ * floats, NULL: no texture check); sd_tp_match then matches mov against it. */
+int sd_tp_screen(const float *ref, int w, int h, double masked, float *tmp, sd_tiepoint *t);
+void sd_tp_match(const sd_correlator *c, const float *ref, const float *mov, sd_tiepoint *t);
 
 /* ---- robust model fit and quality grade (fit.c) ---- */
 typedef enum sd_grade { SD_GRADE_OK, SD_GRADE_WARN, SD_GRADE_FAIL } sd_grade;
@@ -91,7 +110,11 @@ typedef struct sd_fit {
 } sd_fit;
 
 /* RANSAC (translation or affine hypotheses, inliers within band px), a least-squares refit on
- * the inliers, the model rule and the grade. Sets status and fit_residual of every point. */
-void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band, sd_fit *fit);
+ * the inliers, the model rule and the grade. Sets status and fit_residual of every point. With an
+ * affine base (the global rotation) the points are fitted as corrections to it, so the rule's
+ * translation is the base moved, and the model is the base plus the correction; NULL or a
+ * translation: the points as they are. */
+void sd_fit_robust(sd_tiepoint *tp, int n, int width, int height, sd_model_kind forced, double band,
+                   const sd_model *base, sd_fit *fit);
 
 #endif

@@ -47,7 +47,7 @@ static double run(field_fn *field, int n, double noise, int k, sd_model_kind for
       if (k && m % k == 0) tp[m].dx += 3.0;
       tp[m].status = SD_TP_KEPT;
     }
-  sd_fit_robust(tp, m, W, H, forced, 0.35, fit);
+  sd_fit_robust(tp, m, W, H, forced, 0.35, NULL, fit);
   *flagged = 0;
   for (int i = 0; i < m; i++)
     if (k && i % k == 0) *flagged += tp[i].status == SD_TP_OUTLIER;
@@ -96,7 +96,7 @@ int main(void) {
   memset(tp, 0, sizeof tp);
   for (int i = 0; i < 9; i++)
     tp[i].status = i < 4 ? SD_TP_UNRELIABLE : SD_TP_FEATURELESS;
-  sd_fit_robust(tp, 9, W, H, SD_MODEL_NONE, 0.35, &f);
+  sd_fit_robust(tp, 9, W, H, SD_MODEL_NONE, 0.35, NULL, &f);
   CHECK(f.grade == SD_GRADE_FAIL && f.model.kind == SD_MODEL_NONE, "no reliable point: grade %s, model %s",
         sd_grade_name(f.grade), sd_model_name(f.model.kind));
   CHECK(f.nreasons > 0 && strstr(f.reasons[0], "no reliable tie point"), "no reason given");
@@ -111,7 +111,7 @@ int main(void) {
     rnd[i].dy = sd_rng_range(&r, -20, 20);
     rnd[i].status = SD_TP_KEPT;
   }
-  sd_fit_robust(rnd, 30, W, H, SD_MODEL_NONE, 0.35, &f);
+  sd_fit_robust(rnd, 30, W, H, SD_MODEL_NONE, 0.35, NULL, &f);
   CHECK(f.grade == SD_GRADE_FAIL, "random shifts: grade %s (%d inliers)", sd_grade_name(f.grade), f.inliers);
 
   /* The tie-point layout adapts to the grid and stays within it. */
