@@ -356,6 +356,10 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
   d = OGR_Fld_Create("level", OFTInteger); /* matched on a window 2^level larger, binned */
   OGR_L_CreateField(layer, d, TRUE);
   OGR_Fld_Destroy(d);
+  d = OGR_Fld_Create("gradient", OFTInteger); /* matched on the gradient magnitude */
+  OGR_Fld_SetSubType(d, OFSTBoolean);
+  OGR_L_CreateField(layer, d, TRUE);
+  OGR_Fld_Destroy(d);
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(layer);
   for (int i = 0; i < n && !s; i++) {
     const sd_tiepoint *t = &tp[i];
@@ -374,6 +378,7 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
     OGR_F_SetFieldString(f, OGR_F_GetFieldIndex(f, "status"), sd_tp_status_name(t->status));
     OGR_F_SetFieldInteger(f, OGR_F_GetFieldIndex(f, "kept"), t->status == SD_TP_KEPT);
     OGR_F_SetFieldInteger(f, OGR_F_GetFieldIndex(f, "level"), t->level);
+    OGR_F_SetFieldInteger(f, OGR_F_GetFieldIndex(f, "gradient"), t->gradient);
     double X = grid->gt[0] + t->x * grid->gt[1] + t->y * grid->gt[2];
     double Y = grid->gt[3] + t->x * grid->gt[4] + t->y * grid->gt[5];
     if (ct) OCTTransform(ct, 1, &X, &Y, NULL);

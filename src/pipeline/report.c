@@ -89,6 +89,10 @@ static json_t *registration_json(const sd_registration *rg) {
   json_object_set_new(tp, "kept_by_level", levels);
   json_object_set_new(tp, "passes", json_integer(rg->tp_passes));
   json_object_set_new(tp, "pyramid", json_boolean(rg->tp_pyramid));
+  int on_gradient = 0;
+  for (int i = 0; i < rg->ntp; i++)
+    on_gradient += rg->tp[i].status == SD_TP_KEPT && rg->tp[i].gradient;
+  json_object_set_new(tp, "kept_on_gradient", json_integer(on_gradient));
   json_object_set_new(reg, "tie_points", tp);
   const sd_shift *g = &rg->global;
   json_object_set_new(reg, "global",
@@ -101,6 +105,7 @@ static json_t *registration_json(const sd_registration *rg) {
                                 rg->chip_w, rg->chip_h));
   json_object_set_new(json_object_get(reg, "global"), "level", json_integer(rg->global_level));
   json_object_set_new(json_object_get(reg, "global"), "rotation_deg", json_real(rg->global_turn.deg));
+  json_object_set_new(json_object_get(reg, "global"), "gradient", json_boolean(rg->global_gradient));
   json_object_set_new(json_object_get(reg, "global"), "scale_error", json_real(rg->global_turn.scale_err));
   json_object_set_new(json_object_get(reg, "global"), "seconds", json_real(rg->global_seconds));
   json_object_set_new(reg, "method",

@@ -21,6 +21,7 @@ static int global_clear(const sd_shift *g, int cw, int ch) {
 /* The central chip at one level: cw x ch after binning, from a region 2^level times larger. */
 typedef struct chip {
   int level, x, y, w, h;
+  int gradient; /* match the gradient magnitude of the chips, not the band */
   float *mb, *ma;
   sd_correlator *c;
 } chip;
@@ -49,6 +50,15 @@ static void chip_close(chip *k) {
 /* Measures the chip with the after reader as it is; the shift in grid pixels. */
 static sd_status chip_measure(const sd_run *run, sd_reader *rb, sd_reader *ra, chip *k, sd_shift *out, sd_error *err) {
   sd_status s = sd_run_read_binned(run, rb, ra, k->x, k->y, k->level, k->w, k->h, k->mb, k->ma, err);
+  if (!s && k->gradient) {
+    float *g = sd_alloc((size_t)k->w * k->h * sizeof *g);
+    if (!g) return sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
+    sd_gradient_magnitude(k->mb, k->w, k->h, g);
+    memcpy(k->mb, g, (size_t)k->w * k->h * sizeof *g);
+    sd_gradient_magnitude(k->ma, k->w, k->h, g);
+    memcpy(k->ma, g, (size_t)k->w * k->h * sizeof *g);
+    sd_free(g);
+  }
   if (!s) s = sd_correlate(k->c, k->mb, k->ma, out, err);
   out->dx *= 1 << k->level;
   out->dy *= 1 << k->level;
@@ -166,6 +176,21 @@ static sd_status global_shift(sd_run *run, sd_registration *reg, sd_reader *rb, 
     chip_close(&k);
   }
   if (!s && !reg->global_used) s = rotation_search(run, reg, rb, ra, cw, ch, err);
+  /* Where the bands disagree (another sensor or season), their edges may still agree: the levels
+   * again on the chips' gradient magnitude. */
+  for (int level = 0; level <= GLOBAL_MAX_LEVEL && !s && !reg->global_used; level++) {
+    if (level > 0 && ((cw << level) > run->grid.width || (ch << level) > run->grid.height)) break;
+    chip k;
+    sd_shift g;
+    s = chip_open(run, level, cw, ch, &k, err);
+    k.gradient = 1;
+    if (!s) s = chip_measure(run, rb, ra, &k, &g, err);
+    if (!s && global_clear(&g, cw << level, ch << level)) {
+      reg->global_gradient = 1;
+      s = settle(run, reg, rb, ra, &k, &(sd_turn){0, 0}, &g, err);
+    }
+    chip_close(&k);
+  }
   return s;
 }
 

@@ -71,7 +71,7 @@ static sd_status worker_open(const sd_run *run, int band, tp_worker *w, sd_reade
   size_t px = (size_t)win * win;
   w->ref = malloc(px * sizeof(float));
   w->mov = malloc(px * sizeof(float));
-  w->tmp = malloc(px * sizeof(float));
+  w->tmp = malloc(3 * px * sizeof(float)); /* the texture's scratch, then the two gradient images */
   if (!s && (!w->ref || !w->mov || !w->tmp)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
   return s;
 }
@@ -102,8 +102,8 @@ static void window_at(const sd_grid *g, int win, int L, double cx, double cy, in
 /* The window centred at (cx, cy) matched at level L: cut from the pyramids where there are some,
  * else read at that level; without masks the after chip is read only when the before chip is
  * worth matching (on plain ground most are not, and the after's warp is most of a read). */
-static sd_status measure_at(const sd_run *run, tp_worker *me, const sd_correlator *c, const tp_pyramids *pyr, int win,
-                            int L, double cx, double cy, sd_tiepoint *tp) {
+static sd_status measure_at(const sd_run *run, tp_worker *me, const sd_correlator *c, const tp_pyramids *pyr,
+                            int gradient, int win, int L, double cx, double cy, sd_tiepoint *tp) {
   int x, y, side = win << L;
   window_at(&run->grid, win, L, cx, cy, &x, &y);
   memset(tp, 0, sizeof *tp);
@@ -122,14 +122,15 @@ static sd_status measure_at(const sd_run *run, tp_worker *me, const sd_correlato
     s = sd_reader_read_binned(me->rb, x, y, 1 << L, &pb, &me->err);
     if (s || !sd_tp_screen(me->ref, win, win, 0, me->tmp, tp)) return s;
     s = sd_reader_read_binned(me->ra, x, y, 1 << L, &pa, &me->err);
-    if (!s) sd_tp_match(c, me->ref, me->mov, tp);
+    if (!s) sd_tp_match(c, me->ref, me->mov, gradient ? me->tmp + (size_t)win * win : NULL, tp);
     matched_here = 1;
   } else {
     s = sd_run_read_binned(run, me->rb, me->ra, x, y, L, win, win, me->ref, me->mov, &me->err);
     if (!s) s = masked_fraction(run, x, y, side, &f, &me->err);
   }
   if (s) return s;
-  if (!matched_here && sd_tp_screen(me->ref, win, win, f, me->tmp, tp)) sd_tp_match(c, me->ref, me->mov, tp);
+  if (!matched_here && sd_tp_screen(me->ref, win, win, f, me->tmp, tp))
+    sd_tp_match(c, me->ref, me->mov, gradient ? me->tmp + (size_t)win * win : NULL, tp);
   tp->rx *= 1 << L;
   tp->ry *= 1 << L;
   return SD_OK;
@@ -180,22 +181,28 @@ static sd_status pyramids_build(const sd_run *run, tp_worker *w, int nt, int win
   return workers_status(w, nt, err);
 }
 
-/* One pass over the lattice: coarse = 0 matches every window at full resolution; coarse = 1
- * matches the windows that found too little texture or no clear peak there at the coarser levels
- * in turn, keeping the last level tried. */
+/* The passes over the lattice: every window at full resolution; the windows that found too little
+ * texture or no clear peak there at the coarser levels in turn; and the textured windows that
+ * found no clear peak at any level once more on the gradient magnitude, level by level. A window
+ * keeps the last level tried. */
+enum { PASS_FULL, PASS_COARSE, PASS_GRADIENT };
+
 static sd_status measure_pass(const sd_run *run, tp_worker *w, int nt, const sd_correlator *c, const tp_pyramids *pyr,
-                              int levels, int coarse, sd_registration *reg, sd_error *err) {
+                              int levels, int pass, sd_registration *reg, sd_error *err) {
   const sd_tp_layout *l = &reg->layout;
   SD_OMP(parallel num_threads(nt)) {
     tp_worker *me = &w[sd_omp_thread_id()];
     SD_OMP(for schedule(dynamic, 1))
     for (int i = 0; i < reg->ntp; i++) {
-      if (me->st || (coarse && matched(&reg->tp[i]))) continue;
+      sd_tiepoint *t = &reg->tp[i];
+      if (me->st || (pass == PASS_COARSE && matched(t)) || (pass == PASS_GRADIENT && t->status != SD_TP_UNRELIABLE))
+        continue;
       double cx = l->x0 + (i % l->nx) * l->spacing + 0.5 * l->win;
       double cy = l->y0 + (i / l->nx) * l->spacing + 0.5 * l->win;
-      for (int L = coarse; L < (coarse ? levels : 1) && !me->st; L++) {
-        me->st = measure_at(run, me, c, pyr, l->win, L, cx, cy, &reg->tp[i]);
-        if (matched(&reg->tp[i])) break;
+      int from = pass == PASS_COARSE, to = pass == PASS_FULL ? 1 : levels;
+      for (int L = from; L < to && !me->st; L++) {
+        me->st = measure_at(run, me, c, pyr, pass == PASS_GRADIENT, l->win, L, cx, cy, t);
+        if (matched(t)) break;
       }
     }
   }
@@ -252,15 +259,23 @@ sd_status sd_stage_tiepoints(const sd_run *run, sd_registration *reg, sd_reader 
     s = worker_open(run, reg->band, &w[t], t ? NULL : rb, t ? NULL : ra, applied, l->win, err);
   tp_pyramids pyr = {0};
   reg->tp_pyramid = 0;
-  if (!s) s = measure_pass(run, w, nt, c, &pyr, levels, 0, reg, err);
+  if (!s) s = measure_pass(run, w, nt, c, &pyr, levels, PASS_FULL, reg, err);
   int ncoarse = 0;
   for (int i = 0; i < reg->ntp && !s; i++)
     ncoarse += !matched(&reg->tp[i]);
   if (!s && ncoarse && levels > 1) {
     s = pyramids_build(run, w, nt, l->win, levels, ncoarse, &pyr, err);
     reg->tp_pyramid = pyr.built;
-    if (!s) s = measure_pass(run, w, nt, c, &pyr, levels, 1, reg, err);
+    if (!s) s = measure_pass(run, w, nt, c, &pyr, levels, PASS_COARSE, reg, err);
   }
+  /* The bands disagree where most textured windows find no clear peak at any level (a few do on
+   * any ground, and their gradient adds little there but time). */
+  int unclear = 0, clear = 0;
+  for (int i = 0; i < reg->ntp && !s; i++) {
+    unclear += reg->tp[i].status == SD_TP_UNRELIABLE;
+    clear += reg->tp[i].status == SD_TP_KEPT;
+  }
+  if (!s && unclear > clear) s = measure_pass(run, w, nt, c, &pyr, levels, PASS_GRADIENT, reg, err);
   sd_pyramid_free(&pyr.b);
   sd_pyramid_free(&pyr.a);
   mark_duplicates(reg);

@@ -35,6 +35,7 @@ typedef struct sd_registration {
   sd_shift global_residual;    /* central chip after the global shift was applied */
   double global_dx, global_dy; /* the global translation at the grid centre */
   sd_turn global_turn;         /* the rotation and scale found with it where the plain chip showed no clear peak */
+  int global_gradient;         /* the global shift came from the chips' gradient magnitude */
   int global_used, global_level, chip_w, chip_h, rounds;
   sd_tp_layout layout;
   sd_tiepoint *tp;

@@ -68,6 +68,7 @@ typedef struct sd_tiepoint {
   double valid_fraction;
   double texture;      /* matchability: the weaker gradient axis's energy over the noise's, minus 1 */
   int level;           /* measured on the window 2^level times larger, binned by 2^level */
+  int gradient;        /* matched on the gradient magnitude: the bands gave no clear peak */
   double fit_residual; /* |measured - fitted| displacement, px */
   sd_tp_status status;
 } sd_tiepoint;
@@ -90,7 +91,12 @@ void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, c
  * under the masks) and returns 1 if it is worth matching (else sets the status; tmp holds w * h / 4
  * floats, NULL: no texture check); sd_tp_match then matches mov against it. */
 int sd_tp_screen(const float *ref, int w, int h, double masked, float *tmp, sd_tiepoint *t);
-void sd_tp_match(const sd_correlator *c, const float *ref, const float *mov, sd_tiepoint *t);
+/* scratch: NULL to match the bands; else 2 * w * h floats for the two chips' gradient magnitude,
+ * matched instead (for where the bands gave no clear peak at any level). */
+void sd_tp_match(const sd_correlator *c, const float *ref, const float *mov, float *scratch, sd_tiepoint *t);
+/* out (w x h) = the gradient magnitude of in, central differences over 3 rows or columns; NaN on
+ * the border and next to nodata. */
+void sd_gradient_magnitude(const float *in, int w, int h, float *out);
 
 /* ---- robust model fit and quality grade (fit.c) ---- */
 typedef enum sd_grade { SD_GRADE_OK, SD_GRADE_WARN, SD_GRADE_FAIL } sd_grade;

@@ -128,7 +128,25 @@ int sd_tp_screen(const float *ref, int w, int h, double masked, float *tmp, sd_t
   return 1;
 }
 
-void sd_tp_match(const sd_correlator *c, const float *ref, const float *mov, sd_tiepoint *t) {
+void sd_gradient_magnitude(const float *in, int w, int h, float *out) {
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      float *o = out + (size_t)y * w + x;
+      if (x < 1 || y < 1 || x >= w - 1 || y >= h - 1) {
+        *o = NAN;
+        continue;
+      }
+      double gx = 0, gy = 0;
+      for (int d = -1; d <= 1; d++) {
+        const float *r = in + (size_t)(y + d) * w + x, *c = in + (size_t)y * w + x + d;
+        gx += (double)r[1] - r[-1];
+        gy += (double)c[w] - c[-w];
+      }
+      *o = (float)(0.1666667 * sqrt(gx * gx + gy * gy)); /* NaN where any neighbour is */
+    }
+}
+
+void sd_tp_match(const sd_correlator *c, const float *ref, const float *mov, float *scratch, sd_tiepoint *t) {
   int w, h;
   sd_correlator_size(c, &w, &h);
   size_t px = (size_t)w * h, vb = 0;
@@ -139,8 +157,18 @@ void sd_tp_match(const sd_correlator *c, const float *ref, const float *mov, sd_
     t->status = SD_TP_NODATA;
     return;
   }
+  /* Where the bands disagree (another sensor or season: contrast reversed, vegetation bright in
+   * one and dark in the other) their peak is weak or negative; the edges are where they were. */
+  const float *a = ref, *b = mov;
+  if (scratch) {
+    sd_gradient_magnitude(ref, w, h, scratch);
+    sd_gradient_magnitude(mov, w, h, scratch + px);
+    a = scratch;
+    b = scratch + px;
+    t->gradient = 1;
+  }
   sd_shift s;
-  if (sd_correlate(c, ref, mov, &s, NULL) != SD_OK) {
+  if (sd_correlate(c, a, b, &s, NULL) != SD_OK) {
     t->status = SD_TP_UNRELIABLE;
     return;
   }
@@ -163,7 +191,7 @@ void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, c
     SD_OMP(for schedule(dynamic, 1))
     for (int i = 0; i < n; i++)
       if (sd_tp_screen(ref + (size_t)i * px, w, h, masked ? masked[i] : 0, tmp, &tp[i]))
-        sd_tp_match(c, ref + (size_t)i * px, mov + (size_t)i * px, &tp[i]);
+        sd_tp_match(c, ref + (size_t)i * px, mov + (size_t)i * px, NULL, &tp[i]);
     free(tmp);
   }
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <gdal.h>
+#include <gdal_utils.h>
 #include <jansson.h>
 
 #include "../check.h"
@@ -287,20 +288,139 @@ static void rotation_scale(void) {
   }
 }
 
+/* A scene of the default generator in dir with the given seed, size, texture and noise; the rest of
+ * so as it comes back from sd_synth_options_init, unless set already by the caller's tweak. */
+static void synth_scene(const char *dir, uint64_t seed, int size, double texture, double noise,
+                        void (*tweak)(sd_synth_options *), sd_synth_options *so) {
+  sd_synth_options_init(so);
+  so->outdir = dir;
+  so->seed = seed;
+  so->size = size;
+  so->texture = texture;
+  so->noise = noise;
+  if (tweak) tweak(so);
+  sd_error err = {0};
+  CHECK(sd_synth(so, &err) == SD_OK, "synth %s: %s", dir, err.msg);
+}
+
+/* Compares before with after into out with the tests' options; the run's report.json (NULL if the
+ * run failed; the caller frees it). */
+static json_t *run_report(const char *before, const char *after, const char *out, sd_compare_result *res) {
+  sd_compare_options o;
+  e2e_options(&o, before, after, out);
+  sd_error err = {0};
+  CHECK(sd_compare(&o, res, &err) == SD_OK, "%s: %s", out, err.msg);
+  char p[512];
+  snprintf(p, sizeof p, "%s/report.json", out);
+  json_error_t je;
+  return json_load_file(p, 0, &je);
+}
+
+static void smooth_tweak(sd_synth_options *so) {
+  so->pixel_size = 2;
+  so->shift_x = 0.37;
+  so->shift_y = -0.21;
+}
+
+static void reversed_tweak(sd_synth_options *so) {
+  so->shift_x = -1.3;
+  so->shift_y = 0.55;
+}
+
+/* in (a GeoTIFF) upsampled f times with cubic resampling into out. */
+static int upsample(const char *in, const char *out, double f) {
+  GDALDatasetH src = GDALOpen(in, GA_ReadOnly);
+  if (!src) return 0;
+  double gt[6];
+  GDALGetGeoTransform(src, gt);
+  char tr[64];
+  snprintf(tr, sizeof tr, "%.12g", gt[1] / f);
+  char *argv[] = {"-r", "cubic", "-tr", tr, tr, "-co", "TILED=YES", "-co", "COMPRESS=DEFLATE", NULL};
+  GDALWarpAppOptions *o = GDALWarpAppOptionsNew(argv, NULL);
+  int bad = 0;
+  GDALDatasetH dst = GDALWarp(out, NULL, 1, &src, o, &bad);
+  GDALWarpAppOptionsFree(o);
+  if (dst) GDALClose(dst);
+  GDALClose(src);
+  return dst && !bad;
+}
+
+/* Smooth at full resolution: a 512² scene upsampled 4 times (cubic), so each window at full
+ * resolution sees smooth ground. Registered (not `fail`), mostly from the coarser levels, to
+ * within 0.3 px of the known shift in the upsampled grid's pixels (the 30000² case of
+ * bench/upsampled_pair.sh, small enough for every run). */
+static void smooth_upsampled(void) {
+  sd_synth_options so;
+  synth_scene("reg-pairs/smooth", 77, 512, 0.5, 25, smooth_tweak, &so);
+  const double f = 4;
+  CHECK(upsample("reg-pairs/smooth/before.tif", "reg-pairs/smooth/before-up.tif", f) &&
+            upsample("reg-pairs/smooth/after.tif", "reg-pairs/smooth/after-up.tif", f),
+        "smooth: upsampling failed");
+  sd_compare_result res;
+  json_t *root =
+      run_report("reg-pairs/smooth/before-up.tif", "reg-pairs/smooth/after-up.tif", "reg-pairs/smooth/out", &res);
+  json_t *lv = json_object_get(json_object_get(json_object_get(root, "registration"), "tie_points"), "kept_by_level");
+  int k0 = (int)json_integer_value(json_array_get(lv, 0)),
+      kc = (int)(json_integer_value(json_array_get(lv, 1)) + json_integer_value(json_array_get(lv, 2)));
+  json_decref(root);
+  double e = hypot(res.dx - f * so.shift_x, res.dy - f * so.shift_y);
+  printf("smooth (512² upsampled 4x): grade %d, shift (%.3f, %.3f) against (%.3f, %.3f), %.3f px off; kept %d at "
+         "full resolution, %d coarser\n",
+         res.reg_grade, res.dx, res.dy, f * so.shift_x, f * so.shift_y, e, k0, kc);
+  CHECK(res.registered && res.reg_grade <= 1, "smooth: registered %d, grade %d", res.registered, res.reg_grade);
+  CHECK(e <= 0.3, "smooth: %.3f px off the known shift", e);
+  CHECK(kc > k0, "smooth: %d coarse against %d full-resolution points: the scene is not smooth enough to test it", kc,
+        k0);
+}
+
+/* Another sensor: the after image's contrast reversed (8000 - value in every band), as where one
+ * sensor draws vegetation bright and the other dark. The bands' correlation peaks are negative;
+ * the gradient magnitude's are where the edges are: registered to 0.1 px, most points on it. */
+static void reversed_contrast(void) {
+  sd_synth_options so;
+  synth_scene("reg-pairs/reversed", 91, 768, 0.5, 20, reversed_tweak, &so);
+  GDALDatasetH src = GDALOpen("reg-pairs/reversed/after.tif", GA_ReadOnly);
+  GDALDatasetH dst =
+      src ? GDALCreateCopy(GDALGetDriverByName("GTiff"), "reg-pairs/reversed/after-rev.tif", src, 0, NULL, NULL, NULL)
+          : NULL;
+  int w = src ? GDALGetRasterXSize(src) : 0, h = src ? GDALGetRasterYSize(src) : 0;
+  float *row = malloc(sizeof(float) * (w > 0 ? w : 1));
+  for (int b = 1; dst && b <= GDALGetRasterCount(dst); b++)
+    for (int y = 0; y < h; y++) {
+      GDALRasterBandH band = GDALGetRasterBand(dst, b);
+      CHECK(GDALRasterIO(band, GF_Read, 0, y, w, 1, row, w, 1, GDT_Float32, 0, 0) == CE_None, "reversed: read");
+      for (int x = 0; x < w; x++)
+        row[x] = row[x] > 8000 ? 0 : 8000 - row[x];
+      CHECK(GDALRasterIO(band, GF_Write, 0, y, w, 1, row, w, 1, GDT_Float32, 0, 0) == CE_None, "reversed: write");
+    }
+  free(row);
+  CHECK(dst, "reversed: cannot write the reversed after image");
+  if (dst) GDALClose(dst);
+  if (src) GDALClose(src);
+  sd_compare_result res;
+  json_t *root =
+      run_report("reg-pairs/reversed/before.tif", "reg-pairs/reversed/after-rev.tif", "reg-pairs/reversed/out", &res);
+  json_t *reg = json_object_get(root, "registration"), *tp = json_object_get(reg, "tie_points");
+  int kept = (int)json_integer_value(json_object_get(tp, "kept")),
+      on_g = (int)json_integer_value(json_object_get(tp, "kept_on_gradient"));
+  int global_g = json_is_true(json_object_get(json_object_get(reg, "global"), "gradient"));
+  json_decref(root);
+  double e = hypot(res.dx - so.shift_x, res.dy - so.shift_y);
+  printf("reversed contrast: grade %d, shift (%.3f, %.3f) against (%.2f, %.2f), %.3f px off; %d of %d kept points on "
+         "the gradient, global shift from it: %d\n",
+         res.reg_grade, res.dx, res.dy, so.shift_x, so.shift_y, e, on_g, kept, global_g);
+  CHECK(res.registered && res.reg_grade <= 1, "reversed: registered %d, grade %d", res.registered, res.reg_grade);
+  CHECK(e <= 0.1, "reversed: %.3f px off the known shift", e);
+  CHECK(global_g && on_g * 2 > kept, "reversed: global on the gradient %d, %d of %d points", global_g, on_g, kept);
+}
+
 /* Coarse windows cut from the whole-grid pyramid (the default on a plain scene, where most windows
  * go to the coarser level) and read one by one (SITEDIFF_TIE_PYRAMID=0) agree: the same windows
  * at the coarser level, each measured to within 0.05 px of the other. */
 static void pyramid_or_window_reads(void) {
   const char *dir = "reg-pairs/pyr";
   sd_synth_options so;
-  sd_synth_options_init(&so);
-  so.outdir = dir;
-  so.seed = 321;
-  so.size = 1024;
-  so.texture = 0.1;
-  so.noise = 40;
-  sd_error serr = {0};
-  CHECK(sd_synth(&so, &serr) == SD_OK, "synth: %s", serr.msg);
+  synth_scene(dir, 321, 1024, 0.1, 40, NULL, &so);
   char b[256], a[256];
   snprintf(b, sizeof b, "%s/before.tif", dir);
   snprintf(a, sizeof a, "%s/after.tif", dir);
@@ -471,6 +591,10 @@ int main(void) {
   ground_types();
   rotation_scale();
   pyramid_or_window_reads();
+#if !defined(__SANITIZE_ADDRESS__)
+  smooth_upsampled(); /* a 2048² run: the sanitized build checks the same reads on the others */
+#endif
+  reversed_contrast();
   featureless_and_nodata();
   bare_ground();
   cloud_mask();
