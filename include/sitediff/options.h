@@ -37,6 +37,7 @@ typedef struct sd_compare_options {
   int normalize;           /* 0 robust gain/offset on unchanged pixels, 1 per-image z-score (plain) */
   int tolerance;           /* misregistration tolerance radius, px; -1 = from the registration */
   int metric;              /* 0 cva, 1 logratio, 2 angle, 3 ndvi, 4 mbi */
+  int focus;               /* 0 structures: change where both dates are vegetated is none; 1 all */
   const char *bands;       /* band roles in order, e.g. "blue,green,red,nir"; NULL = from the files */
   int open_radius;         /* morphological opening, square of side 2r+1; 0 = none */
   int close_radius;        /* morphological closing, idem */

@@ -226,7 +226,7 @@ void sd_run_stats_rows(const sd_runs *r, const float *mag, int wy0, int wrows, i
       int edge =
           x0 == 0 || x1 == w || y == 0 || y == h - 1 || isnan(m[x0 > 0 ? x0 - 1 : 0]) || (x1 < w && isnan(m[x1]));
       for (int x = x0; x < x1; x++) {
-        float v = m[x];
+        float v = fabsf(m[x]); /* negative: vegetated in both dates (evidence.h), taken by a closing */
         if (isfinite(v)) {
           sum += v;
           if (v > mx) mx = v;

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "io/io.h"
+#include "evidence/evidence.h"
 #include "pipeline/stages.h"
 #include "sitediff/sitediff.h"
 
@@ -160,6 +161,12 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
                                 "the metric's features of each date (the bands for cva), matched by a robust "
                                 "gain/offset; sqrt(mean over features of ((gain*after+offset-before)/sigma)^2), the "
                                 "best match within tolerance_px both ways: change in units of the no-change noise"));
+  json_object_set_new(
+      json_object_get(root, "magnitude"), "focus",
+      json_pack("{s:s, s:s, s:o, s:I}", "focus", run->opts->focus ? "all" : "structures", "vegetation_index",
+                sd_veg_index_name((sd_veg_index)st->diff.veg_index), "threshold",
+                st->diff.veg_index ? num(sd_veg_threshold((sd_veg_index)st->diff.veg_index)) : json_null(),
+                "vegetated_both_px", (json_int_t)st->diff.veg_marked_px));
   const sd_threshold *th = &st->det.thr;
   json_object_set_new(root, "threshold",
                       json_pack("{s:s, s:o, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o}", "method",

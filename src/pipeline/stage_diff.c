@@ -4,12 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence/evidence.h"
 #include "pipeline/stages.h"
 
 /* Streams the grid in blocks: read both (with tol_radius halo rows), diff into the magnitude
  * (its file, its histogram, and mag when it is held), feed the overlay. */
-static sd_status diff_pass(const sd_run *run, int R, int nfeat, int feat_halo, const sd_diff_params *dp,
+static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *norm, const sd_diff_params *dp,
                            sd_difference *d, sd_gtiff *mag_tif, sd_overlay *ov, sd_error *err) {
+  const int nfeat = norm->nfeat, feat_halo = norm->feat_halo;
   const int W = run->grid.width, H = run->grid.height, r = d->tol_radius;
   const int halo = r + feat_halo;
   const int *rgb = run->rgb;
@@ -20,7 +22,9 @@ static sd_status diff_pass(const sd_run *run, int R, int nfeat, int feat_halo, c
   if (!s && m != SD_METRIC_CVA) s = sd_planes_alloc(&fb, nfeat, W, R + 2 * halo, err);
   if (!s && m != SD_METRIC_CVA) s = sd_planes_alloc(&fa, nfeat, W, R + 2 * halo, err);
   float *block = s ? NULL : sd_alloc((size_t)W * R * sizeof(float));
-  if (!s && !block) s = sd_error_set(err, SD_ERR_NOMEM, "diff: out of memory for a %d-row block", R);
+  float *veg = s || d->veg_index == SD_VEG_NONE ? NULL : sd_alloc(2 * (size_t)W * R * sizeof(float));
+  if (!s && (!block || (d->veg_index != SD_VEG_NONE && !veg)))
+    s = sd_error_set(err, SD_ERR_NOMEM, "diff: out of memory for a %d-row block", R);
   for (int y0 = 0; y0 < H && !s; y0 += R) {
     int rows = y0 + R > H ? H - y0 : R;
     int ys = y0 - halo < 0 ? 0 : y0 - halo, ye = y0 + rows + halo > H ? H : y0 + rows + halo;
@@ -51,8 +55,19 @@ static sd_status diff_pass(const sd_run *run, int R, int nfeat, int feat_halo, c
       (run->plain ? sd_diff_tol_ref : sd_diff_tol_fast)(
           dp, (const float *const *)kb->band, (const float *const *)ka->band, W, ye - ys, y0 - ys, rows, r, block);
     }
+    sd_hist_add(block, n, d->hist); /* before the vegetation mark: the threshold does not move with it */
+    if (veg) {
+      const float *bp[SD_MAX_BANDS], *ap[SD_MAX_BANDS];
+      for (int b = 0; b < pb.nbands; b++) {
+        bp[b] = pb.band[b] + skip;
+        ap[b] = pa.band[b] + skip;
+      }
+      sd_vegetation(d->veg_index, &run->roles, bp, NULL, n, veg);
+      sd_vegetation(d->veg_index, &run->roles, ap, &norm->radio, n, veg + n);
+      sd_veg_index vi = (sd_veg_index)d->veg_index;
+      d->veg_marked_px += sd_mark_vegetated(veg, veg + n, sd_veg_threshold(vi), sd_veg_max_change(vi), n, block);
+    }
     if (d->mag) memcpy(d->mag + (size_t)y0 * W, block, n * sizeof(float));
-    sd_hist_add(block, n, d->hist);
     d->kernel += sd_now() - tk;
     double tw = sd_now();
     s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
@@ -62,6 +77,7 @@ static sd_status diff_pass(const sd_run *run, int R, int nfeat, int feat_halo, c
     sd_overlay_add(ov, disp, bdisp, y0, rows);
   }
   sd_free(block);
+  sd_free(veg);
   sd_planes_free(&pb);
   sd_planes_free(&pa);
   sd_planes_free(&fb);
@@ -102,7 +118,9 @@ sd_status sd_stage_diff(sd_run *run, const sd_plan *plan, const sd_registration 
     dp.offset[b] = norm->fradio.offset[b];
     dp.sigma[b] = norm->fradio.sigma[b];
   }
-  s = diff_pass(run, plan->block_rows, norm->nfeat, norm->feat_halo, &dp, diff, mag_tif, ov, err);
+  /* The structure focus: change where both dates are vegetated is not counted (evidence/vegetation.c). */
+  diff->veg_index = run->opts->focus == 0 ? sd_veg_index_of(&run->roles) : SD_VEG_NONE;
+  s = diff_pass(run, plan->block_rows, norm, &dp, diff, mag_tif, ov, err);
   double tc = sd_now();
   sd_status cs = sd_gtiff_close(mag_tif, err); /* encodes what GDAL's cache still held */
   diff->write_magnitude += sd_now() - tc;

@@ -23,9 +23,11 @@ sd_status sd_stage_open(sd_run *run, sd_error *err) {
   run->preset = bi->nbands == 3 && ai->nbands == 3 && !strcmp(bi->type, "Byte") && !strcmp(ai->type, "Byte")
                     ? SD_PRESET_RGB8
                     : SD_PRESET_DEFAULT;
-  /* The metric: as asked, else by preset (web-map RGB: roofs are best told by the building index). */
+  /* The metric: as asked, else by preset. Web-map RGB: the bands and the building and shadow
+   * indices (struct): against mbi and cva with one of the five RGB sets of ../shared/data/change
+   * held out in turn, struct won with each held out (README, "Focus"). */
   run->metric = opts->metric >= 0               ? (sd_metric)opts->metric
-                : run->preset == SD_PRESET_RGB8 ? SD_METRIC_MBI
+                : run->preset == SD_PRESET_RGB8 ? SD_METRIC_STRUCT
                                                 : SD_METRIC_CVA;
   for (int c = 0; c < 3; c++)
     run->rgb[c] = ai->rgb[c] < run->nbands ? ai->rgb[c] : 0;

@@ -76,6 +76,8 @@ typedef struct sd_difference {
   /* seconds: reading the before image (decoding), the after image (decoding and warping), the
    * kernel (with the histogram), writing the magnitude (encoding) */
   double read_before, read_after, kernel, write_magnitude;
+  int veg_index;          /* sd_veg_index: the structure focus's vegetation index, or none */
+  int64_t veg_marked_px;  /* pixels vegetated in both dates, their magnitude made negative */
 } sd_difference;
 
 /* Streams the grid in blocks: the magnitude to mag_path (and held when the plan says so), its

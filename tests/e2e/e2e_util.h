@@ -18,6 +18,20 @@ static inline void e2e_options(sd_compare_options *o, const char *before, const 
   o->quiet = 1;
 }
 
+/* A scene of the default generator in dir with the given seed, size, texture and noise; the rest
+ * of so as sd_synth_options_init leaves it unless tweak (may be NULL) changes it. */
+static inline sd_status e2e_synth(const char *dir, uint64_t seed, int size, double texture, double noise,
+                                  void (*tweak)(sd_synth_options *), sd_synth_options *so, sd_error *err) {
+  sd_synth_options_init(so);
+  so->outdir = dir;
+  so->seed = seed;
+  so->size = size;
+  so->texture = texture;
+  so->noise = noise;
+  if (tweak) tweak(so);
+  return sd_synth(so, err);
+}
+
 /* Band 1 of a raster as floats, with its size, geotransform and (optionally) CRS WKT. */
 static inline float *read_band(const char *path, int *w, int *h, double gt[6], char **wkt) {
   GDALDatasetH ds = GDALOpen(path, GA_ReadOnly);

@@ -143,6 +143,97 @@ static void evaluate(const char *dir, const char *out, tally *t) {
   json_decref(tj);
 }
 
+/* Paints the square [x0, x1) x [y0, y1) of before's grid (its geotransform bgt) with the colour
+ * (red, green, blue) in the raster at path, on that raster's own grid. */
+static void paint(const char *path, const double *bgt, int x0, int y0, int x1, int y1, const float rgb[3]) {
+  GDALDatasetH ds = GDALOpen(path, GA_Update);
+  CHECK(ds, "cannot open %s", path);
+  if (!ds) return;
+  double gt[6];
+  GDALGetGeoTransform(ds, gt);
+  int w = GDALGetRasterXSize(ds), h = GDALGetRasterYSize(ds);
+  int ax0 = (int)floor((bgt[0] + x0 * bgt[1] - gt[0]) / gt[1]), ax1 = (int)ceil((bgt[0] + x1 * bgt[1] - gt[0]) / gt[1]);
+  int ay0 = (int)floor((bgt[3] + y0 * bgt[5] - gt[3]) / gt[5]), ay1 = (int)ceil((bgt[3] + y1 * bgt[5] - gt[3]) / gt[5]);
+  ax0 = ax0 < 0 ? 0 : ax0;
+  ay0 = ay0 < 0 ? 0 : ay0;
+  ax1 = ax1 > w ? w : ax1;
+  ay1 = ay1 > h ? h : ay1;
+  for (int b = 0; b < 3 && ax1 > ax0 && ay1 > ay0; b++) {
+    size_t n = (size_t)(ax1 - ax0) * (ay1 - ay0);
+    float *v = malloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+      v[i] = rgb[b];
+    CHECK(GDALRasterIO(GDALGetRasterBand(ds, b + 1), GF_Write, ax0, ay0, ax1 - ax0, ay1 - ay0, v, ax1 - ax0, ay1 - ay0,
+                       GDT_Float32, 0, 0) == CE_None,
+          "paint %s", path);
+    free(v);
+  }
+  GDALClose(ds);
+}
+
+/* The share of the square's inner part (8 px in from its edges) flagged in a change mask. */
+static double flagged(const char *mask, int x0, int y0, int x1, int y1) {
+  int w, h;
+  double gt[6];
+  float *m = read_band(mask, &w, &h, gt, NULL);
+  if (!m) return -1;
+  int n = 0, k = 0;
+  for (int y = y0 + 8; y < y1 - 8 && y < h; y++)
+    for (int x = x0 + 8; x < x1 - 8 && x < w; x++) {
+      n++;
+      k += m[(size_t)y * w + x] == 1;
+    }
+  free(m);
+  return n ? (double)k / n : -1;
+}
+
+/* The structure focus: a field whose leaves changed shade (green in both dates, darker) is change with
+ * --focus all and none with the default; a field cleared to grey ground is change with either. */
+static void focus_vegetation(void) {
+  sd_synth_options so;
+  sd_error err = {0};
+  CHECK(e2e_synth("det-pairs/focus", 77, 384, 0.5, 20, NULL, &so, &err) == SD_OK, "synth: %s", err.msg);
+  int bw, bh;
+  double bgt[6];
+  float *bv = read_band("det-pairs/focus/before.tif", &bw, &bh, bgt, NULL);
+  free(bv);
+  /* colours in the before image's units; the after image's through the scene's own gains and
+   * offsets (after = gain * before + offset), as the sensor would draw them */
+  const float leaf[3] = {300, 900, 300}, dark_leaf[3] = {110, 360, 125}, grey[3] = {800, 800, 800};
+  json_error_t je;
+  json_t *truth = json_load_file("det-pairs/focus/truth.json", 0, &je);
+  float dark_leaf_a[3], grey_a[3];
+  for (int b = 0; b < 3; b++) {
+    double g = json_real_value(json_array_get(json_object_get(truth, "gain"), b)),
+           o = json_real_value(json_array_get(json_object_get(truth, "offset"), b));
+    dark_leaf_a[b] = (float)(g * dark_leaf[b] + o);
+    grey_a[b] = (float)(g * grey[b] + o);
+  }
+  json_decref(truth);
+  paint("det-pairs/focus/before.tif", bgt, 40, 40, 120, 120, leaf);
+  paint("det-pairs/focus/after.tif", bgt, 40, 40, 120, 120, dark_leaf_a);
+  paint("det-pairs/focus/before.tif", bgt, 200, 200, 280, 280, leaf);
+  paint("det-pairs/focus/after.tif", bgt, 200, 200, 280, 280, grey_a);
+  const char *outs[2] = {"det-pairs/focus/out-structures", "det-pairs/focus/out-all"};
+  double leaves[2], cleared[2];
+  for (int f = 0; f < 2; f++) {
+    sd_compare_options o;
+    e2e_options(&o, "det-pairs/focus/before.tif", "det-pairs/focus/after.tif", outs[f]);
+    o.focus = f;
+    CHECK(sd_compare(&o, NULL, &err) == SD_OK, "focus %d: %s", f, err.msg);
+    char m[256];
+    snprintf(m, sizeof m, "%s/change_mask.tif", outs[f]);
+    leaves[f] = flagged(m, 40, 40, 120, 120);
+    cleared[f] = flagged(m, 200, 200, 280, 280);
+  }
+  printf("focus: leaves turned darker flagged %.2f (structures), %.2f (all); field cleared %.2f, %.2f\n", leaves[0],
+         leaves[1], cleared[0], cleared[1]);
+  CHECK(leaves[1] >= 0.8 && leaves[0] >= 0 && leaves[0] <= 0.05,
+        "focus: leaf change flagged %.2f with structures, %.2f with all", leaves[0], leaves[1]);
+  CHECK(cleared[0] >= 0.8 && cleared[1] >= 0.8, "focus: the cleared field flagged %.2f and %.2f", cleared[0],
+        cleared[1]);
+}
+
 int main(void) {
   GDALAllRegister();
   mkdir("det-pairs", 0777);
@@ -192,5 +283,6 @@ int main(void) {
   CHECK(cls >= 0.90, "class accuracy %.3f < 0.90", cls);
   CHECK(sign >= 0.90, "sign accuracy %.3f < 0.90", sign);
   CHECK(fpm <= 1.0, "%.2f false objects per million pixels > 1", fpm);
+  focus_vegetation();
   return check_done("test_detection");
 }

@@ -38,6 +38,13 @@ static sd_status compare(const char *dir, const char *out, int strict, sd_compar
   return sd_compare(&o, res, err);
 }
 
+/* A scene of the default generator (e2e_synth), checked. */
+static void synth_scene(const char *dir, uint64_t seed, int size, double texture, double noise,
+                        void (*tweak)(sd_synth_options *), sd_synth_options *so) {
+  sd_error err = {0};
+  CHECK(e2e_synth(dir, seed, size, texture, noise, tweak, so, &err) == SD_OK, "synth %s: %s", dir, err.msg);
+}
+
 static double score_f1(const char *out, const char *dir) {
   char m[512], t[512];
   snprintf(m, sizeof m, "%s/change_mask.tif", out);
@@ -141,17 +148,15 @@ static void gate_global_only(void) {
 
 /* Bare ground (one colour plus noise, synth --texture 0): nothing to match, grade fail, nothing
  * applied, even with the coarser levels. */
+static void bare_tweak(sd_synth_options *so) {
+  so->shift_x = 1.3;
+  so->shift_y = -0.8;
+}
+
 static void bare_ground(void) {
   sd_synth_options so;
-  sd_synth_options_init(&so);
-  so.outdir = "reg-pairs/bare";
-  so.size = 512;
-  so.texture = 0;
-  so.noise = 40;
-  so.shift_x = 1.3;
-  so.shift_y = -0.8;
+  synth_scene("reg-pairs/bare", 1, 512, 0, 40, bare_tweak, &so);
   sd_error err = {0};
-  CHECK(sd_synth(&so, &err) == SD_OK, "synth: %s", err.msg);
   sd_compare_result res;
   CHECK(compare("reg-pairs/bare", "reg-pairs/bare/out", 0, &res, &err) == SD_OK, "bare: %s", err.msg);
   CHECK(res.reg_grade == 2 && !res.registered && res.dx == 0 && res.dy == 0,
@@ -286,21 +291,6 @@ static void rotation_scale(void) {
       free(mv);
     }
   }
-}
-
-/* A scene of the default generator in dir with the given seed, size, texture and noise; the rest of
- * so as it comes back from sd_synth_options_init, unless set already by the caller's tweak. */
-static void synth_scene(const char *dir, uint64_t seed, int size, double texture, double noise,
-                        void (*tweak)(sd_synth_options *), sd_synth_options *so) {
-  sd_synth_options_init(so);
-  so->outdir = dir;
-  so->seed = seed;
-  so->size = size;
-  so->texture = texture;
-  so->noise = noise;
-  if (tweak) tweak(so);
-  sd_error err = {0};
-  CHECK(sd_synth(so, &err) == SD_OK, "synth %s: %s", dir, err.msg);
 }
 
 /* Compares before with after into out with the tests' options; the run's report.json (NULL if the
