@@ -32,6 +32,7 @@ typedef struct sd_object {
   double contrast_before, contrast_after; /* object against its surroundings, noise units */
   int sign;                               /* SD_SIGN_* */
   double score;                           /* 0..1: how far the object's mean change lies above the threshold */
+  int rank;                               /* 1 = the highest score (ties: the lower id) */
   int cls;                                /* SD_CLASS_* */
 } sd_object;
 

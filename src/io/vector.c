@@ -214,6 +214,7 @@ static void add_object_fields(OGRLayerH layer) {
       {"contrast_before", OFTReal},
       {"contrast_after", OFTReal},
       {"score", OFTReal},
+      {"rank", OFTInteger},
       {"truncated", OFTInteger},
       {"first_seen", OFTString},
       {"absent_on", OFTString},
@@ -266,6 +267,7 @@ static OGRFeatureH object_feature(OGRFeatureDefnH defn, const sd_object *o, cons
   add_real(nf, "contrast_before", o->contrast_before);
   add_real(nf, "contrast_after", o->contrast_after);
   add_real(nf, "score", o->score);
+  set_int(nf, "rank", o->rank);
   set_int(nf, "truncated", o->truncated);
   if (first_seen) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "first_seen"), first_seen);
   if (absent_on) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "absent_on"), absent_on);

@@ -159,10 +159,35 @@ static sd_status describe_all(const sd_run *run, const sd_model *model, const sd
   return SD_OK;
 }
 
+typedef struct ranked {
+  double score;
+  int id, index;
+} ranked;
+
+static int by_score(const void *pa, const void *pb) {
+  const ranked *a = pa, *b = pb;
+  if (a->score != b->score) return a->score > b->score ? -1 : 1;
+  return (a->id > b->id) - (a->id < b->id);
+}
+
+/* rank: 1 for the highest score, ties broken by id, so the order is the same on every run. */
+static sd_status rank_objects(sd_objects *objs, sd_error *err) {
+  ranked *r = malloc(sizeof *r * (size_t)(objs->n > 0 ? objs->n : 1));
+  if (!r) return sd_error_set(err, SD_ERR_NOMEM, "objects: out of memory for %d ranks", objs->n);
+  for (int i = 0; i < objs->n; i++)
+    r[i] = (ranked){objs->objs[i].score, objs->objs[i].id, i};
+  qsort(r, (size_t)objs->n, sizeof *r, by_score);
+  for (int k = 0; k < objs->n; k++)
+    objs->objs[r[k].index].rank = k + 1;
+  free(r);
+  return SD_OK;
+}
+
 sd_status sd_stage_describe(sd_run *run, const sd_registration *reg, const sd_normalisation *norm,
                             const sd_detection *det, sd_objects *objs, sd_error *err) {
   sd_geo *geo = NULL;
   sd_status s = describe_all(run, &reg->model, &norm->radio, det->thr.value, &det->runs, objs, err);
+  if (!s) s = rank_objects(objs, err);
   if (!s) s = sd_geo_create(&run->grid, &geo, err);
   for (int i = 0; i < objs->n && !s; i++)
     sd_geo_lonlat(geo, objs->objs[i].cx, objs->objs[i].cy, &objs->objs[i].lon, &objs->objs[i].lat);

@@ -143,6 +143,32 @@ static void evaluate(const char *dir, const char *out, tally *t) {
   json_decref(tj);
 }
 
+/* Every object has a rank, 1..n once each, and a better rank never has a lower score. */
+static void check_ranks(const char *out) {
+  char p[512];
+  snprintf(p, sizeof p, "%s/objects.geojson", out);
+  json_error_t je;
+  json_t *root = json_load_file(p, 0, &je), *fs = json_object_get(root, "features");
+  size_t n = json_array_size(fs);
+  double *score_at = calloc(n + 1, sizeof *score_at);
+  int *seen = calloc(n + 1, sizeof *seen), bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *pr = json_object_get(json_array_get(fs, i), "properties");
+    json_int_t r = json_integer_value(json_object_get(pr, "rank"));
+    if (r < 1 || (size_t)r > n || seen[r]++) {
+      bad = 1;
+      continue;
+    }
+    score_at[r] = json_real_value(json_object_get(pr, "score"));
+  }
+  for (size_t r = 2; r <= n && !bad; r++)
+    bad = score_at[r] > score_at[r - 1];
+  CHECK(n > 0 && !bad, "%s: ranks are not 1..%zu by falling score", out, n);
+  free(score_at);
+  free(seen);
+  json_decref(root);
+}
+
 /* Paints the square [x0, x1) x [y0, y1) of before's grid (its geotransform bgt) with the colour
  * (red, green, blue) in the raster at path, on that raster's own grid. */
 static void paint(const char *path, const double *bgt, int x0, int y0, int x1, int y1, const float rgb[3]) {
@@ -272,6 +298,7 @@ int main(void) {
            t.false_objects - before_false);
     t.f1_sum += sc.f1;
     t.pairs++;
+    check_ranks(out);
   }
   double f1 = t.f1_sum / t.pairs, recall = (double)t.found / t.truth, cls = (double)t.class_ok / t.found,
          sign = (double)t.sign_ok / t.found, fpm = t.false_objects / t.mpx;
