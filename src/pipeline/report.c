@@ -9,7 +9,6 @@
 #include <jansson.h>
 
 #include "io/io.h"
-#include "evidence/evidence.h"
 #include "pipeline/stages.h"
 #include "sitediff/sitediff.h"
 
@@ -113,9 +112,11 @@ static json_t *registration_json(const sd_registration *rg) {
                       json_string("phase correlation (FFTW) with Hann window, tapered nodata, whitened spectrum "
                                   "tapered above half Nyquist and weighted by each frequency's signal over the "
                                   "noise in both images, upsampled-DFT peak to 0.001 px; global shift on the "
-                                  "central chip (2x and 4x coarser where it shows no clear peak), then tie-point "
-                                  "windows judged by the structure tensor (both axes above the noise), matched "
-                                  "coarser where too plain, RANSAC (2 px band, re-measured with the model applied, "
+                                  "central chip (2x and 4x coarser where it shows no clear peak, then turned and "
+                                  "scaled, then on the gradient magnitude), then tie-point windows judged by the "
+                                  "structure tensor (both axes above the noise), matched coarser where too plain "
+                                  "and on the gradient magnitude where most find no clear peak, RANSAC (2 px band, "
+                                  "re-measured with the model applied, "
                                   "then 0.35 px), least squares; with no model from the tie points, a clear global "
                                   "shift is applied as a translation (grade warn)"));
   return reg;
@@ -161,12 +162,13 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
                                 "the metric's features of each date (the bands for cva), matched by a robust "
                                 "gain/offset; sqrt(mean over features of ((gain*after+offset-before)/sigma)^2), the "
                                 "best match within tolerance_px both ways: change in units of the no-change noise"));
-  json_object_set_new(
-      json_object_get(root, "magnitude"), "focus",
-      json_pack("{s:s, s:s, s:o, s:I}", "focus", run->opts->focus ? "all" : "structures", "vegetation_index",
-                sd_veg_index_name((sd_veg_index)st->diff.veg_index), "threshold",
-                st->diff.veg_index ? num(sd_veg_threshold((sd_veg_index)st->diff.veg_index)) : json_null(),
-                "vegetated_both_px", (json_int_t)st->diff.veg_marked_px));
+  const sd_veg_index vi = st->diff.veg_index;
+  json_object_set_new(json_object_get(root, "magnitude"), "focus",
+                      json_pack("{s:s, s:s, s:o, s:o, s:I}", "focus", run->opts->focus ? "all" : "structures",
+                                "vegetation_index", sd_veg_index_name(vi), "threshold",
+                                vi ? num(sd_veg_threshold(vi)) : json_null(), "max_index_change",
+                                vi ? num(sd_veg_max_change(vi)) : json_null(), "vegetated_both_px",
+                                (json_int_t)st->diff.veg_marked_px));
   const sd_threshold *th = &st->det.thr;
   json_object_set_new(root, "threshold",
                       json_pack("{s:s, s:o, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:o, s:o}", "method",

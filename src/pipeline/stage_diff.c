@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evidence/evidence.h"
 #include "pipeline/stages.h"
 
 /* Streams the grid in blocks: read both (with tol_radius halo rows), diff into the magnitude
@@ -64,7 +63,7 @@ static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *nor
       }
       sd_vegetation(d->veg_index, &run->roles, bp, NULL, n, veg);
       sd_vegetation(d->veg_index, &run->roles, ap, &norm->radio, n, veg + n);
-      sd_veg_index vi = (sd_veg_index)d->veg_index;
+      const sd_veg_index vi = d->veg_index;
       d->veg_marked_px += sd_mark_vegetated(veg, veg + n, sd_veg_threshold(vi), sd_veg_max_change(vi), n, block);
     }
     if (d->mag) memcpy(d->mag + (size_t)y0 * W, block, n * sizeof(float));

@@ -21,43 +21,44 @@ static int global_clear(const sd_shift *g, int cw, int ch) {
 /* The central chip at one level: cw x ch after binning, from a region 2^level times larger. */
 typedef struct chip {
   int level, x, y, w, h;
-  int gradient; /* match the gradient magnitude of the chips, not the band */
+  float *g; /* non-NULL: match the chips' gradient magnitude (computed here), not the band */
   float *mb, *ma;
   sd_correlator *c;
 } chip;
 
-static sd_status chip_open(const sd_run *run, int level, int cw, int ch, chip *k, sd_error *err) {
+static sd_status chip_open(const sd_run *run, int level, int gradient, int cw, int ch, chip *k, sd_error *err) {
   memset(k, 0, sizeof *k);
   k->level = level;
   k->x = (run->grid.width - (cw << level)) / 2;
   k->y = (run->grid.height - (ch << level)) / 2;
   k->w = cw;
   k->h = ch;
-  sd_status s = SD_OK;
-  k->mb = sd_alloc((size_t)cw * ch * sizeof(float));
-  k->ma = sd_alloc((size_t)cw * ch * sizeof(float));
+  size_t bytes = (size_t)cw * ch * sizeof(float);
+  k->mb = sd_alloc(bytes);
+  k->ma = sd_alloc(bytes);
+  k->g = gradient ? sd_alloc(bytes) : NULL;
   k->c = sd_correlator_create(cw, ch, run->threads);
-  if (!s && (!k->mb || !k->ma || !k->c)) s = sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
-  return s;
+  if (!k->mb || !k->ma || (gradient && !k->g) || !k->c)
+    return sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
+  return SD_OK;
 }
 
 static void chip_close(chip *k) {
   sd_correlator_free(k->c);
   sd_free(k->mb);
   sd_free(k->ma);
+  sd_free(k->g);
 }
 
 /* Measures the chip with the after reader as it is; the shift in grid pixels. */
 static sd_status chip_measure(const sd_run *run, sd_reader *rb, sd_reader *ra, chip *k, sd_shift *out, sd_error *err) {
   sd_status s = sd_run_read_binned(run, rb, ra, k->x, k->y, k->level, k->w, k->h, k->mb, k->ma, err);
-  if (!s && k->gradient) {
-    float *g = sd_alloc((size_t)k->w * k->h * sizeof *g);
-    if (!g) return sd_error_set(err, SD_ERR_NOMEM, "register: out of memory");
-    sd_gradient_magnitude(k->mb, k->w, k->h, g);
-    memcpy(k->mb, g, (size_t)k->w * k->h * sizeof *g);
-    sd_gradient_magnitude(k->ma, k->w, k->h, g);
-    memcpy(k->ma, g, (size_t)k->w * k->h * sizeof *g);
-    sd_free(g);
+  if (!s && k->g) {
+    size_t bytes = (size_t)k->w * k->h * sizeof *k->g;
+    sd_gradient_magnitude(k->mb, k->w, k->h, k->g);
+    memcpy(k->mb, k->g, bytes);
+    sd_gradient_magnitude(k->ma, k->w, k->h, k->g);
+    memcpy(k->ma, k->g, bytes);
   }
   if (!s) s = sd_correlate(k->c, k->mb, k->ma, out, err);
   out->dx *= 1 << k->level;
@@ -116,7 +117,7 @@ static sd_status rotation_search(sd_run *run, sd_registration *reg, sd_reader *r
   static const double coarse[] = {-1.5, -1.0, -0.5, 0.5, 1.0, 1.5}, scales[] = {-0.01, -0.005, 0.005, 0.01};
   if (run->opts->model == SD_MODEL_TRANSLATION) return SD_OK; /* --model translation: no rotation at all */
   chip k;
-  sd_status s = chip_open(run, 0, cw, ch, &k, err);
+  sd_status s = chip_open(run, 0, 0, cw, ch, &k, err);
   sd_turn best = {0}, centre = {0};
   sd_shift bg = {.peak_ratio = 0};
   for (int i = 0; i < 12 && !s; i++) {
@@ -147,9 +148,32 @@ static sd_status rotation_search(sd_run *run, sd_registration *reg, sd_reader *r
   return s;
 }
 
-/* Central chip: the full-resolution chip first; where it shows no clear peak (plain or smooth
- * ground), the chip 2 and then 4 times larger binned to the same size; where none does, the
- * rotation search. */
+/* The central chip level by level (the full-resolution chip, then 2 and 4 times larger binned to
+ * the same size, as far as the grid holds them) until one shows a clear peak, which is settled. */
+static sd_status try_levels(sd_run *run, sd_registration *reg, sd_reader *rb, sd_reader *ra, int cw, int ch,
+                            int gradient, sd_error *err) {
+  sd_status s = SD_OK;
+  for (int level = 0; level <= GLOBAL_MAX_LEVEL && !s && !reg->global_used; level++) {
+    if (level > 0 && ((cw << level) > run->grid.width || (ch << level) > run->grid.height)) break;
+    chip k;
+    sd_shift g;
+    s = chip_open(run, level, gradient, cw, ch, &k, err);
+    if (!s) s = chip_measure(run, rb, ra, &k, &g, err);
+    if (!s && global_clear(&g, cw << level, ch << level)) {
+      reg->global_gradient = gradient;
+      s = settle(run, reg, rb, ra, &k, &(sd_turn){0, 0}, &g, err);
+    } else if (!s && level == 0 && !gradient) {
+      reg->global = g; /* the first level's measurement is reported when no level is clear */
+      reg->rounds = 1;
+    }
+    chip_close(&k);
+  }
+  return s;
+}
+
+/* Central chip: its levels; where none shows a clear peak (plain or smooth ground), the rotation
+ * search; where that finds none either, the levels again on the chips' gradient magnitude (the
+ * bands disagree, another sensor or season, but their edges may still agree). */
 static sd_status global_shift(sd_run *run, sd_registration *reg, sd_reader *rb, sd_reader *ra, sd_error *err) {
   int cw = run->grid.width < GLOBAL_CHIP ? run->grid.width : GLOBAL_CHIP;
   int ch = run->grid.height < GLOBAL_CHIP ? run->grid.height : GLOBAL_CHIP;
@@ -160,37 +184,9 @@ static sd_status global_shift(sd_run *run, sd_registration *reg, sd_reader *rb, 
                 run->grid.width, run->grid.height);
     return SD_OK;
   }
-  sd_status s = SD_OK;
-  for (int level = 0; level <= GLOBAL_MAX_LEVEL && !s && !reg->global_used; level++) {
-    if (level > 0 && ((cw << level) > run->grid.width || (ch << level) > run->grid.height)) break;
-    chip k;
-    sd_shift g;
-    s = chip_open(run, level, cw, ch, &k, err);
-    if (!s) s = chip_measure(run, rb, ra, &k, &g, err);
-    if (!s && global_clear(&g, cw << level, ch << level)) {
-      s = settle(run, reg, rb, ra, &k, &(sd_turn){0, 0}, &g, err);
-    } else if (!s && level == 0) {
-      reg->global = g; /* the first level's measurement is reported when no level is clear */
-      reg->rounds = 1;
-    }
-    chip_close(&k);
-  }
+  sd_status s = try_levels(run, reg, rb, ra, cw, ch, 0, err);
   if (!s && !reg->global_used) s = rotation_search(run, reg, rb, ra, cw, ch, err);
-  /* Where the bands disagree (another sensor or season), their edges may still agree: the levels
-   * again on the chips' gradient magnitude. */
-  for (int level = 0; level <= GLOBAL_MAX_LEVEL && !s && !reg->global_used; level++) {
-    if (level > 0 && ((cw << level) > run->grid.width || (ch << level) > run->grid.height)) break;
-    chip k;
-    sd_shift g;
-    s = chip_open(run, level, cw, ch, &k, err);
-    k.gradient = 1;
-    if (!s) s = chip_measure(run, rb, ra, &k, &g, err);
-    if (!s && global_clear(&g, cw << level, ch << level)) {
-      reg->global_gradient = 1;
-      s = settle(run, reg, rb, ra, &k, &(sd_turn){0, 0}, &g, err);
-    }
-    chip_close(&k);
-  }
+  if (!s && !reg->global_used) s = try_levels(run, reg, rb, ra, cw, ch, 1, err);
   return s;
 }
 

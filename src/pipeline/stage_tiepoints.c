@@ -100,8 +100,9 @@ static void window_at(const sd_grid *g, int win, int L, double cx, double cy, in
 }
 
 /* The window centred at (cx, cy) matched at level L: cut from the pyramids where there are some,
- * else read at that level; without masks the after chip is read only when the before chip is
- * worth matching (on plain ground most are not, and the after's warp is most of a read). */
+ * else read at that level; the after chip is read only when the before chip is worth matching
+ * (on plain ground most are not, and the after's warp is most of a read). With masks both are
+ * read at once, the masks blanking both. */
 static sd_status measure_at(const sd_run *run, tp_worker *me, const sd_correlator *c, const tp_pyramids *pyr,
                             int gradient, int win, int L, double cx, double cy, sd_tiepoint *tp) {
   int x, y, side = win << L;
@@ -110,27 +111,25 @@ static sd_status measure_at(const sd_run *run, tp_worker *me, const sd_correlato
   tp->x = x + 0.5 * side;
   tp->y = y + 0.5 * side;
   tp->level = L;
-  sd_status s = SD_OK;
-  double f = 0;
-  int matched_here = 0;
+  const int cut = L > 0 && pyr->built, masked = run->mask_b || run->mask_a;
   sd_planes pb = {.nbands = 1, .width = win, .height = win, .band = {me->ref}};
   sd_planes pa = {.nbands = 1, .width = win, .height = win, .band = {me->mov}};
-  if (L > 0 && pyr->built) {
+  sd_status s = SD_OK;
+  double f = 0;
+  if (cut)
     sd_pyramid_crop(&pyr->b, L, x >> L, y >> L, win, me->ref);
-    sd_pyramid_crop(&pyr->a, L, x >> L, y >> L, win, me->mov);
-  } else if (!run->mask_b && !run->mask_a) {
-    s = sd_reader_read_binned(me->rb, x, y, 1 << L, &pb, &me->err);
-    if (s || !sd_tp_screen(me->ref, win, win, 0, me->tmp, tp)) return s;
-    s = sd_reader_read_binned(me->ra, x, y, 1 << L, &pa, &me->err);
-    if (!s) sd_tp_match(c, me->ref, me->mov, gradient ? me->tmp + (size_t)win * win : NULL, tp);
-    matched_here = 1;
-  } else {
+  else if (masked)
     s = sd_run_read_binned(run, me->rb, me->ra, x, y, L, win, win, me->ref, me->mov, &me->err);
-    if (!s) s = masked_fraction(run, x, y, side, &f, &me->err);
-  }
+  else
+    s = sd_reader_read_binned(me->rb, x, y, 1 << L, &pb, &me->err);
+  if (!s && masked && !cut) s = masked_fraction(run, x, y, side, &f, &me->err);
+  if (s || !sd_tp_screen(me->ref, win, win, f, me->tmp, tp)) return s;
+  if (cut)
+    sd_pyramid_crop(&pyr->a, L, x >> L, y >> L, win, me->mov);
+  else if (!masked)
+    s = sd_reader_read_binned(me->ra, x, y, 1 << L, &pa, &me->err);
   if (s) return s;
-  if (!matched_here && sd_tp_screen(me->ref, win, win, f, me->tmp, tp))
-    sd_tp_match(c, me->ref, me->mov, gradient ? me->tmp + (size_t)win * win : NULL, tp);
+  sd_tp_match(c, me->ref, me->mov, gradient ? me->tmp + (size_t)win * win : NULL, tp);
   tp->rx *= 1 << L;
   tp->ry *= 1 << L;
   return SD_OK;

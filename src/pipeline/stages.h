@@ -3,6 +3,7 @@
 #ifndef SD_STAGES_H
 #define SD_STAGES_H
 
+#include "evidence/evidence.h"
 #include "pipeline/run.h"
 #include "render/render.h"
 
@@ -76,7 +77,7 @@ typedef struct sd_difference {
   /* seconds: reading the before image (decoding), the after image (decoding and warping), the
    * kernel (with the histogram), writing the magnitude (encoding) */
   double read_before, read_after, kernel, write_magnitude;
-  int veg_index;          /* sd_veg_index: the structure focus's vegetation index, or none */
+  sd_veg_index veg_index; /* the structure focus's vegetation index, or none */
   int64_t veg_marked_px;  /* pixels vegetated in both dates, their magnitude made negative */
 } sd_difference;
 

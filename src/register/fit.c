@@ -44,7 +44,6 @@ static int solve(double a[SD_MODEL_MAX_TERMS][SD_MODEL_MAX_TERMS], double *b, in
   return 1;
 }
 
-/* Least squares on the points whose index is listed. */
 /* Least squares over the points idx[0..m); a point measured on a coarser level weighs less, by
  * its pixel size there (its error grows with it; by the square, a few full-resolution points on
  * changed ground outweighed the rest on a plain rotated scene and the fit failed). */

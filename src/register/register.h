@@ -81,13 +81,8 @@ typedef struct sd_tp_layout {
  * 8 x 8 of them). Returns 0 if not even one window fits. */
 int sd_tp_layout_make(int width, int height, int win, int spacing, sd_tp_layout *l);
 
-/* Measures n windows (chips of win x win, NaN = nodata; masked: fraction under the masks per
- * window or NULL), in parallel. Sets position-independent fields; the caller sets x, y and adds
- * the applied model to dx, dy. */
-void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, const float *masked, int n,
-                   sd_tiepoint *tp);
-/* The two halves of sd_tp_measure for one window, so the after chip need not be read where the
- * before chip already rules the window out: sd_tp_screen judges ref (w x h; masked: the fraction
+/* One window measured in two halves, so the after chip need not be read where the before chip
+ * already rules the window out: sd_tp_screen judges ref (w x h; masked: the fraction
  * under the masks) and returns 1 if it is worth matching (else sets the status; tmp holds w * h / 4
  * floats, NULL: no texture check); sd_tp_match then matches mov against it. */
 int sd_tp_screen(const float *ref, int w, int h, double masked, float *tmp, sd_tiepoint *t);

@@ -180,18 +180,3 @@ void sd_tp_match(const sd_correlator *c, const float *ref, const float *mov, flo
   t->ncc_after = fabs(s.dx) < w / 4.0 && fabs(s.dy) < h / 4.0 ? ncc_shifted(ref, mov, w, h, s.dx, s.dy) : NAN;
   t->status = s.peak_ratio >= MIN_PEAK_RATIO ? SD_TP_KEPT : SD_TP_UNRELIABLE;
 }
-
-void sd_tp_measure(const sd_correlator *c, const float *ref, const float *mov, const float *masked, int n,
-                   sd_tiepoint *tp) {
-  int w, h;
-  sd_correlator_size(c, &w, &h);
-  size_t px = (size_t)w * h;
-  SD_OMP(parallel) {
-    float *tmp = malloc(px * sizeof *tmp);
-    SD_OMP(for schedule(dynamic, 1))
-    for (int i = 0; i < n; i++)
-      if (sd_tp_screen(ref + (size_t)i * px, w, h, masked ? masked[i] : 0, tmp, &tp[i]))
-        sd_tp_match(c, ref + (size_t)i * px, mov + (size_t)i * px, NULL, &tp[i]);
-    free(tmp);
-  }
-}
