@@ -38,6 +38,7 @@ typedef struct sd_compare_options {
   int tolerance;           /* misregistration tolerance radius, px; -1 = from the registration */
   int metric;              /* 0 cva, 1 logratio, 2 angle, 3 ndvi, 4 mbi */
   int focus;               /* 0 structures: change where both dates are vegetated is none; 1 all */
+  int segments;            /* 0 auto: structure cues of SLIC segments decide on fine imagery; 1 off */
   const char *bands;       /* band roles in order, e.g. "blue,green,red,nir"; NULL = from the files */
   int open_radius;         /* morphological opening, square of side 2r+1; 0 = none */
   int close_radius;        /* morphological closing, idem */
@@ -57,7 +58,7 @@ void sd_compare_options_init(sd_compare_options *opts);
  * recorded in report.json, compared by batch to decide whether a pair must be redone. */
 void sd_compare_options_describe(const sd_compare_options *opts, char *buf, size_t len);
 
-enum { SD_CLASS_TRENCH = 0, SD_CLASS_STRUCTURE, SD_CLASS_EQUIPMENT, SD_CLASS_AREA, SD_CLASS_COUNT };
+enum { SD_CLASS_TRENCH = 0, SD_CLASS_STRUCTURE, SD_CLASS_EQUIPMENT, SD_CLASS_AREA, SD_CLASS_ROAD, SD_CLASS_COUNT };
 const char *sd_class_name(int cls);
 
 typedef struct sd_compare_result {

@@ -18,7 +18,7 @@ typedef struct pair {
   const char *status; /* "ok", "failed", "up to date" */
   double seconds;
   double area; /* from the pair's report, for the summary */
-  int by_class[4], have_report;
+  int by_class[SD_CLASS_COUNT], have_report;
 } pair;
 
 /* pairs.c: frees one pair's strings; frees the pairs' strings and the array. */

@@ -23,7 +23,7 @@ static void html_text(FILE *f, const char *s) {
 /* Per time series, an inline SVG: one column per date step, its bar the changed area (scaled to
  * the series' largest), beside it the objects by class as small stacked squares. */
 static void timelines(FILE *html, const pair *pairs, int n) {
-  static const char *const colour[4] = {"#ff9600", "#ff2828", "#00dcff", "#e600e6"};
+  static const char *const colour[SD_CLASS_COUNT] = {"#ff9600", "#ff2828", "#00dcff", "#e600e6", "#ffe600"};
   for (int i = 0; i < n;) {
     if (!pairs[i].series[0]) {
       i++;
@@ -49,7 +49,7 @@ static void timelines(FILE *html, const pair *pairs, int n) {
               "<rect x=\"%d\" y=\"%d\" width=\"24\" height=\"%d\" fill=\"#8cf\"><title>%.0f m&#178;</title></rect>\n",
               x, 150 - h, h, p->area);
       int y = 150;
-      for (int c = 0; c < 4; c++)
+      for (int c = 0; c < SD_CLASS_COUNT; c++)
         for (int m = 0; m < p->by_class[c] && m < 20; m++, y -= 6)
           fprintf(html, "<rect x=\"%d\" y=\"%d\" width=\"5\" height=\"5\" fill=\"%s\"/>\n", x + 28, y - 5, colour[c]);
       fprintf(html, "<text x=\"%d\" y=\"166\" fill=\"#eee\" font-size=\"10\">%s</text>\n", x - 8, p->date_after);
@@ -78,11 +78,11 @@ void sd_batch_index_card(FILE *html, const pair *p, const char *grade, double dx
   if (p->have_report) {
     fprintf(html,
             "<a href=\"%s/overlay.png\"><img src=\"%s/overlay.png\" alt=\"overlay\"></a>%.0f m&sup2; changed; "
-            "trench %d, structure %d, equipment %d, area %d; registration %s (%.2f, %.2f px)<br>"
+            "trench %d, structure %d, equipment %d, area %d, road %d; registration %s (%.2f, %.2f px)<br>"
             "<a href=\"%s/report.json\">report</a> &middot; <a href=\"%s/objects.geojson\">objects</a> &middot; "
             "<a href=\"%s/change_mask.tif\">mask</a>",
             p->folder, p->folder, p->area, p->by_class[0], p->by_class[1], p->by_class[2], p->by_class[3],
-            grade ? grade : "-", dx, dy, p->folder, p->folder, p->folder);
+            p->by_class[4], grade ? grade : "-", dx, dy, p->folder, p->folder, p->folder);
   } else {
     fprintf(html, "<span class=\"f\">failed: ");
     html_text(html, p->error);

@@ -52,22 +52,21 @@ sd_status sd_batch_write_summary(const sd_batch_options *o, pair *pairs, int n, 
     json_decref(all);
     return sd_error_set(err, SD_ERR_OUTPUT, "batch: cannot write the summary in %s", o->outdir);
   }
-  fprintf(csv, "site,date_before,date_after,status,error,folder,dx,dy,grade,trench,structure,equipment,area,"
+  fprintf(csv, "site,date_before,date_after,status,error,folder,dx,dy,grade,trench,structure,equipment,area,road,"
                "changed_area_m2,seconds\n");
   sd_batch_index_head(html, n);
   for (int i = 0; i < n; i++) {
     const pair *p = rows[i].p;
     json_t *r = rows[i].report, *reg = json_object_get(r, "registration");
     json_t *bc = json_object_get(json_object_get(r, "objects"), "by_class");
-    int k[4];
-    static const char *const cls[4] = {"trench", "structure", "equipment", "area"};
-    for (int c = 0; c < 4; c++)
-      k[c] = (int)json_integer_value(json_object_get(bc, cls[c]));
+    int k[SD_CLASS_COUNT];
+    for (int c = 0; c < SD_CLASS_COUNT; c++)
+      k[c] = (int)json_integer_value(json_object_get(bc, sd_class_name(c)));
     double dx = json_real_value(json_object_get(reg, "dx")), dy = json_real_value(json_object_get(reg, "dy"));
     pair *pm = (pair *)p; /* remembered for the timelines */
     pm->have_report = r != NULL;
     pm->area = rows[i].area;
-    for (int c = 0; c < 4; c++)
+    for (int c = 0; c < SD_CLASS_COUNT; c++)
       pm->by_class[c] = k[c];
     const char *grade = json_string_value(json_object_get(reg, "grade"));
     csv_field(csv, p->site);
@@ -75,10 +74,10 @@ sd_status sd_batch_write_summary(const sd_batch_options *o, pair *pairs, int n, 
     csv_field(csv, p->error);
     fprintf(csv, ",%s,", p->folder);
     if (r)
-      fprintf(csv, "%.3f,%.3f,%s,%d,%d,%d,%d,%.1f,%.2f\n", dx, dy, grade ? grade : "", k[0], k[1], k[2], k[3],
+      fprintf(csv, "%.3f,%.3f,%s,%d,%d,%d,%d,%d,%.1f,%.2f\n", dx, dy, grade ? grade : "", k[0], k[1], k[2], k[3], k[4],
               rows[i].area, p->seconds);
     else
-      fprintf(csv, ",,,,,,,,%.2f\n", p->seconds);
+      fprintf(csv, ",,,,,,,,,%.2f\n", p->seconds);
     json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:f}", "site",
                                          p->site, "series", p->series, "date_before", p->date_before, "date_after",
                                          p->date_after, "status", p->status, "error", p->error, "folder", p->folder,

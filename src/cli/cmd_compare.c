@@ -22,6 +22,8 @@ static void usage(FILE *f) {
              "                        angle | ndvi | mbi (building and shadow index) | struct (bands + mbi)\n"
              "  --bands LIST          band roles in order, e.g. blue,green,red,nir (needed for ndvi)\n"
              "  --focus F             structures (default: change where both dates are vegetated is none) | all\n"
+             "  --segments M          auto (default: on fine RGB imagery, change kept only in segments that look\n"
+             "                        built) | off\n"
              "  --tolerance R         compare each pixel with the best match within R px in the other date\n"
              "                        (0 = plain difference; default 1, or 2 when registration is weak)\n"
              "  --threshold V         fixed magnitude threshold (noise units); default automatic\n"
@@ -65,6 +67,7 @@ static const char *const thr_methods[] = {"auto", "otsu", "otsu-log", "ki", "ksi
 static const char *const normalizations[] = {"robust", "zscore", NULL};
 static const char *const layouts[] = {"single", "triptych", NULL};
 static const char *const focuses[] = {"structures", "all", NULL};
+static const char *const segment_modes[] = {"auto", "off", NULL};
 _Static_assert(sizeof(sd_grid_ref) == sizeof(int), "--grid is parsed as an int");
 
 static const opt_spec compare_opts[] = {
@@ -80,6 +83,7 @@ static const opt_spec compare_opts[] = {
     {"--metric", OPT_CHOICE, FIELD(metric), 0, 0, metrics, -1},
     {"--bands", OPT_STRING, FIELD(bands), 0, 0, NULL, 0},
     {"--focus", OPT_CHOICE, FIELD(focus), 0, 0, focuses, 0},
+    {"--segments", OPT_CHOICE, FIELD(segments), 0, 0, segment_modes, 0},
     {"--tolerance", OPT_INT, FIELD(tolerance), 0, 5, NULL, 0},
     {"--threshold-method", OPT_CHOICE, FIELD(threshold_method), 0, 0, thr_methods, 0},
     {"--k-sigma", OPT_DOUBLE, FIELD(k_sigma), 0.1, 100, NULL, 0},

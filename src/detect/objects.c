@@ -8,7 +8,7 @@
 #include "detect/objects.h"
 
 const char *sd_class_name(int cls) {
-  static const char *const names[SD_CLASS_COUNT] = {"trench", "structure", "equipment", "area"};
+  static const char *const names[SD_CLASS_COUNT] = {"trench", "structure", "equipment", "area", "road"};
   return cls >= 0 && cls < SD_CLASS_COUNT ? names[cls] : "unknown";
 }
 
@@ -433,6 +433,8 @@ void sd_objects_classify(sd_object *objs, int n, sd_pixel_geom px) {
       o->cls = SD_CLASS_EQUIPMENT; /* a cluster of small blobs */
     else if (o->thinness >= 4.0 && o->thickness_m <= 5.0 && long_side >= 8.0)
       o->cls = SD_CLASS_TRENCH;
+    else if (o->thinness >= 6.0 && o->thickness_m <= 20.0 && long_side >= 40.0)
+      o->cls = SD_CLASS_ROAD; /* a lane or more wide (5-20 m), at least six widths long */
     else if (o->area_m2 <= SD_SMALL_MAX_M2)
       o->cls = SD_CLASS_EQUIPMENT;
     else if (o->area_m2 <= 2000 && o->rectangularity >= 0.5 && o->elongation <= 4.0)

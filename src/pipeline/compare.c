@@ -97,6 +97,9 @@ static sd_status run_stages(sd_run *run, sd_stages *st, sd_outset *out, sd_overl
   s = sd_stage_detect(run, &st->plan, &st->diff, mag_path, &st->det, err);
   if (s) return s;
   SD_LAP(cleanup);
+  s = sd_stage_segments(run, &st->plan, &st->reg, &st->norm, &st->det, &st->seg, err);
+  if (s) return s;
+  SD_LAP(segments);
   s = sd_stage_measure(run, &st->plan, &st->diff, mag_path, sd_outset_path(out, OUT_MASK), &st->det, &st->objs, err);
   sd_difference_drop_magnitude(&st->diff); /* the objects need no more of it */
   if (!s) s = sd_check_interrupt(err);

@@ -30,12 +30,13 @@ void sd_compare_options_describe(const sd_compare_options *o, char *buf, size_t 
   snprintf(buf, len,
            "grid=%d resolution=%.17g register=%d tie_window=%d tie_spacing=%d model=%d strict=%d mask_before=%s "
            "mask_after=%s threshold=%.17g threshold_method=%d k_sigma=%.17g normalize=%d tolerance=%d metric=%d "
-           "bands=%s open=%d close=%d min_area=%.17g max_pixels=%.17g overlay_max=%d triptych=%d dates=%s..%s focus=%d",
+           "bands=%s open=%d close=%d min_area=%.17g max_pixels=%.17g overlay_max=%d triptych=%d dates=%s..%s focus=%d "
+           "segments=%d",
            o->grid, o->resolution, o->do_register, o->tie_window, o->tie_spacing, o->model, o->strict,
            o->mask_before ? o->mask_before : "-", o->mask_after ? o->mask_after : "-", o->threshold,
            o->threshold_method, o->k_sigma, o->normalize, o->tolerance, o->metric, o->bands ? o->bands : "-",
            o->open_radius, o->close_radius, o->min_area, o->max_pixels, o->overlay_max, o->triptych,
-           o->date_before ? o->date_before : "-", o->date_after ? o->date_after : "-", o->focus);
+           o->date_before ? o->date_before : "-", o->date_after ? o->date_after : "-", o->focus, o->segments);
 }
 
 sd_status sd_compare_options_check(const sd_compare_options *o, sd_error *err) {
@@ -54,6 +55,7 @@ sd_status sd_compare_options_check(const sd_compare_options *o, sd_error *err) {
     return sd_error_set(err, SD_ERR_USAGE, "compare: --k-sigma must be in (0, 100]");
   if (o->metric < -1 || o->metric >= SD_METRIC_COUNT) return sd_error_set(err, SD_ERR_USAGE, "compare: unknown metric");
   if (o->focus < 0 || o->focus > 1) return sd_error_set(err, SD_ERR_USAGE, "compare: unknown focus");
+  if (o->segments < 0 || o->segments > 1) return sd_error_set(err, SD_ERR_USAGE, "compare: unknown segments mode");
   if (o->tolerance < -1 || o->tolerance > 5)
     return sd_error_set(err, SD_ERR_USAGE, "compare: --tolerance must be 0 to 5");
   if (o->threads < 0 || o->threads > 1024)

@@ -122,6 +122,47 @@ static json_t *registration_json(const sd_registration *rg) {
   return reg;
 }
 
+/* What the segments did (stage_segments.c). */
+static json_t *segments_json(const sd_segmentation *sg) {
+  return json_pack("{s:b, s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:s}", "applied", sg->applied, "why", sg->why,
+                   "region_px", sg->region_px, "tile_px", sg->tile_px, "keep_above", num(sg->keep_above), "tiles",
+                   (json_int_t)sg->tiles, "reference_segments", (json_int_t)sg->ref_segments, "candidate_segments",
+                   (json_int_t)sg->candidate_segments, "kept_segments", (json_int_t)sg->kept_segments, "dropped_px",
+                   (json_int_t)sg->dropped_px, "prior",
+                   "mean over four cues (after grey, after not green, edge gain, brightness gain) of the share of "
+                   "the scene's segments with a lower cue");
+}
+
+/* Objects counted by class, by sign and by both. */
+static json_t *objects_json(const sd_objects *objs) {
+  json_t *by_class = json_object();
+  int counts[SD_CLASS_COUNT] = {0};
+  for (int i = 0; i < objs->n; i++)
+    counts[objs->objs[i].cls]++;
+  for (int c = 0; c < SD_CLASS_COUNT; c++)
+    json_object_set_new(by_class, sd_class_name(c), json_integer(counts[c]));
+  json_t *by_sign = json_object();
+  int signs[3] = {0};
+  for (int i = 0; i < objs->n; i++)
+    signs[objs->objs[i].sign]++;
+  for (int k = 0; k < 3; k++)
+    json_object_set_new(by_sign, sd_sign_name(k), json_integer(signs[k]));
+  int cross[SD_CLASS_COUNT][3] = {{0}};
+  for (int i = 0; i < objs->n; i++)
+    cross[objs->objs[i].cls][objs->objs[i].sign]++;
+  json_t *by_class_sign = json_object();
+  for (int c = 0; c < SD_CLASS_COUNT; c++) {
+    json_t *row = json_object();
+    for (int k = 0; k < 3; k++)
+      json_object_set_new(row, sd_sign_name(k), json_integer(cross[c][k]));
+    json_object_set_new(by_class_sign, sd_class_name(c), row);
+  }
+  return json_pack("{s:i, s:o, s:o, s:o, s:s}", "count", objs->n, "by_class", by_class, "by_sign", by_sign,
+                   "by_class_and_sign", by_class_sign, "sign_rule",
+                   "object against its 3-px ring: |mean difference| / pooled spread, RMS over bands; "
+                   "under 1 before = new, 1 or more before and after = altered, before only = removed");
+}
+
 sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *path, sd_error *err) {
   const sd_compare_options *o = run->opts;
   const sd_grid *g = &run->grid;
@@ -178,37 +219,22 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
   json_object_set_new(root, "cleanup",
                       json_pack("{s:i, s:i, s:o, s:I}", "open_radius", o->open_radius, "close_radius", o->close_radius,
                                 "min_area", num(o->min_area), "min_area_px", (json_int_t)st->plan.min_area_px));
-  json_t *by_class = json_object();
-  int counts[SD_CLASS_COUNT] = {0};
-  for (int i = 0; i < st->objs.n; i++)
-    counts[st->objs.objs[i].cls]++;
-  for (int c = 0; c < SD_CLASS_COUNT; c++)
-    json_object_set_new(by_class, sd_class_name(c), json_integer(counts[c]));
+  json_object_set_new(root, "segments", segments_json(&st->seg));
   double px_area = g->pixel_w_m * g->pixel_h_m;
   json_object_set_new(root, "change",
                       json_pack("{s:I, s:I, s:o, s:o}", "valid_pixels", (json_int_t)st->det.valid_px, "changed_pixels",
                                 (json_int_t)st->det.changed_px, "changed_area_m2", num(st->det.changed_px * px_area),
                                 "changed_fraction",
                                 num(st->det.valid_px ? (double)st->det.changed_px / (double)st->det.valid_px : NAN)));
-  json_t *by_sign = json_object();
-  int signs[3] = {0};
-  for (int i = 0; i < st->objs.n; i++)
-    signs[st->objs.objs[i].sign]++;
-  for (int k = 0; k < 3; k++)
-    json_object_set_new(by_sign, sd_sign_name(k), json_integer(signs[k]));
-  json_object_set_new(root, "objects",
-                      json_pack("{s:i, s:o, s:o, s:s}", "count", st->objs.n, "by_class", by_class, "by_sign", by_sign,
-                                "sign_rule",
-                                "object against its 3-px ring: |mean difference| / pooled spread, RMS over bands; "
-                                "under 1 before = new, 1 or more before and after = altered, before only = removed"));
+  json_object_set_new(root, "objects", objects_json(&st->objs));
   const sd_stage_times *t = &st->t;
   json_object_set_new(root, "seconds",
-                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open",
+                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open",
                                 t->open, "grid", t->grid, "registration", t->registration, "radiometry", t->radiometry,
                                 "diff", t->diff, "diff_read_before", st->diff.read_before, "diff_read_warp_after",
                                 st->diff.read_after, "diff_kernel", st->diff.kernel, "diff_write_magnitude",
-                                st->diff.write_magnitude, "threshold", t->threshold, "cleanup", t->cleanup, "objects",
-                                t->objects, "write", t->write, "total", t->total));
+                                st->diff.write_magnitude, "threshold", t->threshold, "cleanup", t->cleanup, "segments",
+                                t->segments, "objects", t->objects, "write", t->write, "total", t->total));
   char optstr[1024];
   sd_compare_options_describe(o, optstr, sizeof optstr);
   json_object_set_new(root, "options", json_string(optstr));

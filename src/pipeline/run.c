@@ -60,6 +60,58 @@ void sd_run_set_after_model(const sd_run *run, sd_reader *ra, const sd_model *m)
   if (run->mask_a) sd_reader_set_model(run->mask_a, m);
 }
 
+sd_status sd_pair_readers_open(const sd_run *run, const sd_model *model, sd_pair_readers *pr, sd_error *err) {
+  const sd_compare_options *o = run->opts;
+  memset(pr, 0, sizeof *pr);
+  sd_status s = sd_raster_open("before", o->before, o->max_pixels, &pr->before, err);
+  if (!s) s = sd_raster_open("after", o->after, o->max_pixels, &pr->after, err);
+  if (!s) s = sd_reader_create(pr->before, &run->grid, run->nbands, 1, &pr->rb, err);
+  if (!s) s = sd_reader_create(pr->after, &run->grid, run->nbands, 1, &pr->ra, err);
+  if (!s) sd_reader_set_model(pr->ra, model);
+  return s;
+}
+
+void sd_pair_readers_close(sd_pair_readers *pr) {
+  sd_reader_free(pr->rb);
+  sd_reader_free(pr->ra);
+  sd_raster_close(pr->before);
+  sd_raster_close(pr->after);
+  memset(pr, 0, sizeof *pr);
+}
+
+sd_status sd_run_pair_tasks(const sd_run *run, const sd_model *model, int nt, int n, int contiguous, sd_pair_task task,
+                            void *ctx, sd_error *err) {
+  if (run->mask_b || run->mask_a) nt = 1;
+  if (nt > 64) nt = 64;
+  if (nt <= 1) {
+    sd_status s = SD_OK;
+    for (int i = 0; i < n && !s; i++)
+      s = task(run, run->rb, run->ra, i, ctx, err);
+    return s;
+  }
+  sd_status st[64] = {0};
+  sd_error errs[64];
+  memset(errs, 0, sizeof errs);
+  SD_OMP(parallel num_threads(nt)) {
+    int t = sd_omp_thread_id();
+    sd_pair_readers pr;
+    st[t] = sd_pair_readers_open(run, model, &pr, &errs[t]);
+    if (contiguous) {
+      SD_OMP(for schedule(static))
+      for (int i = 0; i < n; i++)
+        if (!st[t]) st[t] = task(run, pr.rb, pr.ra, i, ctx, &errs[t]);
+    } else {
+      SD_OMP(for schedule(dynamic, 1))
+      for (int i = 0; i < n; i++)
+        if (!st[t]) st[t] = task(run, pr.rb, pr.ra, i, ctx, &errs[t]);
+    }
+    sd_pair_readers_close(&pr);
+  }
+  for (int t = 0; t < nt; t++)
+    if (st[t]) return sd_error_set(err, st[t], "%s", errs[t].msg);
+  return SD_OK;
+}
+
 void sd_run_close(sd_run *run) {
   sd_reader_free(run->rb);
   sd_reader_free(run->ra);

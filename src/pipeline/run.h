@@ -44,6 +44,21 @@ sd_status sd_run_read_binned(const sd_run *run, sd_reader *rb, sd_reader *ra, in
                              float *mb, float *ma, sd_error *err);
 /* Folds model into the after reader ra and the after mask, which moves with the after image. */
 void sd_run_set_after_model(const sd_run *run, sd_reader *ra, const sd_model *m);
+/* A thread's own handles on both images, on the grid, all compared bands, with the model folded
+ * into the after reader: threads that read windows at random do not share GDAL handles. */
+typedef struct sd_pair_readers {
+  sd_raster *before, *after;
+  sd_reader *rb, *ra;
+} sd_pair_readers;
+sd_status sd_pair_readers_open(const sd_run *run, const sd_model *model, sd_pair_readers *pr, sd_error *err);
+void sd_pair_readers_close(sd_pair_readers *pr);
+/* One of n independent items read through the readers given. */
+typedef sd_status (*sd_pair_task)(const sd_run *run, sd_reader *rb, sd_reader *ra, int item, void *ctx, sd_error *err);
+/* Runs task on items 0 .. n - 1: with nt <= 1 (or cloud masks, read through the run's shared
+ * readers) in order on the run's readers; else on nt threads (at most 64), each with its own
+ * readers, taking one contiguous run of items each (contiguous) or one item at a time in turn. */
+sd_status sd_run_pair_tasks(const sd_run *run, const sd_model *model, int nt, int n, int contiguous, sd_pair_task task,
+                            void *ctx, sd_error *err);
 /* Closes every reader and raster of the run and frees its grid. */
 void sd_run_close(sd_run *run);
 

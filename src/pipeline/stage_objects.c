@@ -115,6 +115,18 @@ static sd_status describe_one(const sd_run *run, const sd_radiometry *rad, doubl
   return s;
 }
 
+typedef struct describe_ctx {
+  const sd_radiometry *rad;
+  double thr;
+  const sd_runs *runs;
+  sd_objects *objs;
+} describe_ctx;
+
+static sd_status describe_task(const sd_run *run, sd_reader *rb, sd_reader *ra, int i, void *arg, sd_error *err) {
+  describe_ctx *c = arg;
+  return describe_one(run, c->rad, c->thr, rb, ra, c->runs, &c->objs->objs[i], i, err);
+}
+
 /* Objects are independent: threads take them, each reading with its own GDAL handles (at 8192²
  * with 1,161 objects this stage took 1.9 s on one thread). Objects come in raster order, so each
  * thread takes one run of them, a band of the image whose tiles its handles decode once; taking
@@ -123,40 +135,10 @@ static sd_status describe_one(const sd_run *run, const sd_radiometry *rad, doubl
  * so with masks one thread does it all. */
 static sd_status describe_all(const sd_run *run, const sd_model *model, const sd_radiometry *rad, double thr,
                               const sd_runs *runs, sd_objects *objs, sd_error *err) {
-  int nt = run->mask_b || run->mask_a ? 1 : run->threads;
-  int n = objs->n < MAX_DESCRIBED ? objs->n : MAX_DESCRIBED;
+  int nt = run->threads, n = objs->n < MAX_DESCRIBED ? objs->n : MAX_DESCRIBED;
   if (nt > n / 8) nt = n / 8 > 1 ? n / 8 : 1; /* opening handles costs more than a few objects */
-  if (nt > 64) nt = 64;
-  if (nt <= 1) {
-    sd_status s = SD_OK;
-    for (int i = 0; i < objs->n && !s; i++)
-      s = describe_one(run, rad, thr, run->rb, run->ra, runs, &objs->objs[i], i, err);
-    return s;
-  }
-  sd_status st[64] = {0};
-  sd_error errs[64];
-  memset(errs, 0, sizeof errs);
-  const sd_compare_options *o = run->opts;
-  SD_OMP(parallel num_threads(nt)) {
-    int t = sd_omp_thread_id();
-    sd_raster *own_b = NULL, *own_a = NULL;
-    sd_reader *wb = NULL, *wa = NULL;
-    st[t] = sd_raster_open("before", o->before, o->max_pixels, &own_b, &errs[t]);
-    if (!st[t]) st[t] = sd_raster_open("after", o->after, o->max_pixels, &own_a, &errs[t]);
-    if (!st[t]) st[t] = sd_reader_create(own_b, &run->grid, run->nbands, 1, &wb, &errs[t]);
-    if (!st[t]) st[t] = sd_reader_create(own_a, &run->grid, run->nbands, 1, &wa, &errs[t]);
-    if (!st[t]) sd_reader_set_model(wa, model);
-    SD_OMP(for schedule(static))
-    for (int i = 0; i < objs->n; i++)
-      if (!st[t]) st[t] = describe_one(run, rad, thr, wb, wa, runs, &objs->objs[i], i, &errs[t]);
-    sd_reader_free(wb);
-    sd_reader_free(wa);
-    sd_raster_close(own_b);
-    sd_raster_close(own_a);
-  }
-  for (int t = 0; t < nt; t++)
-    if (st[t]) return sd_error_set(err, st[t], "%s", errs[t].msg);
-  return SD_OK;
+  describe_ctx c = {rad, thr, runs, objs};
+  return sd_run_pair_tasks(run, model, nt, objs->n, 1, describe_task, &c, err);
 }
 
 typedef struct ranked {

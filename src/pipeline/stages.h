@@ -105,6 +105,22 @@ sd_status sd_stage_detect(sd_run *run, const sd_plan *plan, const sd_difference 
                           sd_detection *det, sd_error *err);
 void sd_detection_free(sd_detection *det);
 
+/* The structure focus's segments (stage_segments.c): whether they ran, and what they decided. */
+typedef struct sd_segmentation {
+  int applied;
+  char why[160];
+  int region_px, tile_px;
+  float keep_above; /* a candidate segment's prior must pass this */
+  int64_t tiles, ref_segments, candidate_segments, kept_segments, dropped_px;
+  double seconds;
+} sd_segmentation;
+
+/* On web-map RGB at 2.5 m or finer with the structure focus: the change cut into SLIC segments,
+ * those whose structure cues rank clearly below the scene's median segment (prior 0.4 or less)
+ * cleared, the rest labelled and filtered by area again. Elsewhere it records why it did not run. */
+sd_status sd_stage_segments(sd_run *run, const sd_plan *plan, const sd_registration *reg, const sd_normalisation *norm,
+                            sd_detection *det, sd_segmentation *sg, sd_error *err);
+
 typedef struct sd_objects {
   sd_object *objs;
   int n;
@@ -121,7 +137,7 @@ void sd_objects_free(sd_objects *objs);
 
 /* Seconds per stage, for the report. */
 typedef struct sd_stage_times {
-  double open, grid, registration, radiometry, diff, threshold, cleanup, objects, write, total;
+  double open, grid, registration, radiometry, diff, threshold, cleanup, segments, objects, write, total;
 } sd_stage_times;
 
 /* Every stage's result, as report.json reads them. */
@@ -131,6 +147,7 @@ typedef struct sd_stages {
   sd_normalisation norm;
   sd_difference diff;
   sd_detection det;
+  sd_segmentation seg;
   sd_objects objs;
   sd_stage_times t;
 } sd_stages;

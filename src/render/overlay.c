@@ -12,6 +12,7 @@ static const uint8_t class_rgb[SD_CLASS_COUNT][3] = {
     {255, 40, 40}, /* structure: red */
     {0, 220, 255}, /* equipment: cyan */
     {230, 0, 230}, /* area: magenta */
+    {255, 230, 0}, /* road: yellow */
 };
 static const uint8_t white[3] = {255, 255, 255}, panel[3] = {24, 24, 24};
 
@@ -106,23 +107,27 @@ static void legend_and_scale(const sd_overlay *ov, sd_canvas *cv, int y0, int sc
     sd_draw_text(cv, x + 10 * scale, ty, label, scale, white, 0);
     x += 10 * scale + sd_text_width(label, scale) + 8 * scale;
   }
-  /* Scale bar at the right, under the overlay panel. */
+  /* Scale bar at the right, under the overlay panel: a fifth of the width, or shorter where the
+   * legend leaves less room; none where not even a short one fits beside it. */
   double unit = ov->pixel_m > 0 ? ov->pixel_m : 1.0; /* ground per output pixel (px when not georeferenced) */
   double len = nice_length(ov->w * unit / 5);
-  int bar = (int)lround(len / unit);
-  char label[32];
-  if (ov->pixel_m <= 0)
-    snprintf(label, sizeof label, "%.0f px", len * ov->factor);
-  else if (len >= 1000)
-    snprintf(label, sizeof label, "%.0f km", len / 1000);
-  else
-    snprintf(label, sizeof label, "%.0f m", len);
-  int bx1 = cv->w - 6 * scale, bx0 = bx1 - bar;
-  if (bx0 > x) {
+  for (int tries = 0; tries < 8; tries++, len = nice_length(len * 0.6)) {
+    int bar = (int)lround(len / unit);
+    char label[32];
+    if (ov->pixel_m <= 0)
+      snprintf(label, sizeof label, "%.0f px", len * ov->factor);
+    else if (len >= 1000)
+      snprintf(label, sizeof label, "%.0f km", len / 1000);
+    else
+      snprintf(label, sizeof label, "%.0f m", len);
+    int bx1 = cv->w - 6 * scale, bx0 = bx1 - bar, lx = bx0 - sd_text_width(label, scale) - 4 * scale;
+    if (bar < 2 * scale) return;
+    if (lx <= x) continue;
     sd_fill_rect(cv, bx0, ty + 2 * scale, bx1, ty + 4 * scale, white);
     sd_fill_rect(cv, bx0, ty, bx0 + scale, ty + 6 * scale, white);
     sd_fill_rect(cv, bx1 - scale, ty, bx1, ty + 6 * scale, white);
-    sd_draw_text(cv, bx0 - sd_text_width(label, scale) - 4 * scale, ty, label, scale, white, 0);
+    sd_draw_text(cv, lx, ty, label, scale, white, 0);
+    return;
   }
 }
 

@@ -1,40 +1,120 @@
 /* test_real_change.c: pixel F1 on the labelled real pairs in ../shared/data/change (skipped,
  * saying so, when absent): sitediff's default beside the plain change-vector + Otsu baseline
  * (per-image z-score, magnitude, Otsu, opening, minimum size) run through the same pipeline.
- * Over all pairs the default must beat the baseline clearly, and on no set fall clearly below it
- * (0.02: on LEVIR-CD 1024² it is 0.150 against 0.160 today, the gap issue 15 is to close). */
+ * Over all pairs the default must beat the baseline clearly (0.312 against 0.218 today; the
+ * bound is +0.07), and on no set fall below it (LEVIR-CD 1024² is closest: 0.168 against 0.160;
+ * 0.005 is left for the last bits of another CPU's vector kernels). The structure focus's segments: on web-map RGB they
+ * run, only clear pixels, drop some, and give the same mask for 1 and 2 threads; on Sentinel-2 they say why they did
+ * not run. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "../check.h"
 #include "e2e_util.h"
 #include "sitediff/sitediff.h"
 
+/* A pair's files: inputs and truth in dir, outputs in out. */
+typedef struct pair_files {
+  char before[1500], after[1500], truth[1500], mask[1500], report[1500];
+} pair_files;
+
+static void pair_files_of(const char *dir, const char *out, pair_files *f, sd_compare_options *o) {
+  snprintf(f->before, sizeof f->before, "%s/before.tif", dir);
+  snprintf(f->after, sizeof f->after, "%s/after.tif", dir);
+  snprintf(f->truth, sizeof f->truth, "%s/truth.tif", dir);
+  snprintf(f->mask, sizeof f->mask, "%s/change_mask.tif", out);
+  snprintf(f->report, sizeof f->report, "%s/report.json", out);
+  e2e_options(o, f->before, f->after, out);
+}
+
 static double f1_of(const char *dir, const char *out, int baseline) {
-  char b[1500], a[1500], m[1500], t[1500];
-  snprintf(b, sizeof b, "%s/before.tif", dir);
-  snprintf(a, sizeof a, "%s/after.tif", dir);
-  snprintf(m, sizeof m, "%s/change_mask.tif", out);
-  snprintf(t, sizeof t, "%s/truth.tif", dir);
+  pair_files f;
   sd_compare_options o;
-  e2e_options(&o, b, a, out);
+  pair_files_of(dir, out, &f, &o);
   if (baseline) {
     o.normalize = 1;        /* z-score */
     o.metric = 0;           /* change-vector magnitude */
     o.threshold_method = 1; /* Otsu */
     o.tolerance = 0;
     o.close_radius = 0;
+    o.segments = 1; /* off: the plain pipeline */
   }
   sd_error err = {0};
   sd_score sc;
-  if (sd_compare(&o, NULL, &err) || sd_score_files(m, t, &sc, &err)) {
+  if (sd_compare(&o, NULL, &err) || sd_score_files(f.mask, f.truth, &sc, &err)) {
     CHECK(0, "%s: %s", dir, err.msg);
     return 0;
   }
   return sc.f1;
+}
+
+/* Runs one pair with the given threads and segments mode; the mask in *mask (w x h), and report.json's
+ * segments block (a new reference) in *seg. */
+static int run_pair(const char *dir, const char *out, int threads, int segments, float **mask, int *w, int *h,
+                    json_t **seg) {
+  pair_files f;
+  sd_compare_options o;
+  pair_files_of(dir, out, &f, &o);
+  o.threads = threads;
+  o.segments = segments;
+  sd_error err = {0};
+  if (sd_compare(&o, NULL, &err)) {
+    CHECK(0, "%s: %s", dir, err.msg);
+    return -1;
+  }
+  double gt[6];
+  *mask = read_band(f.mask, w, h, gt, NULL);
+  json_t *rep = json_load_file(f.report, 0, NULL);
+  *seg = json_incref(json_object_get(rep, "segments"));
+  json_decref(rep);
+  return *mask && *seg ? 0 : -1;
+}
+
+static void segment_checks(const char *root) {
+  char rgb[1200], s2[1200];
+  snprintf(rgb, sizeof rgb, "%s/levir-cd/test_2_0000_0000", root);
+  snprintf(s2, sizeof s2, "%s/oscd/bercy", root);
+  float *m1 = NULL, *m2 = NULL, *off = NULL, *ms2 = NULL;
+  json_t *g1 = NULL, *g2 = NULL, *goff = NULL, *gs2 = NULL;
+  int w, h, w2, h2, w3, h3, w4, h4;
+  if (run_pair(rgb, "real-change/seg-t1", 1, 0, &m1, &w, &h, &g1) ||
+      run_pair(rgb, "real-change/seg-t2", 2, 0, &m2, &w2, &h2, &g2) ||
+      run_pair(rgb, "real-change/seg-off", 2, 1, &off, &w3, &h3, &goff) ||
+      run_pair(s2, "real-change/seg-s2", 2, 0, &ms2, &w4, &h4, &gs2)) {
+    CHECK(0, "segment runs failed");
+  } else {
+    CHECK(json_is_true(json_object_get(g1, "applied")), "segments run on web-map RGB at 0.5 m: %s",
+          json_string_value(json_object_get(g1, "why")));
+    CHECK(json_integer_value(json_object_get(g1, "dropped_px")) > 0, "some changed pixels dropped");
+    CHECK(json_integer_value(json_object_get(g1, "kept_segments")) > 0, "some segments kept");
+    CHECK(json_is_false(json_object_get(goff, "applied")), "--segments off: not applied");
+    CHECK(json_is_false(json_object_get(gs2, "applied")), "not applied on Sentinel-2");
+    CHECK(strstr(json_string_value(json_object_get(gs2, "why")), "RGB") != NULL, "why not: %s",
+          json_string_value(json_object_get(gs2, "why")));
+    int64_t same = 0, sub = 0, fewer = 0;
+    for (int64_t i = 0; i < (int64_t)w * h; i++) {
+      same += m1[i] == m2[i];
+      sub += !(m1[i] == 1 && off[i] != 1);
+      fewer += m1[i] != 1 && off[i] == 1;
+    }
+    CHECK(same == (int64_t)w * h, "1 and 2 threads: %lld of %lld mask pixels differ",
+          (long long)((int64_t)w * h - same), (long long)((int64_t)w * h));
+    CHECK(sub == (int64_t)w * h, "segments only clear pixels: %lld added", (long long)((int64_t)w * h - sub));
+    CHECK(fewer > 0, "segments cleared no pixel of the mask");
+  }
+  free(m1);
+  free(m2);
+  free(off);
+  free(ms2);
+  json_decref(g1);
+  json_decref(g2);
+  json_decref(goff);
+  json_decref(gs2);
 }
 
 static int cmp(const void *x, const void *y) { return strcmp(*(char *const *)x, *(char *const *)y); }
@@ -52,6 +132,7 @@ int main(int argc, char **argv) {
     return 77;
   }
   mkdir("real-change", 0777);
+  segment_checks(root);
   printf("%-34s %8s %8s\n", "pair", "sitediff", "baseline");
   for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
     char setdir[1100];
@@ -84,11 +165,11 @@ int main(int argc, char **argv) {
     ours /= n;
     base /= n;
     printf("%-34s %8.3f %8.3f\n\n", sets[s], ours, base);
-    CHECK(ours >= base - 0.02, "%s: mean F1 %.3f clearly below the baseline's %.3f", sets[s], ours, base);
+    CHECK(ours >= base - 0.005, "%s: mean F1 %.3f below the baseline's %.3f", sets[s], ours, base);
   }
   if (all_n) {
     printf("%-34s %8.3f %8.3f\n", "all pairs", all_ours / all_n, all_base / all_n);
-    CHECK(all_ours / all_n >= all_base / all_n + 0.04,
+    CHECK(all_ours / all_n >= all_base / all_n + 0.07,
           "all pairs: mean F1 %.3f does not clearly beat the baseline's %.3f", all_ours / all_n, all_base / all_n);
   }
   return check_done("test_real_change");

@@ -153,10 +153,10 @@ static void run_case(const pair_case *c, int idx) {
   sd_score sc;
   CHECK(sd_score_files(mpath, tpath, &sc, &err) == SD_OK, "score: %s", err.msg);
   printf("case %d (seed %llu, scale %.2f, shift %.2f,%.2f, EPSG %d): dx %.3f dy %.3f  F1 %.3f  P %.3f R %.3f  "
-         "objects %d/%d  detected %d (trench %d, structure %d, equipment %d, area %d)\n",
+         "objects %d/%d  detected %d (trench %d, structure %d, equipment %d, area %d, road %d)\n",
          idx, (unsigned long long)c->seed, c->scale, c->sx, c->sy, c->epsg ? c->epsg : 32636, res.dx, res.dy, sc.f1,
          sc.precision, sc.recall, sc.truth_found, sc.truth_objects, res.n_objects, res.by_class[0], res.by_class[1],
-         res.by_class[2], res.by_class[3]);
+         res.by_class[2], res.by_class[3], res.by_class[4]);
   CHECK(sc.f1 >= 0.8, "case %d: pixel F1 %.3f < 0.8", idx, sc.f1);
   CHECK(sc.object_recall >= 0.9, "case %d: object recall %.3f < 0.9", idx, sc.object_recall);
   CHECK(sc.truth_objects >= 6, "case %d: only %d truth objects on the grid", idx, sc.truth_objects);

@@ -14,7 +14,7 @@ import sys
 
 MAX_FILE, MAX_FUNC = 600, 120
 # Folder ranks: a file may call into its own rank or a lower one, never a higher one.
-RANK = {'core': 0, 'io': 1, 'register': 1, 'radiometry': 1, 'diff': 1, 'detect': 1, 'evidence': 1, 'render': 1, 'synth': 1,
+RANK = {'core': 0, 'io': 1, 'register': 1, 'radiometry': 1, 'diff': 1, 'detect': 1, 'evidence': 1, 'segment': 1, 'render': 1, 'synth': 1,
         'pipeline': 2, 'batch': 3, 'bench': 3, 'cli': 4}
 
 

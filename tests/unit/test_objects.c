@@ -12,7 +12,7 @@
 #include <omp.h>
 #endif
 
-enum { W = 200, H = 160 };
+enum { W = 200, H = 200 };
 
 static uint64_t rng_state = 12345;
 static uint32_t rnd(void) {
@@ -145,9 +145,13 @@ int main(void) {
   for (int y = 95; y < 155; y++)
     for (int x = 100; x < 190; x++)
       if ((abs(x - 145) < 7 || abs(y - 125) < 7) && ((x * 7 + y * 3) % 11)) m[y * W + x] = 1;
+  /* 5: a straight strip 16 px wide and 180 px long (a new road at 0.5 m: 8 m x 90 m). */
+  for (int y = 170; y < 186; y++)
+    for (int x = 10; x < 190; x++)
+      m[y * W + x] = 1;
   sd_morph_close(m, W, H, 1);
   int n = sd_label(m, W, H, l);
-  CHECK(n == 4, "expected 4 objects, got %d", n);
+  CHECK(n == 5, "expected 5 objects, got %d", n);
   sd_object o[8];
   sd_pixel_geom px = {0.5, 0.5};
   sd_objects_measure(l, m, mag, W, H, n, px, o);
@@ -169,6 +173,9 @@ int main(void) {
   int blob = l[122 * W + 25] - 1, patch = l[125 * W + 145] - 1;
   CHECK(o[blob].cls == SD_CLASS_EQUIPMENT, "small blob class %s", sd_class_name(o[blob].cls));
   CHECK(o[patch].cls == SD_CLASS_AREA, "large patch class %s", sd_class_name(o[patch].cls));
+  int road = l[178 * W + 100] - 1;
+  CHECK(o[road].cls == SD_CLASS_ROAD, "long strip class %s (thinness %.2f, thickness %.2f m)",
+        sd_class_name(o[road].cls), o[road].thinness, o[road].thickness_m);
   CHECK(!o[0].truncated, "inner rectangle flagged truncated");
   CHECK_NEAR(o[0].mean_mag, 10, 1e-6, "mean magnitude");
   return check_done("test_objects");
