@@ -107,6 +107,10 @@ sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error
  * (x0, y0). On the input's own pixels, a full read binned (sd_bin); through the warper, its
  * area-weighted average of the input pixels under each (no full-resolution resampling). */
 sd_status sd_reader_read_binned(sd_reader *rd, int x0, int y0, int factor, sd_planes *dst, sd_error *err);
+/* How sd_reader_read resamples with the model now set: the input's own pixels ("none"), the
+ * affine cubic kernel (diff/resample.c: same CRS, a translation or affine model, at most ~3 %
+ * downsampling) or GDAL's warper (cubic; everything else, and everywhere with SITEDIFF_WARP=gdal). */
+const char *sd_reader_resampling(const sd_reader *rd);
 void sd_reader_free(sd_reader *rd);
 
 /* ---- GeoTIFF outputs on the grid (writer.c) ---- */

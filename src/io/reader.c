@@ -11,6 +11,7 @@
 #include <gdalwarper.h>
 #include <ogr_srs_api.h>
 
+#include "diff/resample.h"
 #include "io/raster_priv.h"
 
 struct sd_reader {
@@ -23,6 +24,9 @@ struct sd_reader {
   int direct;       /* grid pixels coincide with input pixels: plain reads, no resampling */
   int off_x, off_y; /* input pixel of grid pixel (0, 0) when direct */
   void *gen_tr;     /* GDAL transformer input <-> georeferenced grid */
+  int affine;       /* grid and input pixels are related by an affine map: input = a0 (grid) */
+  double a0[6];     /* u = a0[0] + a0[1] x + a0[2] y, v = a0[3] + a0[4] x + a0[5] y (pixel corners) */
+  int warper_only;  /* SITEDIFF_WARP=gdal: GDAL's warper for every resampled read */
 };
 
 static int same_crs(const char *a, const char *b) {
@@ -60,6 +64,20 @@ static sd_status reader_create(sd_raster *r, const sd_grid *grid, const int *dat
       near_int((g[3] - s[3]) / s[5], &rd->off_y))
     rd->direct = 1;
 
+  /* Same CRS (or none) and a geotransform on both sides: grid pixel -> ground -> input pixel is
+   * affine, and the kernel may resample where the model keeps it so. */
+  double inv[6];
+  if (same_crs(grid->wkt, r->wkt) && (r->has_gt || !r->info.georef) && GDALInvGeoTransform((double *)s, inv)) {
+    rd->affine = 1;
+    rd->a0[0] = inv[0] + inv[1] * g[0] + inv[2] * g[3];
+    rd->a0[1] = inv[1] * g[1] + inv[2] * g[4];
+    rd->a0[2] = inv[1] * g[2] + inv[2] * g[5];
+    rd->a0[3] = inv[3] + inv[4] * g[0] + inv[5] * g[3];
+    rd->a0[4] = inv[4] * g[1] + inv[5] * g[4];
+    rd->a0[5] = inv[4] * g[2] + inv[5] * g[5];
+  }
+  const char *warp = getenv("SITEDIFF_WARP");
+  rd->warper_only = warp && !strcmp(warp, "gdal");
   if (r->info.georef && r->has_gt) {
     char **opts = CSLSetNameValue(NULL, "DST_SRS", grid->wkt);
     rd->gen_tr = GDALCreateGenImgProjTransformer2(r->ds, NULL, opts);
@@ -207,10 +225,11 @@ static void fill_nan(sd_planes *p) {
       p->band[b][i] = NAN;
 }
 
-static sd_status read_direct(sd_reader *rd, int x0, int y0, sd_planes *dst, const sd_gdal_capture *cap, sd_error *err) {
+/* The input's pixels [sx, sx + w) x [sy, sy + h) (w, h from dst) as they are; NaN outside the
+ * input and where it has no data. */
+static sd_status read_rect(sd_reader *rd, int sx, int sy, sd_planes *dst, const sd_gdal_capture *cap, sd_error *err) {
   sd_raster *r = rd->r;
   int w = dst->width, h = dst->height;
-  int sx = x0 + rd->off_x, sy = y0 + rd->off_y;
   /* Clip the window to the input; what lies outside stays NaN. */
   int cx0 = sx < 0 ? 0 : sx, cy0 = sy < 0 ? 0 : sy;
   int cx1 = sx + w > r->info.width ? r->info.width : sx + w;
@@ -250,6 +269,22 @@ static sd_status read_direct(sd_reader *rd, int x0, int y0, sd_planes *dst, cons
     if (flags & GMF_PER_DATASET) dataset_mask_done = 1;
   }
   free(mask);
+  /* An alpha band GDAL does not take as the mask (a fifth band marked alpha, say): where it is 0
+   * there is no data, as the warper reads it (nSrcAlphaBand). */
+  if (r->alpha_band) {
+    float *alpha = malloc(sizeof *alpha * (size_t)cw * ch);
+    if (!alpha) return sd_error_set(err, SD_ERR_NOMEM, "reader: out of memory");
+    if (GDALRasterIO(GDALGetRasterBand(r->ds, r->alpha_band), GF_Read, cx0, cy0, cw, ch, alpha, cw, ch, GDT_Float32,
+                     0, 0) != CE_None) {
+      free(alpha);
+      mask = NULL;
+      goto io_fail;
+    }
+    for (int y = 0; y < ch; y++)
+      for (int x = 0; x < cw; x++)
+        if (!(alpha[(size_t)y * cw + x] > 0)) dst->band[0][off + (size_t)y * w + x] = NAN;
+    free(alpha);
+  }
   unify_nodata(dst);
   return SD_OK;
 io_fail:
@@ -257,6 +292,54 @@ io_fail:
   char what[64];
   snprintf(what, sizeof what, "reading rows %d..%d", cy0, cy1);
   return sd_gdal_read_error(err, cap, "reader", r->info.path, what);
+}
+
+/* The affine map from window pixel to input pixel for the window at (x0, y0): the grid pixel,
+ * displaced by the model, through a0; exact for the affine chain, taken at three points. */
+static sd_affine window_map(const sd_reader *rd, int x0, int y0) {
+  double u[3], v[3];
+  for (int k = 0; k < 3; k++) {
+    double x = x0 + (k == 1), y = y0 + (k == 2), dx, dy;
+    sd_model_displacement(&rd->model, x, y, &dx, &dy);
+    x += dx;
+    y += dy;
+    u[k] = rd->a0[0] + rd->a0[1] * x + rd->a0[2] * y;
+    v[k] = rd->a0[3] + rd->a0[4] * x + rd->a0[5] * y;
+  }
+  return (sd_affine){{u[0], u[1] - u[0], u[2] - u[0], v[0], v[1] - v[0], v[2] - v[0]}};
+}
+
+static int use_kernel(const sd_reader *rd) {
+  if (!rd->affine || rd->warper_only || rd->model.kind > SD_MODEL_AFFINE) return 0;
+  sd_affine m = window_map(rd, 0, 0);
+  return sd_resample_cubic_applies(&m);
+}
+
+/* Reads the input pixels the window needs and resamples them with the cubic kernel. */
+static sd_status read_affine(sd_reader *rd, int x0, int y0, sd_planes *dst, const sd_gdal_capture *cap, sd_error *err) {
+  sd_affine m = window_map(rd, x0, y0);
+  const sd_raster_info *in = &rd->r->info;
+  int sx0, sy0, sx1, sy1;
+  sd_resample_window(&m, dst->width, dst->height, in->width, in->height, &sx0, &sy0, &sx1, &sy1);
+  if (sx1 <= sx0) {
+    fill_nan(dst);
+    return SD_OK;
+  }
+  sd_planes src;
+  sd_status st = sd_planes_alloc(&src, rd->nbands, sx1 - sx0, sy1 - sy0, err);
+  if (!st) st = read_rect(rd, sx0, sy0, &src, cap, err);
+  if (!st) {
+    sd_src_window sw = {
+        (const float *const *)src.band, rd->nbands, src.width, src.height, sx0, sy0, in->width, in->height};
+    sd_resample_cubic(&m, &sw, dst->band, dst->width, dst->height, rd->threads);
+  }
+  sd_planes_free(&src);
+  return st;
+}
+
+const char *sd_reader_resampling(const sd_reader *rd) {
+  if (rd->direct && model_is_identity(&rd->model)) return "none";
+  return use_kernel(rd) ? "affine cubic kernel" : "GDAL warper (cubic)";
 }
 
 /* Warps the input onto dst, whose pixels are factor x factor grid pixels from (x0, y0): cubic at
@@ -351,7 +434,9 @@ sd_status sd_reader_read(sd_reader *rd, int x0, int y0, sd_planes *dst, sd_error
   sd_gdal_capture_begin(&cap);
   sd_status st;
   if (rd->direct && model_is_identity(&rd->model))
-    st = read_direct(rd, x0, y0, dst, &cap, err);
+    st = read_rect(rd, x0 + rd->off_x, y0 + rd->off_y, dst, &cap, err);
+  else if (use_kernel(rd))
+    st = read_affine(rd, x0, y0, dst, &cap, err);
   else
     st = read_warped(rd, x0, y0, 1, dst, &cap, err);
   sd_gdal_capture_end(&cap);

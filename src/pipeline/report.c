@@ -244,6 +244,7 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
   json_object_set_new(root, "threads", json_integer(run->threads));
   json_object_set_new(root, "block_rows", json_integer(st->plan.block_rows));
   json_object_set_new(root, "kernels", json_string(run->plain ? "plain (SITEDIFF_PLAIN)" : "optimised"));
+  json_object_set_new(root, "resampling_after", json_string(sd_reader_resampling(run->ra)));
   /* Peak resident memory of the process so far (in a batch, of every pair before this one too). */
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
