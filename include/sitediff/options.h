@@ -39,6 +39,7 @@ typedef struct sd_compare_options {
   int metric;              /* 0 cva, 1 logratio, 2 angle, 3 ndvi, 4 mbi */
   int focus;               /* 0 structures: change where both dates are vegetated is none; 1 all */
   int segments;            /* 0 auto: structure cues of SLIC segments decide on fine imagery; 1 off */
+  int magnitude;           /* change_magnitude.tif: 0 float32 (lossless), 1 lerc (within 0.01), 2 none */
   const char *bands;       /* band roles in order, e.g. "blue,green,red,nir"; NULL = from the files */
   int open_radius;         /* morphological opening, square of side 2r+1; 0 = none */
   int close_radius;        /* morphological closing, idem */

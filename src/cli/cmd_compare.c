@@ -24,6 +24,8 @@ static void usage(FILE *f) {
              "  --focus F             structures (default: change where both dates are vegetated is none) | all\n"
              "  --segments M          auto (default: on fine RGB imagery, change kept only in segments that look\n"
              "                        built) | off\n"
+             "  --magnitude M         change_magnitude.tif: float32 (default, lossless) | lerc (within 0.01,\n"
+             "                        smaller) | none (not written)\n"
              "  --tolerance R         compare each pixel with the best match within R px in the other date\n"
              "                        (0 = plain difference; default 1, or 2 when registration is weak)\n"
              "  --threshold V         fixed magnitude threshold (noise units); default automatic\n"
@@ -68,6 +70,7 @@ static const char *const normalizations[] = {"robust", "zscore", NULL};
 static const char *const layouts[] = {"single", "triptych", NULL};
 static const char *const focuses[] = {"structures", "all", NULL};
 static const char *const segment_modes[] = {"auto", "off", NULL};
+static const char *const magnitude_modes[] = {"float32", "lerc", "none", NULL};
 _Static_assert(sizeof(sd_grid_ref) == sizeof(int), "--grid is parsed as an int");
 
 static const opt_spec compare_opts[] = {
@@ -84,6 +87,7 @@ static const opt_spec compare_opts[] = {
     {"--bands", OPT_STRING, FIELD(bands), 0, 0, NULL, 0},
     {"--focus", OPT_CHOICE, FIELD(focus), 0, 0, focuses, 0},
     {"--segments", OPT_CHOICE, FIELD(segments), 0, 0, segment_modes, 0},
+    {"--magnitude", OPT_CHOICE, FIELD(magnitude), 0, 0, magnitude_modes, 0},
     {"--tolerance", OPT_INT, FIELD(tolerance), 0, 5, NULL, 0},
     {"--threshold-method", OPT_CHOICE, FIELD(threshold_method), 0, 0, thr_methods, 0},
     {"--k-sigma", OPT_DOUBLE, FIELD(k_sigma), 0.1, 100, NULL, 0},

@@ -186,9 +186,14 @@ sd_status sd_outset_begin(sd_outset *o, const char *outdir, const char *const *n
 
 const char *sd_outset_path(const sd_outset *o, int i) { return o->tmp[i]; }
 
+void sd_outset_drop(sd_outset *o, int i) {
+  if (o->tmp[i][0]) unlink(o->tmp[i]);
+  o->dropped[i] = 1;
+}
+
 sd_status sd_outset_commit(sd_outset *o, sd_error *err) {
   for (int i = 0; i < o->n; i++)
-    if (sd_fsync_path(o->tmp[i]) != 0)
+    if (!o->dropped[i] && sd_fsync_path(o->tmp[i]) != 0)
       return sd_error_set(err, SD_ERR_OUTPUT, "output: %s was not written: %s", o->tmp[i], strerror(errno));
   if (o->dir_mode) {
     sd_fsync_path(o->stage);
@@ -201,6 +206,10 @@ sd_status sd_outset_commit(sd_outset *o, sd_error *err) {
   unlink(fin); /* the previous set is incomplete from here on */
   for (int i = 0; i < o->n; i++) {
     snprintf(fin, sizeof fin, "%s/%s", o->outdir, o->names[i]);
+    if (o->dropped[i]) {
+      unlink(fin);
+      continue;
+    }
     if (i == o->n - 1) sd_fsync_path(o->outdir);
     if (rename(o->tmp[i], fin) != 0)
       return sd_error_set(err, SD_ERR_OUTPUT, "output: cannot move %s into place: %s", fin, strerror(errno));

@@ -118,6 +118,12 @@ typedef enum sd_pixel_type { SD_PIX_U8, SD_PIX_F32, SD_PIX_I32, SD_PIX_U16 } sd_
 typedef struct sd_gtiff sd_gtiff;
 sd_status sd_gtiff_create(const char *path, const sd_grid *grid, int nbands, sd_pixel_type type, int has_nodata,
                           double nodata, sd_gtiff **out, sd_error *err);
+/* How a GeoTIFF's tiles are encoded: DEFLATE (lossless; floating-point predictor for Float32),
+ * LERC (Float32 only: lossy within SD_LERC_MAX_ERROR), or not at all (scratch). */
+typedef enum sd_codec { SD_CODEC_DEFLATE = 0, SD_CODEC_LERC, SD_CODEC_RAW } sd_codec;
+#define SD_LERC_MAX_ERROR 0.01
+sd_status sd_gtiff_create_codec(const char *path, const sd_grid *grid, int nbands, sd_pixel_type type, int has_nodata,
+                                double nodata, sd_codec codec, sd_gtiff **out, sd_error *err);
 sd_status sd_gtiff_write(sd_gtiff *t, int band, int y0, int rows, const void *data, sd_error *err);
 /* Marks bands 1..3 as red, green, blue. */
 void sd_gtiff_set_rgb(sd_gtiff *t);
@@ -184,10 +190,14 @@ typedef struct sd_outset {
   const char *const *names;
   char outdir[4096], stage[4500];
   char tmp[SD_OUTSET_MAX][4700];
+  int dropped[SD_OUTSET_MAX];
 } sd_outset;
 sd_status sd_outset_begin(sd_outset *o, const char *outdir, const char *const *names, int n, sd_error *err);
 /* The path to write output i to. */
 const char *sd_outset_path(const sd_outset *o, int i);
+/* Output i is not part of the set after all (a scratch file): removed now, and at the commit any
+ * earlier file of that name too. */
+void sd_outset_drop(sd_outset *o, int i);
 /* Flushes every file and moves the set into place. */
 sd_status sd_outset_commit(sd_outset *o, sd_error *err);
 /* Removes whatever the set wrote (after a failure); OUTDIR keeps its previous files. Does nothing

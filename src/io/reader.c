@@ -274,8 +274,8 @@ static sd_status read_rect(sd_reader *rd, int sx, int sy, sd_planes *dst, const 
   if (r->alpha_band) {
     float *alpha = malloc(sizeof *alpha * (size_t)cw * ch);
     if (!alpha) return sd_error_set(err, SD_ERR_NOMEM, "reader: out of memory");
-    if (GDALRasterIO(GDALGetRasterBand(r->ds, r->alpha_band), GF_Read, cx0, cy0, cw, ch, alpha, cw, ch, GDT_Float32,
-                     0, 0) != CE_None) {
+    if (GDALRasterIO(GDALGetRasterBand(r->ds, r->alpha_band), GF_Read, cx0, cy0, cw, ch, alpha, cw, ch, GDT_Float32, 0,
+                     0) != CE_None) {
       free(alpha);
       mask = NULL;
       goto io_fail;

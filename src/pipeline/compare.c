@@ -113,6 +113,7 @@ static sd_status run_stages(sd_run *run, sd_stages *st, sd_outset *out, sd_overl
   t->total = sd_now() - t0;
   s = sd_report_write(run, st, sd_outset_path(out, OUT_REPORT), err);
   if (!s) s = sd_check_interrupt(err);
+  if (!s && run->opts->magnitude == 2) sd_outset_drop(out, OUT_MAG); /* --magnitude none */
   if (!s) s = sd_outset_commit(out, err);
   return s;
 }

@@ -203,6 +203,9 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
                                 "the metric's features of each date (the bands for cva), matched by a robust "
                                 "gain/offset; sqrt(mean over features of ((gain*after+offset-before)/sigma)^2), the "
                                 "best match within tolerance_px both ways: change in units of the no-change noise"));
+  static const char *const files[] = {"Float32, DEFLATE with the floating-point predictor (lossless)",
+                                      "Float32, LERC within 0.01", "not written (--magnitude none)"};
+  json_object_set_new(json_object_get(root, "magnitude"), "file", json_string(files[o->magnitude]));
   const sd_veg_index vi = st->diff.veg_index;
   json_object_set_new(json_object_get(root, "magnitude"), "focus",
                       json_pack("{s:s, s:s, s:o, s:o, s:I}", "focus", run->opts->focus ? "all" : "structures",
@@ -255,9 +258,10 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
   for (int i = 0; i < run->nwarn; i++)
     json_array_append_new(warn, json_string(run->warnings[i]));
   json_object_set_new(root, "warnings", warn);
-  json_object_set_new(root, "outputs",
-                      json_pack("[s,s,s,s,s]", "change_mask.tif", "change_magnitude.tif", "objects.geojson",
-                                "overlay.png", "report.json"));
+  json_t *outs = json_pack("[s,s,s,s,s,s]", "change_mask.tif", "change_magnitude.tif", "objects.geojson", "overlay.png",
+                           "tie_points.geojson", "report.json");
+  if (o->magnitude == 2) json_array_remove(outs, 1);
+  json_object_set_new(root, "outputs", outs);
   int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
   json_decref(root);
   if (rc != 0) return sd_error_set(err, SD_ERR_OUTPUT, "report: %s: cannot write", path);

@@ -69,7 +69,7 @@ static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *nor
     if (d->mag) memcpy(d->mag + (size_t)y0 * W, block, n * sizeof(float));
     d->kernel += sd_now() - tk;
     double tw = sd_now();
-    s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
+    if (mag_tif) s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
     d->write_magnitude += sd_now() - tw;
     const float *disp[3] = {pa.band[rgb[0]] + skip, pa.band[rgb[1]] + skip, pa.band[rgb[2]] + skip};
     const float *bdisp[3] = {pb.band[rgb[0]] + skip, pb.band[rgb[1]] + skip, pb.band[rgb[2]] + skip};
@@ -108,8 +108,17 @@ sd_status sd_stage_diff(sd_run *run, const sd_plan *plan, const sd_registration 
   diff->hist = calloc(SD_HIST_BINS, sizeof *diff->hist);
   if (!diff->hist) return sd_error_set(err, SD_ERR_NOMEM, "threshold: out of memory");
   diff->tol_radius = tolerance_radius(run, reg);
+  /* --magnitude none: no file where the magnitude is held; else an unencoded scratch file that
+   * detection reads back and the output set drops at the end. */
   sd_gtiff *mag_tif = NULL;
-  sd_status s = sd_gtiff_create(mag_path, &run->grid, 1, SD_PIX_F32, 1, NAN, &mag_tif, err);
+  const int mode = run->opts->magnitude;
+  sd_status s = SD_OK;
+  if (mode != 2 || !plan->mag_held)
+    s = sd_gtiff_create_codec(mag_path, &run->grid, 1, SD_PIX_F32, 1, NAN,
+                              mode == 1   ? SD_CODEC_LERC
+                              : mode == 2 ? SD_CODEC_RAW
+                                          : SD_CODEC_DEFLATE,
+                              &mag_tif, err);
   if (s) return s;
   sd_diff_params dp = {.nbands = norm->nfeat};
   for (int b = 0; b < norm->nfeat; b++) {

@@ -14,6 +14,7 @@
 
 #include "../check.h"
 #include "e2e_util.h"
+#include "io/io.h"
 #include "sitediff/sitediff.h"
 
 typedef struct pair_case {
@@ -384,6 +385,55 @@ static void run_grid_options(void) {
   CHECK(!res.registered && res.dx == 0 && res.dy == 0, "--no-register applied a shift (%.3f, %.3f)", res.dx, res.dy);
 }
 
+/* --magnitude: lerc keeps every value within its stated error and the same nodata; none writes
+ * no magnitude file (held in memory or not: --low-memory reads a scratch file back) and leaves
+ * an earlier one of that name no more; the mask is the same in every mode. */
+static void run_magnitude_modes(void) {
+  const char *dirs[4] = {"synth-pairs/case0/mag-float32", "synth-pairs/case0/mag-lerc", "synth-pairs/case0/mag-none",
+                         "synth-pairs/case0/mag-none-low"};
+  for (int k = 0; k < 4; k++) {
+    sd_compare_options o;
+    sd_compare_options_init(&o);
+    o.before = "synth-pairs/case0/before.tif";
+    o.after = "synth-pairs/case0/after.tif";
+    o.outdir = dirs[k];
+    o.quiet = 1;
+    o.magnitude = k < 2 ? k : 2;
+    o.low_memory = k == 3;
+    sd_error err = {0};
+    if (k >= 2) { /* an earlier run's magnitude in the folder must not survive as if it were this one's */
+      sd_compare_options f = o;
+      f.magnitude = 0;
+      CHECK(sd_compare(&f, NULL, &err) == SD_OK, "%s: %s", dirs[k], err.msg);
+    }
+    CHECK(sd_compare(&o, NULL, &err) == SD_OK, "%s: %s", dirs[k], err.msg);
+  }
+  char p[4][300], m[4][300];
+  for (int k = 0; k < 4; k++) {
+    snprintf(p[k], sizeof p[k], "%s/change_magnitude.tif", dirs[k]);
+    snprintf(m[k], sizeof m[k], "%s/change_mask.tif", dirs[k]);
+  }
+  int w, h, w2, h2;
+  double gt[6];
+  float *f = read_band(p[0], &w, &h, gt, NULL), *l = read_band(p[1], &w2, &h2, gt, NULL);
+  CHECK(f && l && w == w2 && h == h2, "magnitude files unreadable");
+  if (f && l) {
+    int off = 0, nan = 0;
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+      nan += isnan(f[i]) != isnan(l[i]);
+      off += !isnan(f[i]) && fabs(f[i] - l[i]) > SD_LERC_MAX_ERROR * 1.0001;
+    }
+    CHECK(nan == 0 && off == 0, "lerc: %d nodata and %d values beyond %g off the float32 file", nan, off,
+          SD_LERC_MAX_ERROR);
+  }
+  free(f);
+  free(l);
+  struct stat st;
+  CHECK(stat(p[2], &st) != 0 && stat(p[3], &st) != 0, "--magnitude none wrote change_magnitude.tif");
+  for (int k = 1; k < 4; k++)
+    CHECK(files_equal(m[0], m[k]), "%s: the mask differs from the float32 run's", dirs[k]);
+}
+
 int main(void) {
   GDALAllRegister();
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
@@ -391,5 +441,6 @@ int main(void) {
   run_nodata(0);
   run_nodata(1);
   run_grid_options();
+  run_magnitude_modes();
   return check_done("test_synth_pairs");
 }
