@@ -141,6 +141,17 @@ void sd_overlay_box_labels(const sd_overlay *ov, const int32_t *labels, int32_t 
     }
 }
 
+typedef struct area_index {
+  int64_t area;
+  int i;
+} area_index;
+
+static int by_area(const void *pa, const void *pb) {
+  const area_index *a = pa, *b = pb;
+  if (a->area != b->area) return a->area > b->area ? -1 : 1;
+  return (a->i > b->i) - (a->i < b->i);
+}
+
 sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
                            const char *path, sd_error *err) {
   const int ow = ov->w, oh = ov->h, f = ov->factor, panels = ov->sum_before ? 3 : 1;
@@ -178,20 +189,20 @@ sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_o
   }
   /* Ids beside each object (the GeoJSON id), largest objects first so they win overlaps;
    * at most 400 labels. */
-  int *order = malloc(sizeof(int) * (nobjs > 0 ? nobjs : 1));
+  area_index *order = malloc(sizeof *order * (nobjs > 0 ? nobjs : 1));
+  if (!order) {
+    free(cv.rgb);
+    return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory for %d objects", nobjs);
+  }
   int counts[SD_CLASS_COUNT] = {0};
   for (int i = 0; i < nobjs; i++) {
-    order[i] = i;
+    order[i] = (area_index){objs[i].area_px, i};
     counts[objs[i].cls]++;
   }
-  for (int i = 1; i < nobjs; i++) /* insertion sort by area, descending */
-    for (int j = i; j > 0 && objs[order[j]].area_px > objs[order[j - 1]].area_px; j--) {
-      int t = order[j];
-      order[j] = order[j - 1];
-      order[j - 1] = t;
-    }
+  /* by area, descending, ties in id order (an insertion sort here took 43 s for 250,000 objects) */
+  qsort(order, (size_t)nobjs, sizeof *order, by_area);
   for (int k = nobjs < 400 ? nobjs - 1 : 399; k >= 0; k--) {
-    const sd_object *o = &objs[order[k]];
+    const sd_object *o = &objs[order[k].i];
     char id[16];
     snprintf(id, sizeof id, "%d", o->id);
     int tx = xo + (o->x1 + 1) / f + 2, ty = o->y0 / f - 2;
