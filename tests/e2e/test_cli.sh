@@ -84,6 +84,12 @@ assert len(kt) == 5 and all(t["n_threads"] == 2 and t["fraction_1_thread"] > 0 a
                             and t["met"] == (t["fraction_1_thread"] >= 0.85 and t["fraction_n_threads"] >= 0.85)
                             for t in kt), kt
 assert b["pipeline"]["seconds"]["total"] > 0 and b["pipeline"]["peak_rss_mib"] > 0
+# Decoding both inputs with GDAL alone, and the pipeline's ratio to it, judged against 2x.
+d = b["decode_both"]
+assert d["before_seconds"] > 0 and d["after_seconds"] > 0 and abs(d["seconds"] - d["before_seconds"] - d["after_seconds"]) < 1e-9
+assert abs(d["pipeline_ratio"] - b["pipeline"]["seconds"]["total"] / d["seconds"]) < 1e-6 * d["pipeline_ratio"]
+dt = [t for t in b["targets"] if t.get("pipeline_vs") == "decoding both inputs"]
+assert len(dt) == 1 and dt[0]["met"] == (dt[0]["ratio"] <= 2), dt
 # The diff stage's parts: reading each image, the kernel, writing the magnitude, within the stage.
 sec = b["pipeline"]["seconds"]
 parts = [sec[k] for k in ("diff_read_before", "diff_read_warp_after", "diff_kernel", "diff_write_magnitude")]
