@@ -182,7 +182,7 @@ static sd_status decide(tile_out *out, int ntiles, sd_segmentation *sg, uint8_t 
     for (int k = 0; k < ntiles; k++) {
       sd_structure_prior(out[k].cand, out[k].ncand, ref, nref, prior + base);
       for (int i = 0; i < out[k].ncand; i++)
-        (*keep)[base + i] = prior[base + i] > q;
+        (*keep)[base + i] = prior[base + i] > q || out[k].cand[i].valid_px == 0; /* no cues: no case against it */
       base += out[k].ncand;
     }
     for (int64_t i = 0; i < ncand; i++)

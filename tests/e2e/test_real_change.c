@@ -32,6 +32,15 @@ static void pair_files_of(const char *dir, const char *out, pair_files *f, sd_co
   e2e_options(o, f->before, f->after, out);
 }
 
+/* Under AddressSanitizer (./dev sanitize, in CI after the plain build has run everything) each
+ * set is cut to its first pair and the F1 bounds, which hold over whole sets, are not
+ * judged: that build is for memory errors (the full sets there took 144 s). */
+#if defined(__SANITIZE_ADDRESS__)
+enum { MAX_PAIRS = 1, JUDGE_F1 = 0 };
+#else
+enum { MAX_PAIRS = 64, JUDGE_F1 = 1 };
+#endif
+
 static double f1_of(const char *dir, const char *out, int baseline) {
   pair_files f;
   sd_compare_options o;
@@ -147,6 +156,9 @@ int main(int argc, char **argv) {
       if (e->d_name[0] != '.') names[n++] = strdup(e->d_name);
     closedir(d);
     qsort(names, n, sizeof *names, cmp);
+    for (int i = MAX_PAIRS; i < n; i++)
+      free(names[i]);
+    if (n > MAX_PAIRS) n = MAX_PAIRS;
     double ours = 0, base = 0;
     for (int i = 0; i < n; i++) {
       char dir[1300], out1[1400], out2[1400];
@@ -165,11 +177,11 @@ int main(int argc, char **argv) {
     ours /= n;
     base /= n;
     printf("%-34s %8.3f %8.3f\n\n", sets[s], ours, base);
-    CHECK(ours >= base - 0.005, "%s: mean F1 %.3f below the baseline's %.3f", sets[s], ours, base);
+    CHECK(!JUDGE_F1 || ours >= base - 0.005, "%s: mean F1 %.3f below the baseline's %.3f", sets[s], ours, base);
   }
   if (all_n) {
     printf("%-34s %8.3f %8.3f\n", "all pairs", all_ours / all_n, all_base / all_n);
-    CHECK(all_ours / all_n >= all_base / all_n + 0.07,
+    CHECK(!JUDGE_F1 || all_ours / all_n >= all_base / all_n + 0.07,
           "all pairs: mean F1 %.3f does not clearly beat the baseline's %.3f", all_ours / all_n, all_base / all_n);
   }
   return check_done("test_real_change");
