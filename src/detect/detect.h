@@ -101,6 +101,9 @@ void sd_runs_relabel(sd_runs *r, const int32_t *map, int32_t count);
  * same order, as sd_label_filter_area does to a label image; kept_px receives the pixels kept.
  * Returns the new count, or -1 when out of memory. */
 int sd_runs_filter_area(sd_runs *r, int64_t min_px, int64_t *kept_px);
+/* Sets the pixels of rows y0 .. y0 + rows - 1 (W bytes a row in mask) that lie on labelled runs
+ * to 1; the rest is left as it is. */
+void sd_runs_mark(const sd_runs *r, int y0, int rows, uint8_t *mask);
 /* The largest label in each f x f box, into olab (ow boxes a row, zeroed by the caller). */
 void sd_runs_boxes(const sd_runs *r, int f, int ow, int32_t *olab);
 /* Run indices grouped by label, each group in raster order: label l's runs are

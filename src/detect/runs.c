@@ -208,3 +208,9 @@ int sd_runs_row_of(const sd_runs *r, int64_t i) {
   }
   return lo;
 }
+
+void sd_runs_mark(const sd_runs *r, int y0, int rows, uint8_t *mask) {
+  for (int y = y0; y < y0 + rows; y++)
+    for (int64_t i = r->row_start[y]; i < r->row_start[y + 1]; i++)
+      if (r->lab[i]) memset(mask + (size_t)(y - y0) * r->width + r->x0[i], 1, (size_t)(r->x1[i] - r->x0[i]));
+}

@@ -67,13 +67,18 @@ static void pixel_ref(const sd_src_window *s, double u, double v, float *const *
   }
 }
 
+/* Output row j pixel by pixel. */
+static void row_ref(const sd_affine *m, const sd_src_window *s, float *const *dst, int w, int j) {
+  const double *c = m->c, y = j + 0.5;
+  for (int i = 0; i < w; i++) {
+    double x = i + 0.5;
+    pixel_ref(s, c[0] + c[1] * x + c[2] * y, c[3] + c[4] * x + c[5] * y, dst, (size_t)j * w + i);
+  }
+}
+
 void sd_resample_cubic_ref(const sd_affine *m, const sd_src_window *s, float *const *dst, int w, int h) {
-  const double *c = m->c;
   for (int j = 0; j < h; j++)
-    for (int i = 0; i < w; i++) {
-      double x = i + 0.5, y = j + 0.5;
-      pixel_ref(s, c[0] + c[1] * x + c[2] * y, c[3] + c[4] * x + c[5] * y, dst, (size_t)j * w + i);
-    }
+    row_ref(m, s, dst, w, j);
 }
 
 /* Along a row of a map without rotation or shear (u depends on i only, v on j only), the taps'
@@ -154,7 +159,7 @@ static void row_separable(const sd_affine *m, const sd_src_window *s, const colu
         dst[b][o] = NAN;
       continue;
     }
-    if (isnan(out0[i]) || (s->nb > 1 && isnan(dst[s->nb - 1][o])))
+    if (isnan(out0[i])) /* the source's nodata is the same in every band: band 0 says it */
       pixel_ref(s, m->c[0] + m->c[1] * (i + 0.5), v, dst, o);
   }
 }
@@ -165,22 +170,17 @@ void sd_resample_cubic(const sd_affine *m, const sd_src_window *s, float *const 
     columns_free(&cl);
     SD_OMP(parallel for schedule(static) num_threads(threads > 0 ? threads : 1))
     for (int j = 0; j < h; j++)
-      for (int i = 0; i < w; i++) {
-        double x = i + 0.5, y = j + 0.5;
-        pixel_ref(s, m->c[0] + m->c[1] * x + m->c[2] * y, m->c[3] + m->c[4] * x + m->c[5] * y, dst, (size_t)j * w + i);
-      }
+      row_ref(m, s, dst, w, j);
     return;
   }
   SD_OMP(parallel num_threads(threads > 0 ? threads : 1)) {
     float *tmp = malloc(sizeof *tmp * (w > 0 ? w : 1));
     SD_OMP(for schedule(static))
     for (int j = 0; j < h; j++) {
-      if (tmp) {
+      if (tmp)
         row_separable(m, s, &cl, dst, w, j, tmp);
-      } else {
-        for (int i = 0; i < w; i++)
-          pixel_ref(s, m->c[0] + m->c[1] * (i + 0.5), m->c[3] + m->c[5] * (j + 0.5), dst, (size_t)j * w + i);
-      }
+      else
+        row_ref(m, s, dst, w, j);
     }
     free(tmp);
   }

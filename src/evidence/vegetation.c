@@ -32,8 +32,7 @@ float sd_veg_max_change(sd_veg_index v) {
 }
 
 static float calibrated(const float *const *band, const sd_radiometry *radio, int b, size_t i) {
-  float v = band[b][i];
-  return radio ? radio->gain[b] * v + radio->offset[b] : v;
+  return radio ? sd_radio_apply(radio, b, band[b][i]) : band[b][i];
 }
 
 void sd_vegetation(sd_veg_index v, const sd_band_roles *r, const float *const *band, const sd_radiometry *radio,

@@ -92,19 +92,14 @@ sd_status sd_run_pair_tasks(const sd_run *run, const sd_model *model, int nt, in
   sd_status st[64] = {0};
   sd_error errs[64];
   memset(errs, 0, sizeof errs);
+  const int chunk = contiguous ? (n + nt - 1) / nt : 1; /* one run of items per thread, or one at a time */
   SD_OMP(parallel num_threads(nt)) {
     int t = sd_omp_thread_id();
     sd_pair_readers pr;
     st[t] = sd_pair_readers_open(run, model, &pr, &errs[t]);
-    if (contiguous) {
-      SD_OMP(for schedule(static))
-      for (int i = 0; i < n; i++)
-        if (!st[t]) st[t] = task(run, pr.rb, pr.ra, i, ctx, &errs[t]);
-    } else {
-      SD_OMP(for schedule(dynamic, 1))
-      for (int i = 0; i < n; i++)
-        if (!st[t]) st[t] = task(run, pr.rb, pr.ra, i, ctx, &errs[t]);
-    }
+    SD_OMP(for schedule(dynamic, chunk))
+    for (int i = 0; i < n; i++)
+      if (!st[t]) st[t] = task(run, pr.rb, pr.ra, i, ctx, &errs[t]);
     sd_pair_readers_close(&pr);
   }
   for (int t = 0; t < nt; t++)

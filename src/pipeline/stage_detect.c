@@ -132,9 +132,7 @@ static sd_status stats_pass(const sd_run *run, int R, mag_source *ms, const sd_r
     const float *core = m + (size_t)(y0 - ws) * W;
     for (size_t i = 0; i < (size_t)W * rows; i++)
       mrow[i] = isnan(core[i]) ? 255 : 0;
-    for (int y = y0; y < y0 + rows; y++)
-      for (int64_t i = runs->row_start[y]; i < runs->row_start[y + 1]; i++)
-        if (runs->lab[i]) memset(mrow + (size_t)(y - y0) * W + runs->x0[i], 1, (size_t)(runs->x1[i] - runs->x0[i]));
+    sd_runs_mark(runs, y0, rows, mrow);
     s = sd_gtiff_write(mask_tif, 1, y0, rows, mrow, err);
   }
   sd_free(buf);

@@ -28,6 +28,7 @@ typedef struct tile_out {
   int64_t npx;
 } tile_out;
 
+/* Why the segments do not run here (NULL: they do); buf holds a reason that needs formatting. */
 static const char *off_reason(const sd_run *run, char *buf, size_t len) {
   const sd_band_roles *r = &run->roles;
   if (run->opts->segments == 1) return "turned off (--segments off)";
@@ -45,14 +46,6 @@ static const char *off_reason(const sd_run *run, char *buf, size_t len) {
     }
   }
   return NULL;
-}
-
-/* Rows y0 .. y0 + rows - 1 of the change (1) as a mask of W bytes a row. */
-static void paint_mask(const sd_runs *r, int y0, int rows, uint8_t *mask) {
-  memset(mask, 0, (size_t)r->width * rows);
-  for (int y = y0; y < y0 + rows; y++)
-    for (int64_t i = r->row_start[y]; i < r->row_start[y + 1]; i++)
-      if (r->lab[i]) memset(mask + (size_t)(y - y0) * r->width + r->x0[i], 1, (size_t)(r->x1[i] - r->x0[i]));
 }
 
 static int tile_has_change(const sd_runs *r, int tx, int ty, int H) {
@@ -208,7 +201,8 @@ static sd_status rebuild(const sd_run *run, const sd_plan *plan, const int *tile
   int64_t base = 0;
   for (int ty = 0; ty * TILE < H && !s; ty++) {
     int y0 = ty * TILE, rows = y0 + TILE > H ? H - y0 : TILE;
-    paint_mask(&det->runs, y0, rows, mask);
+    memset(mask, 0, (size_t)W * rows);
+    sd_runs_mark(&det->runs, y0, rows, mask);
     for (int tx = 0; tx < nx; tx++) {
       int k = tile_index[ty * nx + tx];
       if (k < 0) continue;
@@ -249,13 +243,11 @@ sd_status sd_stage_segments(sd_run *run, const sd_plan *plan, const sd_registrat
   sg->region_px = REGION;
   sg->tile_px = TILE;
   sg->keep_above = sd_structure_keep();
-  const char *why = off_reason(run, sg->why, sizeof sg->why);
-  if (why) {
-    if (why != sg->why) snprintf(sg->why, sizeof sg->why, "%s", why);
-    return SD_OK;
-  }
-  sg->applied = 1;
-  snprintf(sg->why, sizeof sg->why, "structure cues of SLIC segments against the scene's");
+  char buf[sizeof sg->why];
+  const char *why = off_reason(run, buf, sizeof buf);
+  sg->applied = !why;
+  snprintf(sg->why, sizeof sg->why, "%s", why ? why : "structure cues of SLIC segments against the scene's");
+  if (why) return SD_OK;
   if (det->nobjs == 0) return SD_OK;
   const int W = run->grid.width, H = run->grid.height, nx = (W + TILE - 1) / TILE, ny = (H + TILE - 1) / TILE;
   int step = 1;

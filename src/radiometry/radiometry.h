@@ -14,6 +14,9 @@ typedef struct sd_radiometry {
   int iterations;
 } sd_radiometry;
 
+/* The after date's value v of band b on the before date's scale: gain * v + offset. */
+static inline float sd_radio_apply(const sd_radiometry *r, int b, float v) { return r->gain[b] * v + r->offset[b]; }
+
 /* Fits on a sample of co-registered pixels (NaN = nodata): start from median/MAD matching,
  * then rounds of reduced-major-axis regression on pixels whose residual stays within 3 sigma.
  * zscore: instead, the plain per-image z-score (mean/standard deviation matching, sigma = the

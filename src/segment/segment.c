@@ -6,8 +6,6 @@
 
 #include "segment/segment.h"
 
-static float calibrated(const sd_radiometry *radio, int b, float v) { return radio->gain[b] * v + radio->offset[b]; }
-
 int sd_slic_pair(const sd_planes *pb, const sd_planes *pa, const sd_radiometry *radio, int region, uint32_t *labels) {
   const int nb = pb->nbands, w = pb->width, h = pb->height;
   const size_t n = (size_t)w * h;
@@ -20,7 +18,7 @@ int sd_slic_pair(const sd_planes *pb, const sd_planes *pa, const sd_radiometry *
     double s = 0, q = 0;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-      float v = after ? calibrated(radio, b, src[i]) : src[i];
+      float v = after ? sd_radio_apply(radio, b, src[i]) : src[i];
       dst[i] = v;
       if (isnan(v)) continue;
       s += v;
@@ -49,7 +47,7 @@ static float brightness(const sd_planes *p, const sd_radiometry *radio, int afte
   float s = 0;
   for (int b = 0; b < p->nbands; b++) {
     float v = p->band[b][i];
-    s += (after ? calibrated(radio, b, v) : v) / radio->sigma[b];
+    s += (after ? sd_radio_apply(radio, b, v) : v) / radio->sigma[b];
   }
   return s / p->nbands;
 }
@@ -89,7 +87,7 @@ int sd_segment_cues(const sd_planes *pb, const sd_planes *pa, const sd_radiometr
       if (isnan(gb) || isnan(ga) || isnan(bb[i]) || isnan(ba[i])) continue;
       float mx = -INFINITY, mn = INFINITY;
       for (int k = 0; k < 3; k++) {
-        float v = calibrated(radio, rgb[k], pa->band[rgb[k]][i]);
+        float v = sd_radio_apply(radio, rgb[k], pa->band[rgb[k]][i]);
         mx = fmaxf(mx, v);
         mn = fminf(mn, v);
       }
