@@ -16,7 +16,7 @@ static const char *const out_names[OUT_COUNT] = {"change_mask.tif", "change_magn
 static int32_t runs_label_at(const void *ctx, int x, int y) { return sd_runs_label_at(ctx, x, y); }
 
 /* The outputs that the stages did not write as they went: objects, overlay, tie points. */
-static sd_status write_outputs(const sd_run *run, const sd_stages *st, const sd_outset *out, const sd_overlay *ov,
+static sd_status write_outputs(const sd_run *run, sd_stages *st, const sd_outset *out, const sd_overlay *ov,
                                sd_error *err) {
   const sd_compare_options *opts = run->opts;
   sd_status s = sd_vector_write_objects(sd_outset_path(out, OUT_OBJECTS), &run->grid, opts->date_after,
@@ -28,7 +28,7 @@ static sd_status write_outputs(const sd_run *run, const sd_stages *st, const sd_
     if (!olab) s = sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
   }
   if (!s) sd_runs_boxes(&st->det.runs, ov->factor, ov->w, olab);
-  if (!s) s = sd_overlay_write(ov, olab, st->objs.objs, st->objs.n, sd_outset_path(out, OUT_OVERLAY), err);
+  if (!s) s = sd_overlay_write(ov, olab, st->objs.objs, st->objs.n, sd_outset_path(out, OUT_OVERLAY), &st->labels, err);
   if (!s) s = sd_vector_write_tiepoints(sd_outset_path(out, OUT_TIEPOINTS), &run->grid, st->reg.tp, st->reg.ntp, err);
   free(olab);
   return s;

@@ -230,6 +230,18 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
                                 "changed_fraction",
                                 num(st->det.valid_px ? (double)st->det.changed_px / (double)st->det.valid_px : NAN)));
   json_object_set_new(root, "objects", objects_json(&st->objs));
+  json_t *boxes = json_array();
+  for (int k = 0; k < st->labels.n; k++) {
+    const sd_ov_label *l = &st->labels.label[k];
+    json_array_append_new(boxes, json_pack("[i,i,i,i,i]", l->rank, l->x + st->labels.x_offset, l->y, l->w, l->h));
+  }
+  json_object_set_new(root, "overlay",
+                      json_pack("{s:i, s:i, s:i, s:s, s:o}", "numbered", st->labels.n, "objects", st->objs.n,
+                                "grid_px_per_px", st->labels.factor, "rule",
+                                "rank numbers on the best-ranked objects, up to one per 60 x 60 px of the panel "
+                                "(text scale 1), none overlapping; every object outlined; labels are [rank, x, y, "
+                                "width, height] of each number's ink in overlay.png pixels",
+                                "labels", boxes));
   const sd_stage_times *t = &st->t;
   json_object_set_new(root, "seconds",
                       json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open",

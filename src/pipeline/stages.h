@@ -149,6 +149,7 @@ typedef struct sd_stages {
   sd_detection det;
   sd_segmentation seg;
   sd_objects objs;
+  sd_overlay_labels labels; /* the overlay's rank numbers */
   sd_stage_times t;
 } sd_stages;
 

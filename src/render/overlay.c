@@ -97,7 +97,8 @@ static double nice_length(double target) {
   return best;
 }
 
-static void legend_and_scale(const sd_overlay *ov, sd_canvas *cv, int y0, int scale, const int *counts) {
+static void legend_and_scale(const sd_overlay *ov, sd_canvas *cv, int y0, int scale, const int *counts, int numbered,
+                             int nobjs) {
   sd_fill_rect(cv, 0, y0, cv->w, cv->h, panel);
   int x = 6 * scale, ty = y0 + 4 * scale;
   for (int c = 0; c < SD_CLASS_COUNT; c++) {
@@ -107,6 +108,16 @@ static void legend_and_scale(const sd_overlay *ov, sd_canvas *cv, int y0, int sc
     sd_draw_text(cv, x + 10 * scale, ty, label, scale, white, 0);
     x += 10 * scale + sd_text_width(label, scale) + 8 * scale;
   }
+  /* The second line: how many carry their rank (all, or the best N by score), then the scale bar. */
+  char note[80];
+  if (numbered == nobjs)
+    snprintf(note, sizeof note, nobjs ? "all numbered by rank" : "no change found");
+  else
+    snprintf(note, sizeof note, "top %d of %d numbered by rank", numbered, nobjs);
+  ty += 11 * scale;
+  x = 6 * scale;
+  sd_draw_text(cv, x, ty, note, scale, white, 0);
+  x += sd_text_width(note, scale) + 8 * scale;
   /* Scale bar at the right, under the overlay panel: a fifth of the width, or shorter where the
    * legend leaves less room; none where not even a short one fits beside it. */
   double unit = ov->pixel_m > 0 ? ov->pixel_m : 1.0; /* ground per output pixel (px when not georeferenced) */
@@ -141,44 +152,147 @@ void sd_overlay_box_labels(const sd_overlay *ov, const int32_t *labels, int32_t 
     }
 }
 
-typedef struct area_index {
-  int64_t area;
-  int i;
-} area_index;
+typedef struct rank_index {
+  int rank, id, i;
+} rank_index;
 
-static int by_area(const void *pa, const void *pb) {
-  const area_index *a = pa, *b = pb;
-  if (a->area != b->area) return a->area > b->area ? -1 : 1;
-  return (a->i > b->i) - (a->i < b->i);
+/* By rank (1 first; 0 = not ranked, last), ties by id. */
+static int by_rank(const void *pa, const void *pb) {
+  const rank_index *a = pa, *b = pb;
+  unsigned ra = (unsigned)a->rank - 1u, rb = (unsigned)b->rank - 1u; /* 0 wraps to the largest */
+  if (ra != rb) return ra < rb ? -1 : 1;
+  return (a->id > b->id) - (a->id < b->id);
 }
 
-sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
-                           const char *path, sd_error *err) {
-  const int ow = ov->w, oh = ov->h, f = ov->factor, panels = ov->sum_before ? 3 : 1;
-  const int scale = ow * panels >= 1600 ? 3 : ow * panels >= 700 ? 2 : 1;
-  const int legend_h = 15 * scale;
-  sd_canvas cv = {ow * panels, oh + legend_h, NULL};
-  cv.rgb = calloc((size_t)cv.w * cv.h, 3);
-  if (!cv.rgb) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
-  if (panels == 3) paint_image(ov, ov->sum_before, ov->lo_before, ov->hi_before, &cv, 0);
-  if (panels == 3) paint_image(ov, ov->sum, ov->lo, ov->hi, &cv, ow);
-  const int xo = (panels - 1) * ow;
-  paint_image(ov, ov->sum, ov->lo, ov->hi, &cv, xo);
+int sd_overlay_label_budget(int panel_w, int panel_h, int scale) {
+  long cell = 60L * scale * 60L * scale; /* a label and its object per 60 x 60 output px (at scale 1) */
+  long n = (long)panel_w * panel_h / cell;
+  return n < 1 ? 1 : n > SD_LABELS_MAX ? SD_LABELS_MAX : (int)n;
+}
+
+/* A label box free of the panel's edges and of every label placed so far (taken marks them). */
+static int box_free(const uint8_t *taken, int pw, int ph, int x, int y, int w, int h) {
+  if (x < 0 || y < 0 || x + w > pw || y + h > ph) return 0;
+  for (int yy = y; yy < y + h; yy++)
+    if (memchr(taken + (size_t)yy * pw + x, 1, (size_t)w)) return 0;
+  return 1;
+}
+
+int sd_overlay_place_labels(const sd_overlay *ov, const sd_object *objs, int nobjs, int scale, int max_labels,
+                            sd_ov_label *out, sd_error *err) {
+  const int pw = ov->w, ph = ov->h, f = ov->factor;
+  rank_index *order = malloc(sizeof *order * (size_t)(nobjs > 0 ? nobjs : 1));
+  uint8_t *taken = calloc((size_t)pw * ph, 1);
+  if (!order || !taken) {
+    free(order);
+    free(taken);
+    sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory for the labels of %d objects", nobjs);
+    return -1;
+  }
+  for (int i = 0; i < nobjs; i++)
+    order[i] = (rank_index){objs[i].rank, objs[i].id, i};
+  qsort(order, (size_t)nobjs, sizeof *order, by_rank);
+  if (max_labels > SD_LABELS_MAX) max_labels = SD_LABELS_MAX;
+  int n = 0;
+  /* Best rank first: each label takes the first free place of five around its object's box
+   * (right, left, above, below, right and lower); one with no free place is not numbered, and
+   * the walk stops at the budget, or after a thousand objects found no place in a row. */
+  for (int k = 0, misses = 0; k < nobjs && n < max_labels && misses < 1000; k++) {
+    const sd_object *o = &objs[order[k].i];
+    char txt[16];
+    snprintf(txt, sizeof txt, "%d", o->rank > 0 ? o->rank : o->id);
+    /* the ink of the outlined text: one pixel around the strokes */
+    int w = sd_text_width(txt, scale) - scale + 2, h = 7 * scale + 2;
+    int bx0 = o->x0 / f, by0 = o->y0 / f, bx1 = o->x1 / f + 1, by1 = o->y1 / f + 1;
+    const int cand[5][2] = {
+        {bx1 + 2, by0 - 2}, {bx0 - w - 2, by0 - 2}, {bx0, by0 - h - 2}, {bx0, by1 + 2}, {bx1 + 2, by1 - h}};
+    int c = 0;
+    while (c < 5 && !box_free(taken, pw, ph, cand[c][0], cand[c][1], w, h))
+      c++;
+    if (c == 5) {
+      misses++;
+      continue;
+    }
+    misses = 0;
+    sd_ov_label *l = &out[n++];
+    *l = (sd_ov_label){o->rank, o->id, cand[c][0], cand[c][1], w, h};
+    for (int yy = l->y; yy < l->y + h; yy++)
+      memset(taken + (size_t)yy * pw + l->x, 1, (size_t)w);
+  }
+  free(order);
+  free(taken);
+  return n;
+}
+
+/* The outline of the change at output resolution: the edge of the objects grown by one pixel,
+ * so objects a pixel or two apart (a dense cluster) share one outline, in the colour of the
+ * object it surrounds; object pixels are tinted. */
+static sd_status paint_objects(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, sd_canvas *cv, int xo,
+                               sd_error *err) {
+  const int ow = ov->w, oh = ov->h;
+  int32_t *grown = malloc(sizeof *grown * (size_t)ow * oh);
+  if (!grown) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
   for (int y = 0; y < oh; y++)
     for (int x = 0; x < ow; x++) {
       size_t i = (size_t)y * ow + x;
       int32_t l = olab[i];
-      if (!l) continue;
-      const uint8_t *col = class_rgb[objs[l - 1].cls];
-      int edge = x == 0 || y == 0 || x == ow - 1 || y == oh - 1 || olab[i - 1] != l || olab[i + 1] != l ||
-                 olab[i - ow] != l || olab[i + ow] != l;
-      uint8_t *p = cv.rgb + ((size_t)y * cv.w + xo + x) * 3;
-      for (int c = 0; c < 3; c++)
-        p[c] = edge ? col[c] : (uint8_t)((p[c] * 45 + col[c] * 55) / 100);
+      for (int dy = -1; dy <= 1 && !l; dy++)
+        for (int dx = -1; dx <= 1 && !l; dx++) {
+          int yy = y + dy, xx = x + dx;
+          if (yy >= 0 && xx >= 0 && yy < oh && xx < ow) l = olab[(size_t)yy * ow + xx];
+        }
+      grown[i] = l;
     }
+  for (int y = 0; y < oh; y++)
+    for (int x = 0; x < ow; x++) {
+      size_t i = (size_t)y * ow + x;
+      int32_t g = grown[i];
+      if (!g) continue;
+      const uint8_t *col = class_rgb[objs[g - 1].cls];
+      int edge = x == 0 || y == 0 || x == ow - 1 || y == oh - 1 || !grown[i - 1] || !grown[i + 1] || !grown[i - ow] ||
+                 !grown[i + ow];
+      uint8_t *p = cv->rgb + ((size_t)y * cv->w + xo + x) * 3;
+      if (edge)
+        memcpy(p, col, 3);
+      else if (olab[i])
+        for (int c = 0; c < 3; c++)
+          p[c] = (uint8_t)((p[c] * 45 + class_rgb[objs[olab[i] - 1].cls][c] * 55) / 100);
+    }
+  free(grown);
+  return SD_OK;
+}
+
+sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
+                           const char *path, sd_overlay_labels *labels, sd_error *err) {
+  const int ow = ov->w, oh = ov->h, f = ov->factor, panels = ov->sum_before ? 3 : 1;
+  const int scale = ow * panels >= 1600 ? 3 : ow * panels >= 700 ? 2 : 1;
+  const int legend_h = 26 * scale; /* two lines */
+  sd_canvas cv = {ow * panels, oh + legend_h, NULL};
+  sd_overlay_labels own;
+  if (!labels) labels = &own;
+  memset(labels, 0, sizeof *labels);
+  labels->scale = scale;
+  labels->factor = f;
+  labels->x_offset = (panels - 1) * ow;
+  labels->n =
+      sd_overlay_place_labels(ov, objs, nobjs, scale, sd_overlay_label_budget(ow, oh, scale), labels->label, err);
+  if (labels->n < 0) return err->code;
+  cv.rgb = calloc((size_t)cv.w * cv.h, 3);
+  if (!cv.rgb) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
+  if (panels == 3) paint_image(ov, ov->sum_before, ov->lo_before, ov->hi_before, &cv, 0);
+  if (panels == 3) paint_image(ov, ov->sum, ov->lo, ov->hi, &cv, ow);
+  const int xo = labels->x_offset;
+  paint_image(ov, ov->sum, ov->lo, ov->hi, &cv, xo);
+  sd_status s = paint_objects(ov, olab, objs, &cv, xo, err);
+  if (s) {
+    free(cv.rgb);
+    return s;
+  }
   /* Objects under 3 output pixels get a ring, so a vehicle on a 30 km scene still shows. */
+  int counts[SD_CLASS_COUNT] = {0};
   for (int i = 0; i < nobjs; i++) {
     const sd_object *o = &objs[i];
+    counts[o->cls]++;
     if ((o->x1 - o->x0 + 1) / f >= 3 || (o->y1 - o->y0 + 1) / f >= 3) continue;
     int cx = xo + (o->x0 + o->x1) / 2 / f, cy = (o->y0 + o->y1) / 2 / f, r = 3 * scale + 1;
     const uint8_t *col = class_rgb[o->cls];
@@ -187,37 +301,20 @@ sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_o
     sd_fill_rect(&cv, cx - r, cy - r, cx - r + scale, cy + r + 1, col);
     sd_fill_rect(&cv, cx + r + 1 - scale, cy - r, cx + r + 1, cy + r + 1, col);
   }
-  /* Ids beside each object (the GeoJSON id), largest objects first so they win overlaps;
-   * at most 400 labels. */
-  area_index *order = malloc(sizeof *order * (nobjs > 0 ? nobjs : 1));
-  if (!order) {
-    free(cv.rgb);
-    return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory for %d objects", nobjs);
+  /* The rank numbers where the placement put them (the box is the ink, one pixel around the text). */
+  for (int k = 0; k < labels->n; k++) {
+    const sd_ov_label *l = &labels->label[k];
+    char txt[16];
+    snprintf(txt, sizeof txt, "%d", l->rank > 0 ? l->rank : l->id);
+    sd_draw_text(&cv, xo + l->x + 1, l->y + 1, txt, scale, white, 1);
   }
-  int counts[SD_CLASS_COUNT] = {0};
-  for (int i = 0; i < nobjs; i++) {
-    order[i] = (area_index){objs[i].area_px, i};
-    counts[objs[i].cls]++;
-  }
-  /* by area, descending, ties in id order (an insertion sort here took 43 s for 250,000 objects) */
-  qsort(order, (size_t)nobjs, sizeof *order, by_area);
-  for (int k = nobjs < 400 ? nobjs - 1 : 399; k >= 0; k--) {
-    const sd_object *o = &objs[order[k].i];
-    char id[16];
-    snprintf(id, sizeof id, "%d", o->id);
-    int tx = xo + (o->x1 + 1) / f + 2, ty = o->y0 / f - 2;
-    if (tx + sd_text_width(id, scale) > cv.w) tx = xo + o->x0 / f - sd_text_width(id, scale) - 2;
-    if (ty < 0) ty = 0;
-    sd_draw_text(&cv, tx, ty, id, scale, white, 1);
-  }
-  free(order);
-  legend_and_scale(ov, &cv, oh, scale, counts);
+  legend_and_scale(ov, &cv, oh, scale, counts, labels->n, nobjs);
   if (panels == 3) {
     static const char *const titles[3] = {"before", "after", "change"};
     for (int p = 0; p < 3; p++)
       sd_draw_text(&cv, p * ow + 4 * scale, 4 * scale, titles[p], scale, white, 1);
   }
-  sd_status s = sd_png_write_rgb(path, cv.w, cv.h, cv.rgb, err);
+  s = sd_png_write_rgb(path, cv.w, cv.h, cv.rgb, err);
   free(cv.rgb);
   return s;
 }

@@ -38,11 +38,32 @@ void sd_overlay_add(sd_overlay *ov, const float *const rgb[3], const float *cons
  * a box marks it, so small objects stay visible when downsampled; the largest id wins, which is
  * deterministic. From a label image (w x h ids into olab); sd_runs_boxes does it from runs. */
 void sd_overlay_box_labels(const sd_overlay *ov, const int32_t *labels, int32_t *olab);
-/* Renders the after image with changed pixels tinted and objects outlined in their class colour
- * (at output resolution, from olab) and numbered with their id, a legend and a scale bar; with a
- * triptych, before | after | overlay. Writes the PNG. */
+/* A rank number the overlay draws: its ink box (the text and its one-pixel halo) in the overlay
+ * panel's pixels (the triptych's third panel starts x_offset further right). */
+enum { SD_LABELS_MAX = 300 };
+typedef struct sd_ov_label {
+  int rank, id, x, y, w, h;
+} sd_ov_label;
+typedef struct sd_overlay_labels {
+  int n, scale, x_offset, factor; /* factor: grid pixels per overlay pixel */
+  sd_ov_label label[SD_LABELS_MAX];
+} sd_overlay_labels;
+/* How many labels a panel of w x h output pixels carries at a text scale: one per 60 x 60 pixels
+ * at scale 1 (a quarter of that at scale 2), 1 to SD_LABELS_MAX. */
+int sd_overlay_label_budget(int panel_w, int panel_h, int scale);
+/* Places up to max_labels rank numbers (the id where rank is 0), the best rank first, each at the
+ * first of five places around its object's box that lies inside the panel and overlaps no label
+ * placed before; objects with no such place stay unnumbered. Returns the count placed into out,
+ * or -1 (out of memory; err set). */
+int sd_overlay_place_labels(const sd_overlay *ov, const sd_object *objs, int nobjs, int scale, int max_labels,
+                            sd_ov_label *out, sd_error *err);
+/* Renders the after image with changed pixels tinted and the change outlined in its class colour
+ * (at output resolution, from olab; objects a pixel or two apart share one outline), the best
+ * ranked objects numbered (sd_overlay_place_labels, the budget from the panel size), a legend
+ * that says how many are numbered, and a scale bar; with a triptych, before | after | overlay.
+ * Writes the PNG; labels (may be NULL) receives what was numbered where. */
 sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
-                           const char *path, sd_error *err);
+                           const char *path, sd_overlay_labels *labels, sd_error *err);
 void sd_overlay_free(sd_overlay *ov);
 
 sd_status sd_png_write_rgb(const char *path, int w, int h, const uint8_t *rgb, sd_error *err);
