@@ -79,10 +79,10 @@ void sd_batch_index_card(FILE *html, const pair *p, const char *grade, double dx
     fprintf(html,
             "<a href=\"%s/overlay.png\"><img src=\"%s/overlay.png\" alt=\"overlay\"></a>%.0f m&sup2; changed; "
             "trench %d, structure %d, equipment %d, area %d, road %d; registration %s (%.2f, %.2f px)<br>"
-            "<a href=\"%s/report.json\">report</a> &middot; <a href=\"%s/objects.geojson\">objects</a> &middot; "
-            "<a href=\"%s/change_mask.tif\">mask</a>",
+            "<a href=\"%s/report.html\">page</a> &middot; <a href=\"%s/report.json\">report</a> &middot; "
+            "<a href=\"%s/objects.geojson\">objects</a> &middot; <a href=\"%s/change_mask.tif\">mask</a>",
             p->folder, p->folder, p->area, p->by_class[0], p->by_class[1], p->by_class[2], p->by_class[3],
-            p->by_class[4], grade ? grade : "-", dx, dy, p->folder, p->folder, p->folder);
+            p->by_class[4], grade ? grade : "-", dx, dy, p->folder, p->folder, p->folder, p->folder);
   } else {
     fprintf(html, "<span class=\"f\">failed: ");
     html_text(html, p->error);

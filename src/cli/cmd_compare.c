@@ -45,7 +45,7 @@ static void usage(FILE *f) {
              "  -q, --quiet           no progress on stderr\n"
              "\n"
              "writes change_mask.tif, change_magnitude.tif, objects.geojson, overlay.png, tie_points.geojson,\n"
-             "report.json\n"
+             "report.html (the page: before/after swipe, ranked candidates), report.json\n"
              "exit codes: 0 ok, 1 the run failed, 2 bad usage\n");
 }
 

@@ -133,6 +133,13 @@ sd_status sd_gtiff_close(sd_gtiff *t, sd_error *err);
 /* Reads a whole single-band raster as uint8/int32 (small test and scoring inputs). */
 sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *height, double gt[6], sd_error *err);
 
+/* ---- images for pages (encode.c) ---- */
+/* An 8-bit image (channels 3 = RGB or 4 = RGBA, interleaved rows) as a data: URI: JPEG at
+ * jpeg_quality (1-100), or lossless PNG when jpeg_quality is 0 (RGBA keeps its alpha). *uri is
+ * the caller's to free(). */
+sd_status sd_image_data_uri(const uint8_t *px, int w, int h, int channels, int jpeg_quality, char **uri,
+                            sd_error *err);
+
 /* ---- objects as GeoJSON polygons in WGS84 (vector.c) ---- */
 /* Polygons from the mask GeoTIFF at mask_path (1 = change); id_at(ctx, x, y) gives the id of the
  * object whose component starts (in raster order) at grid pixel (x, y), 0 for none; polygons of
@@ -184,7 +191,7 @@ sd_status sd_dir_commit(const char *stage, const char *final, sd_error *err);
  * writable) each file is written as ".<name>.tmp-<pid>-<n>" inside OUTDIR and renamed, the last
  * name of the set last, after the previous one of that name was removed: a set without its last
  * file is incomplete. Temporaries of killed runs are removed on the next begin. */
-enum { SD_OUTSET_MAX = 8 };
+enum { SD_OUTSET_MAX = 12 };
 typedef struct sd_outset {
   int dir_mode, n;
   const char *const *names;

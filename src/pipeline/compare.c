@@ -8,16 +8,34 @@
 #include "pipeline/stages.h"
 #include "sitediff/sitediff.h"
 
-enum { OUT_MASK, OUT_MAG, OUT_OBJECTS, OUT_OVERLAY, OUT_TIEPOINTS, OUT_REPORT, OUT_COUNT };
+enum { OUT_MASK, OUT_MAG, OUT_OBJECTS, OUT_OVERLAY, OUT_TIEPOINTS, OUT_PAGE, OUT_REPORT, OUT_COUNT };
 static const char *const out_names[OUT_COUNT] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson",
-                                                 "overlay.png",     "tie_points.geojson",   "report.json"};
+                                                 "overlay.png",     "tie_points.geojson",   "report.html",
+                                                 "report.json"};
 
 /* id_at for the polygons: the object whose runs hold the pixel. */
 static int32_t runs_label_at(const void *ctx, int x, int y) { return sd_runs_label_at(ctx, x, y); }
 
-/* The outputs that the stages did not write as they went: objects, overlay, tie points. */
-static sd_status write_outputs(const sd_run *run, sd_stages *st, const sd_outset *out, const sd_overlay *ov,
-                               sd_error *err) {
+/* report.html, or a warning that says why not (no Leaflet on this machine). */
+static sd_status write_page(sd_run *run, sd_stages *st, sd_outset *out, const sd_overlay *ov, const int32_t *olab,
+                            sd_error *err) {
+  char *css = NULL, *js = NULL;
+  sd_error why = {0};
+  if (sd_page_leaflet(&css, &js, &why)) {
+    sd_run_warn(run, "report.html not written: %s", why.msg);
+    sd_outset_drop(out, OUT_PAGE);
+    st->page_written = 0;
+    return SD_OK;
+  }
+  sd_status s = sd_stage_page(run, st, ov, olab, css, js, sd_outset_path(out, OUT_PAGE), err);
+  st->page_written = !s;
+  free(css);
+  free(js);
+  return s;
+}
+
+/* The outputs that the stages did not write as they went: objects, overlay, tie points, page. */
+static sd_status write_outputs(sd_run *run, sd_stages *st, sd_outset *out, const sd_overlay *ov, sd_error *err) {
   const sd_compare_options *opts = run->opts;
   sd_status s = sd_vector_write_objects(sd_outset_path(out, OUT_OBJECTS), &run->grid, opts->date_after,
                                         opts->date_before, sd_outset_path(out, OUT_MASK), runs_label_at, &st->det.runs,
@@ -30,6 +48,7 @@ static sd_status write_outputs(const sd_run *run, sd_stages *st, const sd_outset
   if (!s) sd_runs_boxes(&st->det.runs, ov->factor, ov->w, olab);
   if (!s) s = sd_overlay_write(ov, olab, st->objs.objs, st->objs.n, sd_outset_path(out, OUT_OVERLAY), &st->labels, err);
   if (!s) s = sd_vector_write_tiepoints(sd_outset_path(out, OUT_TIEPOINTS), &run->grid, st->reg.tp, st->reg.ntp, err);
+  if (!s) s = write_page(run, st, out, ov, olab, err);
   free(olab);
   return s;
 }

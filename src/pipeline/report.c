@@ -273,6 +273,7 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
   json_t *outs = json_pack("[s,s,s,s,s,s]", "change_mask.tif", "change_magnitude.tif", "objects.geojson", "overlay.png",
                            "tie_points.geojson", "report.json");
   if (o->magnitude == 2) json_array_remove(outs, 1);
+  if (st->page_written) json_array_insert_new(outs, json_array_size(outs) - 1, json_string("report.html"));
   json_object_set_new(root, "outputs", outs);
   int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
   json_decref(root);

@@ -150,10 +150,17 @@ typedef struct sd_stages {
   sd_segmentation seg;
   sd_objects objs;
   sd_overlay_labels labels; /* the overlay's rank numbers */
+  int page_written;         /* report.html is among the outputs */
   sd_stage_times t;
 } sd_stages;
 
 sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *path, sd_error *err);
+
+/* report.html (stage_page.c): the overview of both dates (the overlay's previews) under a swipe,
+ * the change layer from olab (the overlay's object boxes), the best-ranked 1,000 objects listed
+ * and the best 100 with before and after chips read at full resolution; Leaflet inline. */
+sd_status sd_stage_page(const sd_run *run, const sd_stages *st, const sd_overlay *ov, const int32_t *olab,
+                        const char *leaflet_css, const char *leaflet_js, const char *path, sd_error *err);
 
 /* Checks the options a run cannot start without (usage errors). */
 sd_status sd_compare_options_check(const sd_compare_options *o, sd_error *err);

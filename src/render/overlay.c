@@ -1,6 +1,7 @@
 /* overlay.c: overlay.png: the after image, tinted and outlined by object class, numbered, with a
  * legend and a scale bar; optionally before | after | overlay side by side. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +27,11 @@ sd_status sd_overlay_init(sd_overlay *ov, int grid_w, int grid_h, int max_side, 
   ov->h = (grid_h + ov->factor - 1) / ov->factor;
   size_t n = (size_t)ov->w * ov->h;
   ov->sum = calloc(n * 3, sizeof *ov->sum);
-  ov->sum_before = triptych ? calloc(n * 3, sizeof *ov->sum_before) : NULL;
+  ov->sum_before = calloc(n * 3, sizeof *ov->sum_before); /* the triptych's and the page's */
   ov->count = calloc(n, sizeof *ov->count);
-  if (!ov->sum || !ov->count || (triptych && !ov->sum_before)) {
+  ov->count_before = calloc(n, sizeof *ov->count_before);
+  ov->triptych = triptych;
+  if (!ov->sum || !ov->count || !ov->sum_before || !ov->count_before) {
     sd_overlay_free(ov);
     return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory for %d x %d", ov->w, ov->h);
   }
@@ -43,8 +46,9 @@ void sd_overlay_free(sd_overlay *ov) {
   free(ov->sum);
   free(ov->sum_before);
   free(ov->count);
+  free(ov->count_before);
   ov->sum = ov->sum_before = NULL;
-  ov->count = NULL;
+  ov->count = ov->count_before = NULL;
 }
 
 void sd_overlay_add(sd_overlay *ov, const float *const rgb[3], const float *const before[3], int y0, int rows) {
@@ -52,14 +56,15 @@ void sd_overlay_add(sd_overlay *ov, const float *const rgb[3], const float *cons
   for (int y = 0; y < rows; y++) {
     size_t orow = (size_t)((y0 + y) / f) * ov->w;
     for (int x = 0; x < w; x++) {
-      size_t i = (size_t)y * w + x;
-      if (isnan(rgb[0][i])) continue;
-      size_t o = orow + (size_t)(x / f);
-      for (int c = 0; c < 3; c++)
-        ov->sum[o * 3 + c] += rgb[c][i];
-      if (ov->sum_before && before)
+      size_t i = (size_t)y * w + x, o = orow + (size_t)(x / f);
+      if (before && !isnan(before[0][i])) {
         for (int c = 0; c < 3; c++)
           ov->sum_before[o * 3 + c] += before[c][i];
+        ov->count_before[o]++;
+      }
+      if (isnan(rgb[0][i])) continue;
+      for (int c = 0; c < 3; c++)
+        ov->sum[o * 3 + c] += rgb[c][i];
       ov->count[o]++;
     }
   }
@@ -71,19 +76,34 @@ static uint8_t stretch(float v, float lo, float hi) {
   return (uint8_t)(powf(t, 0.8f) * 255.0f + 0.5f);
 }
 
-/* The preview of one date into a panel of the canvas. */
-static void paint_image(const sd_overlay *ov, const float *sum, const float *lo, const float *hi, sd_canvas *cv,
-                        int x_off) {
+/* The preview of one date into a panel of the canvas; the stretch's gamma from a table (powf per
+ * channel was most of the painting). */
+enum { GAMMA_STEPS = 4096 };
+static uint8_t gamma_lut[GAMMA_STEPS + 1];
+static pthread_once_t gamma_once = PTHREAD_ONCE_INIT;
+static void gamma_init(void) {
+  for (int k = 0; k <= GAMMA_STEPS; k++)
+    gamma_lut[k] = (uint8_t)(powf((float)k / GAMMA_STEPS, 0.8f) * 255.0f + 0.5f);
+}
+
+static void paint_image(const sd_overlay *ov, const float *sum, const uint32_t *count, const float *lo, const float *hi,
+                        sd_canvas *cv, int x_off) {
+  pthread_once(&gamma_once, gamma_init);
+  float scale[3];
+  for (int c = 0; c < 3; c++)
+    scale[c] = GAMMA_STEPS / (hi[c] > lo[c] ? hi[c] - lo[c] : 1.0f);
   for (int y = 0; y < ov->h; y++)
     for (int x = 0; x < ov->w; x++) {
       size_t i = (size_t)y * ov->w + x;
       uint8_t *p = cv->rgb + ((size_t)y * cv->w + x_off + x) * 3;
-      if (!ov->count[i]) {
+      if (!count[i]) {
         p[0] = p[1] = p[2] = 40; /* nodata: dark grey */
         continue;
       }
-      for (int c = 0; c < 3; c++)
-        p[c] = stretch(sum[i * 3 + c] / ov->count[i], lo[c], hi[c]);
+      for (int c = 0; c < 3; c++) {
+        float t = (sum[i * 3 + c] / count[i] - lo[c]) * scale[c];
+        p[c] = gamma_lut[!(t > 0) ? 0 : t >= GAMMA_STEPS ? GAMMA_STEPS : (int)(t + 0.5f)]; /* NaN: 0 */
+      }
     }
 }
 
@@ -224,36 +244,47 @@ int sd_overlay_place_labels(const sd_overlay *ov, const sd_object *objs, int nob
   return n;
 }
 
-/* The outline of the change at output resolution: the edge of the objects grown by one pixel,
- * so objects a pixel or two apart (a dense cluster) share one outline, in the colour of the
- * object it surrounds; object pixels are tinted. */
-static sd_status paint_objects(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, sd_canvas *cv, int xo,
-                               sd_error *err) {
+/* The objects grown by one output pixel (each pixel the id of an object within one pixel of it,
+ * its own first), so objects a pixel or two apart (a dense cluster) share one outline. */
+static int32_t *grow_labels(const sd_overlay *ov, const int32_t *olab) {
   const int ow = ov->w, oh = ov->h;
   int32_t *grown = malloc(sizeof *grown * (size_t)ow * oh);
-  if (!grown) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
+  if (!grown) return NULL;
   for (int y = 0; y < oh; y++)
     for (int x = 0; x < ow; x++) {
-      size_t i = (size_t)y * ow + x;
-      int32_t l = olab[i];
+      int32_t l = olab[(size_t)y * ow + x];
       for (int dy = -1; dy <= 1 && !l; dy++)
         for (int dx = -1; dx <= 1 && !l; dx++) {
           int yy = y + dy, xx = x + dx;
           if (yy >= 0 && xx >= 0 && yy < oh && xx < ow) l = olab[(size_t)yy * ow + xx];
         }
-      grown[i] = l;
+      grown[(size_t)y * ow + x] = l;
     }
+  return grown;
+}
+
+/* 1 where the grown objects end: the outline, one pixel outside the objects. */
+static int grown_edge(const int32_t *grown, int ow, int oh, int x, int y) {
+  size_t i = (size_t)y * ow + x;
+  return x == 0 || y == 0 || x == ow - 1 || y == oh - 1 || !grown[i - 1] || !grown[i + 1] || !grown[i - ow] ||
+         !grown[i + ow];
+}
+
+/* The outline of the change at output resolution in the colour of the object it surrounds;
+ * object pixels tinted. */
+static sd_status paint_objects(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, sd_canvas *cv, int xo,
+                               sd_error *err) {
+  const int ow = ov->w, oh = ov->h;
+  int32_t *grown = grow_labels(ov, olab);
+  if (!grown) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
   for (int y = 0; y < oh; y++)
     for (int x = 0; x < ow; x++) {
       size_t i = (size_t)y * ow + x;
       int32_t g = grown[i];
       if (!g) continue;
-      const uint8_t *col = class_rgb[objs[g - 1].cls];
-      int edge = x == 0 || y == 0 || x == ow - 1 || y == oh - 1 || !grown[i - 1] || !grown[i + 1] || !grown[i - ow] ||
-                 !grown[i + ow];
       uint8_t *p = cv->rgb + ((size_t)y * cv->w + xo + x) * 3;
-      if (edge)
-        memcpy(p, col, 3);
+      if (grown_edge(grown, ow, oh, x, y))
+        memcpy(p, class_rgb[objs[g - 1].cls], 3);
       else if (olab[i])
         for (int c = 0; c < 3; c++)
           p[c] = (uint8_t)((p[c] * 45 + class_rgb[objs[olab[i] - 1].cls][c] * 55) / 100);
@@ -262,9 +293,44 @@ static sd_status paint_objects(const sd_overlay *ov, const int32_t *olab, const 
   return SD_OK;
 }
 
+sd_status sd_overlay_change_layer(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, uint8_t *rgba,
+                                  sd_error *err) {
+  const int ow = ov->w, oh = ov->h;
+  int32_t *grown = grow_labels(ov, olab);
+  if (!grown) return sd_error_set(err, SD_ERR_NOMEM, "page: out of memory for the change layer");
+  memset(rgba, 0, (size_t)ow * oh * 4);
+  for (int y = 0; y < oh; y++)
+    for (int x = 0; x < ow; x++) {
+      size_t i = (size_t)y * ow + x;
+      uint8_t *p = rgba + i * 4;
+      if (!grown[i]) continue;
+      if (grown_edge(grown, ow, oh, x, y)) {
+        memcpy(p, class_rgb[objs[grown[i] - 1].cls], 3);
+        p[3] = 255;
+      } else if (olab[i]) {
+        memcpy(p, class_rgb[objs[olab[i] - 1].cls], 3);
+        p[3] = 140; /* over the image: about the overlay's 55 % tint */
+      }
+    }
+  free(grown);
+  return SD_OK;
+}
+
+void sd_overlay_image(const sd_overlay *ov, int after, uint8_t *rgb) {
+  sd_canvas cv = {ov->w, ov->h, rgb};
+  if (after)
+    paint_image(ov, ov->sum, ov->count, ov->lo, ov->hi, &cv, 0);
+  else
+    paint_image(ov, ov->sum_before, ov->count_before, ov->lo_before, ov->hi_before, &cv, 0);
+}
+
+uint8_t sd_display_byte(float v, float lo, float hi) { return stretch(v, lo, hi); }
+
+const uint8_t *sd_class_rgb(int cls) { return class_rgb[cls]; }
+
 sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
                            const char *path, sd_overlay_labels *labels, sd_error *err) {
-  const int ow = ov->w, oh = ov->h, f = ov->factor, panels = ov->sum_before ? 3 : 1;
+  const int ow = ov->w, oh = ov->h, f = ov->factor, panels = ov->triptych ? 3 : 1;
   const int scale = ow * panels >= 1600 ? 3 : ow * panels >= 700 ? 2 : 1;
   const int legend_h = 26 * scale; /* two lines */
   sd_canvas cv = {ow * panels, oh + legend_h, NULL};
@@ -279,10 +345,10 @@ sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_o
   if (labels->n < 0) return err->code;
   cv.rgb = calloc((size_t)cv.w * cv.h, 3);
   if (!cv.rgb) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
-  if (panels == 3) paint_image(ov, ov->sum_before, ov->lo_before, ov->hi_before, &cv, 0);
-  if (panels == 3) paint_image(ov, ov->sum, ov->lo, ov->hi, &cv, ow);
+  if (panels == 3) paint_image(ov, ov->sum_before, ov->count_before, ov->lo_before, ov->hi_before, &cv, 0);
+  if (panels == 3) paint_image(ov, ov->sum, ov->count, ov->lo, ov->hi, &cv, ow);
   const int xo = labels->x_offset;
-  paint_image(ov, ov->sum, ov->lo, ov->hi, &cv, xo);
+  paint_image(ov, ov->sum, ov->count, ov->lo, ov->hi, &cv, xo);
   sd_status s = paint_objects(ov, olab, objs, &cv, xo, err);
   if (s) {
     free(cv.rgb);

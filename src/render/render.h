@@ -25,8 +25,10 @@ typedef struct sd_overlay {
   float lo[3], hi[3];               /* contrast stretch per display channel, after */
   float lo_before[3], hi_before[3]; /* and before (triptych) */
   float *sum;                       /* w*h*3, the after image */
-  float *sum_before;                /* w*h*3 when a triptych is drawn, else NULL */
-  uint32_t *count;                  /* w*h valid grid pixels per box */
+  float *sum_before;                /* w*h*3, the before image (the triptych's and the page's) */
+  int triptych;                     /* overlay.png is before | after | change */
+  uint32_t *count;                  /* w*h valid grid pixels per box, after */
+  uint32_t *count_before;           /* and before */
   double pixel_m;                   /* ground size of one output pixel; 0 when not georeferenced */
 } sd_overlay;
 
@@ -65,6 +67,23 @@ int sd_overlay_place_labels(const sd_overlay *ov, const sd_object *objs, int nob
 sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
                            const char *path, sd_overlay_labels *labels, sd_error *err);
 void sd_overlay_free(sd_overlay *ov);
+/* The preview of one date (after = 1, else before) with its display stretch, ov->w x ov->h RGB. */
+void sd_overlay_image(const sd_overlay *ov, int after, uint8_t *rgb);
+/* The change as a transparent layer for the page, ov->w x ov->h RGBA: object pixels in their
+ * class colour at alpha 140, the overlay's outline at 255, the rest clear. */
+sd_status sd_overlay_change_layer(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, uint8_t *rgba,
+                                  sd_error *err);
+/* A value on the overlay's display stretch (lo..hi, gamma 0.8) as a byte. */
+uint8_t sd_display_byte(float v, float lo, float hi);
+/* The overlay's colour of an object class. */
+const uint8_t *sd_class_rgb(int cls);
+
+/* page.c: report.html. Leaflet's CSS and script from SITEDIFF_LEAFLET_DIR or the build's
+ * leaflet_dir (Debian's libjs-leaflet), source-map comments dropped; the caller frees both. */
+sd_status sd_page_leaflet(char **css, char **js, sd_error *err);
+/* Writes the page: the template with Leaflet and data_json (the page's data, "</" escaped) inline. */
+sd_status sd_page_write(const char *path, const char *leaflet_css, const char *leaflet_js, const char *data_json,
+                        sd_error *err);
 
 sd_status sd_png_write_rgb(const char *path, int w, int h, const uint8_t *rgb, sd_error *err);
 

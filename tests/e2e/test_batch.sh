@@ -38,7 +38,7 @@ s = json.load(open(sys.argv[1]))
 st = {r["site"]: r["status"] for r in s}
 assert len(s) == 6 and st["missing"] == "failed" and st['name with spaces, commas and "quotes"'] == "ok", st
 PY
-grep -q 'src="plain/overlay.png"' "$T/out/index.html" && grep -q 'quotes&quot;' "$T/out/index.html" && ok || bad "index.html"
+grep -q 'src="plain/overlay.png"' "$T/out/index.html" && grep -q 'href="plain/report.html"' "$T/out/index.html" && grep -q 'quotes&quot;' "$T/out/index.html" && ok || bad "index.html"
 
 # Resume: nothing is redone.
 "$SD" batch "$T/manifest.csv" -o "$T/out" -j 2 >"$T/log2" 2>&1

@@ -254,9 +254,9 @@ static void run_case(const pair_case *c, int idx) {
     }
     free(mask1);
     free(mag1);
-    /* The vectors and the overlay too, byte for byte. */
-    static const char *const same[] = {"objects.geojson", "tie_points.geojson", "overlay.png"};
-    for (int k = 0; k < 3; k++) {
+    /* The vectors, the overlay and the page too, byte for byte. */
+    static const char *const same[] = {"objects.geojson", "tie_points.geojson", "overlay.png", "report.html"};
+    for (int k = 0; k < 4; k++) {
       char q1[512], q2[512];
       snprintf(q1, sizeof q1, "%s/%s", out1, same[k]);
       snprintf(q2, sizeof q2, "%s/%s", out, same[k]);
