@@ -52,6 +52,8 @@ typedef struct sd_compare_options {
   int overlay_max;         /* longest side of overlay.png in pixels */
   int triptych;            /* overlay.png shows before | after | change */
   int quiet;               /* no progress lines on stderr */
+  int vector_formats;      /* beside objects.geojson: 1 objects.gpkg, 2 objects.kml, 3 both */
+  int cog;                 /* the rasters as Cloud Optimized GeoTIFFs with overviews */
 } sd_compare_options;
 
 void sd_compare_options_init(sd_compare_options *opts);

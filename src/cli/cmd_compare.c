@@ -28,6 +28,10 @@ static void usage(FILE *f) {
              "                        smaller) | none (not written)\n"
              "  --tolerance R         compare each pixel with the best match within R px in the other date\n"
              "                        (0 = plain difference; default 1, or 2 when registration is weak)\n"
+             "  --vector-format F     objects.gpkg and/or objects.kml beside objects.geojson: gpkg | kml |\n"
+             "                        gpkg,kml | geojson (default: objects.geojson only)\n"
+             "  --cog                 the mask, magnitude and overlay.tif as Cloud Optimized GeoTIFFs with\n"
+             "                        overviews\n"
              "  --threshold V         fixed magnitude threshold (noise units); default automatic\n"
              "  --threshold-method M  auto (default) | otsu | otsu-log | ki | ksigma\n"
              "  --k-sigma K           k of the median + k sigma floor and method (default 6)\n"
@@ -44,8 +48,9 @@ static void usage(FILE *f) {
              "  --layout L            single (default) | triptych: before | after | change side by side\n"
              "  -q, --quiet           no progress on stderr\n"
              "\n"
-             "writes change_mask.tif, change_magnitude.tif, objects.geojson, overlay.png, tie_points.geojson,\n"
-             "report.html (the page: before/after swipe, ranked candidates), report.json\n"
+             "writes change_mask.tif, change_magnitude.tif, objects.geojson, overlay.png, overlay.tif (the\n"
+             "overlay on the grid, when georeferenced), tie_points.geojson, report.html (the page: before/after\n"
+             "swipe, ranked candidates), report.json\n"
              "exit codes: 0 ok, 1 the run failed, 2 bad usage\n");
 }
 
@@ -71,6 +76,8 @@ static const char *const layouts[] = {"single", "triptych", NULL};
 static const char *const focuses[] = {"structures", "all", NULL};
 static const char *const segment_modes[] = {"auto", "off", NULL};
 static const char *const magnitude_modes[] = {"float32", "lerc", "none", NULL};
+/* the index is the bit set: 1 gpkg, 2 kml */
+static const char *const vector_formats[] = {"geojson", "gpkg", "kml", "gpkg,kml", NULL};
 _Static_assert(sizeof(sd_grid_ref) == sizeof(int), "--grid is parsed as an int");
 
 static const opt_spec compare_opts[] = {
@@ -88,6 +95,8 @@ static const opt_spec compare_opts[] = {
     {"--focus", OPT_CHOICE, FIELD(focus), 0, 0, focuses, 0},
     {"--segments", OPT_CHOICE, FIELD(segments), 0, 0, segment_modes, 0},
     {"--magnitude", OPT_CHOICE, FIELD(magnitude), 0, 0, magnitude_modes, 0},
+    {"--vector-format", OPT_CHOICE, FIELD(vector_formats), 0, 0, vector_formats, 0},
+    {"--cog", OPT_SET, FIELD(cog), 0, 0, NULL, 0},
     {"--tolerance", OPT_INT, FIELD(tolerance), 0, 5, NULL, 0},
     {"--threshold-method", OPT_CHOICE, FIELD(threshold_method), 0, 0, thr_methods, 0},
     {"--k-sigma", OPT_DOUBLE, FIELD(k_sigma), 0.1, 100, NULL, 0},

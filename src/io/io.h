@@ -125,8 +125,13 @@ typedef enum sd_codec { SD_CODEC_DEFLATE = 0, SD_CODEC_LERC, SD_CODEC_RAW } sd_c
 sd_status sd_gtiff_create_codec(const char *path, const sd_grid *grid, int nbands, sd_pixel_type type, int has_nodata,
                                 double nodata, sd_codec codec, sd_gtiff **out, sd_error *err);
 sd_status sd_gtiff_write(sd_gtiff *t, int band, int y0, int rows, const void *data, sd_error *err);
-/* Marks bands 1..3 as red, green, blue. */
+/* Marks bands 1..3 as red, green, blue (rgba: and band 4 as alpha). */
 void sd_gtiff_set_rgb(sd_gtiff *t);
+void sd_gtiff_set_rgba(sd_gtiff *t);
+/* dst as a Cloud Optimized GeoTIFF copy of the raster at src (GDAL's COG driver): 512² tiles,
+ * overviews down to one tile (nearest for categorical rasters, average else, nodata skipped),
+ * compressed as codec compresses the streamed GeoTIFFs. */
+sd_status sd_gtiff_to_cog(const char *src, const char *dst, sd_codec codec, int categorical, sd_error *err);
 /* Closes and reports write errors that only surface at close. */
 sd_status sd_gtiff_close(sd_gtiff *t, sd_error *err);
 
@@ -137,8 +142,7 @@ sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *
 /* An 8-bit image (channels 3 = RGB or 4 = RGBA, interleaved rows) as a data: URI: JPEG at
  * jpeg_quality (1-100), or lossless PNG when jpeg_quality is 0 (RGBA keeps its alpha). *uri is
  * the caller's to free(). */
-sd_status sd_image_data_uri(const uint8_t *px, int w, int h, int channels, int jpeg_quality, char **uri,
-                            sd_error *err);
+sd_status sd_image_data_uri(const uint8_t *px, int w, int h, int channels, int jpeg_quality, char **uri, sd_error *err);
 
 /* ---- objects as GeoJSON polygons in WGS84 (vector.c) ---- */
 /* Polygons from the mask GeoTIFF at mask_path (1 = change); id_at(ctx, x, y) gives the id of the
@@ -147,6 +151,14 @@ sd_status sd_image_data_uri(const uint8_t *px, int w, int h, int channels, int j
 sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
                                   const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
                                   const void *ctx, const sd_object *objects, int nobjects, sd_error *err);
+
+/* objects.gpkg (kml = 0) or objects.kml (kml = 1) at path, from the objects.geojson at geojson:
+ * the same features and properties (WGS84). The GeoPackage's layer "objects" holds multipolygons;
+ * the KML's placemarks are named "<rank> <class>", described by sign, class, score and area, and
+ * styled per class with class_style (OGR style strings; LIBKML; without it GDAL's KML driver
+ * writes no styles). */
+sd_status sd_vector_convert_objects(const char *geojson, const char *path, int kml,
+                                    const char *const class_style[SD_CLASS_COUNT], sd_error *err);
 
 /* Tie points as GeoJSON points (WGS84; pixel coordinates when not georeferenced). */
 struct sd_tiepoint;
@@ -191,7 +203,7 @@ sd_status sd_dir_commit(const char *stage, const char *final, sd_error *err);
  * writable) each file is written as ".<name>.tmp-<pid>-<n>" inside OUTDIR and renamed, the last
  * name of the set last, after the previous one of that name was removed: a set without its last
  * file is incomplete. Temporaries of killed runs are removed on the next begin. */
-enum { SD_OUTSET_MAX = 12 };
+enum { SD_OUTSET_MAX = 16 };
 typedef struct sd_outset {
   int dir_mode, n;
   const char *const *names;

@@ -1,9 +1,11 @@
 /* vector.c: change objects as GeoJSON polygons (WGS84, through OGR), one feature per object. */
+#include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cpl_conv.h>
 #include <cpl_string.h>
@@ -393,5 +395,96 @@ sd_status sd_vector_write_tiepoints(const char *path, const sd_grid *grid, const
   }
   s = close_geojson(&g, s, path, "tie points", &cap, err);
   sd_gdal_capture_end(&cap);
+  return s;
+}
+
+/* The feature's "class" property as a class index, or -1. */
+static int feature_class(OGRFeatureH f) {
+  int k = OGR_F_GetFieldIndex(f, "class");
+  const char *name = k >= 0 ? OGR_F_GetFieldAsString(f, k) : "";
+  for (int c = 0; c < SD_CLASS_COUNT; c++)
+    if (!strcmp(name, sd_class_name(c))) return c;
+  return -1;
+}
+
+sd_status sd_vector_convert_objects(const char *geojson, const char *path, int kml,
+                                    const char *const class_style[SD_CLASS_COUNT], sd_error *err) {
+  sd_gdal_init();
+  const char *what = kml ? "objects.kml" : "objects.gpkg";
+  /* Written under the name with its extension (LIBKML takes a name without one for a folder),
+   * then renamed to path. */
+  char tmp[4300];
+  snprintf(tmp, sizeof tmp, "%s.%s", path, kml ? "kml" : "gpkg");
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  GDALDriverH drv = GDALGetDriverByName(kml ? "LIBKML" : "GPKG");
+  int styled = kml && drv; /* the plain KML driver writes no styles */
+  if (kml && !drv) drv = GDALGetDriverByName("KML");
+  GDALDatasetH src = GDALOpenEx(geojson, GDAL_OF_VECTOR | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
+  GDALDatasetH dst = src && drv ? GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL) : NULL;
+  if (!dst) {
+    if (src) GDALClose(src);
+    sd_status s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "%s: %s: cannot create", what, path);
+    sd_gdal_capture_end(&cap);
+    return s;
+  }
+  OGRLayerH in = GDALDatasetGetLayer(src, 0);
+  OGRFeatureDefnH idef = OGR_L_GetLayerDefn(in);
+  char **lopts = kml ? NULL : CSLSetNameValue(NULL, "FID", "fid");
+  OGRLayerH out =
+      GDALDatasetCreateLayer(dst, "objects", OGR_L_GetSpatialRef(in), kml ? wkbUnknown : wkbMultiPolygon, lopts);
+  CSLDestroy(lopts);
+  int ok = out != NULL;
+  /* KML: "name" (rank and class) and "description" first, which Google Earth shows. */
+  if (ok && kml) {
+    OGRFieldDefnH fd = OGR_Fld_Create("name", OFTString);
+    ok = OGR_L_CreateField(out, fd, TRUE) == OGRERR_NONE;
+    OGR_Fld_Destroy(fd);
+    fd = OGR_Fld_Create("description", OFTString);
+    ok = ok && OGR_L_CreateField(out, fd, TRUE) == OGRERR_NONE;
+    OGR_Fld_Destroy(fd);
+  }
+  for (int i = 0; ok && i < OGR_FD_GetFieldCount(idef); i++)
+    ok = OGR_L_CreateField(out, OGR_FD_GetFieldDefn(idef, i), TRUE) == OGRERR_NONE;
+  if (ok && !kml) ok = GDALDatasetStartTransaction(dst, FALSE) == OGRERR_NONE;
+  OGRFeatureDefnH odef = ok ? OGR_L_GetLayerDefn(out) : NULL;
+  OGRFeatureH f;
+  OGR_L_ResetReading(in);
+  while (ok && (f = OGR_L_GetNextFeature(in))) {
+    OGRFeatureH g = OGR_F_Create(odef);
+    ok = OGR_F_SetFrom(g, f, TRUE) == OGRERR_NONE;
+    if (ok && !kml) {
+      OGRGeometryH geom = OGR_F_StealGeometry(g);
+      if (geom) OGR_F_SetGeometryDirectly(g, OGR_G_ForceToMultiPolygon(geom));
+    }
+    int cls = feature_class(f);
+    if (ok && kml) {
+      int r = OGR_F_GetFieldIndex(f, "rank"), sg = OGR_F_GetFieldIndex(f, "sign");
+      int sc = OGR_F_GetFieldIndex(f, "score"), ar = OGR_F_GetFieldIndex(f, "area_m2");
+      char name[64], desc[160];
+      snprintf(name, sizeof name, "%d %s", r >= 0 ? OGR_F_GetFieldAsInteger(f, r) : 0,
+               cls >= 0 ? sd_class_name(cls) : "object");
+      snprintf(desc, sizeof desc, "%s %s, score %.2f, %.0f m2", sg >= 0 ? OGR_F_GetFieldAsString(f, sg) : "",
+               cls >= 0 ? sd_class_name(cls) : "object", sc >= 0 ? OGR_F_GetFieldAsDouble(f, sc) : NAN,
+               ar >= 0 ? OGR_F_GetFieldAsDouble(f, ar) : NAN);
+      OGR_F_SetFieldString(g, OGR_F_GetFieldIndex(g, "name"), name);
+      OGR_F_SetFieldString(g, OGR_F_GetFieldIndex(g, "description"), desc);
+      if (styled && cls >= 0) OGR_F_SetStyleString(g, class_style[cls]);
+    }
+    ok = ok && OGR_L_CreateFeature(out, g) == OGRERR_NONE;
+    OGR_F_Destroy(g);
+    OGR_F_Destroy(f);
+  }
+  if (ok && !kml) ok = GDALDatasetCommitTransaction(dst) == OGRERR_NONE;
+  int failures = cap.failures;
+  GDALClose(dst);
+  GDALClose(src);
+  ok = ok && cap.failures == failures;
+  sd_status s = SD_OK;
+  if (!ok) s = sd_gdal_error(err, SD_ERR_OUTPUT, &cap, "%s: %s: writing failed", what, path);
+  sd_gdal_capture_end(&cap);
+  if (!s && rename(tmp, path) != 0)
+    s = sd_error_set(err, SD_ERR_OUTPUT, "%s: cannot move %s into place: %s", what, path, strerror(errno));
+  if (s) unlink(tmp);
   return s;
 }

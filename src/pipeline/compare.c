@@ -8,13 +8,117 @@
 #include "pipeline/stages.h"
 #include "sitediff/sitediff.h"
 
-enum { OUT_MASK, OUT_MAG, OUT_OBJECTS, OUT_OVERLAY, OUT_TIEPOINTS, OUT_PAGE, OUT_REPORT, OUT_COUNT };
-static const char *const out_names[OUT_COUNT] = {"change_mask.tif", "change_magnitude.tif", "objects.geojson",
-                                                 "overlay.png",     "tie_points.geojson",   "report.html",
+/* The outputs, report.json last (a set without it is incomplete). The *_STREAM entries are the
+ * GeoTIFFs the stages stream into when --cog turns them into Cloud Optimized copies at the end;
+ * like every output not asked for, they are dropped before the set is committed. */
+enum {
+  OUT_MASK,
+  OUT_MAG,
+  OUT_OBJECTS,
+  OUT_GPKG,
+  OUT_KML,
+  OUT_OVERLAY,
+  OUT_OVERLAY_TIF,
+  OUT_TIEPOINTS,
+  OUT_PAGE,
+  OUT_MASK_STREAM,
+  OUT_MAG_STREAM,
+  OUT_OVERLAY_STREAM,
+  OUT_REPORT,
+  OUT_COUNT
+};
+static const char *const out_names[OUT_COUNT] = {"change_mask.tif",
+                                                 "change_magnitude.tif",
+                                                 "objects.geojson",
+                                                 "objects.gpkg",
+                                                 "objects.kml",
+                                                 "overlay.png",
+                                                 "overlay.tif",
+                                                 "tie_points.geojson",
+                                                 "report.html",
+                                                 "change_mask.stream.tif",
+                                                 "change_magnitude.stream.tif",
+                                                 "overlay.stream.tif",
                                                  "report.json"};
+_Static_assert((int)OUT_COUNT <= (int)SD_OUTSET_MAX, "more outputs than an output set holds");
+
+/* Where a raster output is streamed: its scratch GeoTIFF with --cog, else its own file. */
+static const char *stream_path(const sd_run *run, const sd_outset *out, int i) {
+  if (!run->opts->cog) return sd_outset_path(out, i);
+  return sd_outset_path(out, i == OUT_MASK ? OUT_MASK_STREAM : i == OUT_MAG ? OUT_MAG_STREAM : OUT_OVERLAY_STREAM);
+}
+
+/* The class styles of objects.kml: the overlay's colours, outline opaque, fill a third. */
+static void kml_styles(char buf[SD_CLASS_COUNT][64], const char *style[SD_CLASS_COUNT]) {
+  for (int c = 0; c < SD_CLASS_COUNT; c++) {
+    const uint8_t *rgb = sd_class_rgb(c);
+    snprintf(buf[c], 64, "PEN(c:#%02x%02x%02x,w:2px);BRUSH(fc:#%02x%02x%02x55)", rgb[0], rgb[1], rgb[2], rgb[0], rgb[1],
+             rgb[2]);
+    style[c] = buf[c];
+  }
+}
+
+/* objects.gpkg and objects.kml as --vector-format asks, from objects.geojson; the others dropped. */
+static sd_status write_vector_formats(const sd_run *run, sd_outset *out, sd_error *err) {
+  char buf[SD_CLASS_COUNT][64];
+  const char *style[SD_CLASS_COUNT];
+  kml_styles(buf, style);
+  sd_status s = SD_OK;
+  for (int k = 0; k < 2 && !s; k++) {
+    int i = k ? OUT_KML : OUT_GPKG;
+    if (run->opts->vector_formats & (1 << k))
+      s = sd_vector_convert_objects(sd_outset_path(out, OUT_OBJECTS), sd_outset_path(out, i), k, style, err);
+    else
+      sd_outset_drop(out, i);
+  }
+  return s;
+}
+
+/* With --cog, the streamed rasters become Cloud Optimized GeoTIFFs under their names. */
+static sd_status write_cogs(const sd_run *run, sd_outset *out, sd_error *err) {
+  static const int rasters[3] = {OUT_MASK, OUT_MAG, OUT_OVERLAY_TIF};
+  sd_status s = SD_OK;
+  for (int k = 0; k < 3 && !s; k++) {
+    int i = rasters[k];
+    if (run->opts->cog && !out->dropped[i] && !(i == OUT_MAG && run->opts->magnitude == 2)) {
+      sd_codec codec = i == OUT_MAG && run->opts->magnitude == 1 ? SD_CODEC_LERC : SD_CODEC_DEFLATE;
+      s = sd_gtiff_to_cog(stream_path(run, out, i), sd_outset_path(out, i), codec, i != OUT_MAG, err);
+    }
+  }
+  for (int i = OUT_MASK_STREAM; i <= OUT_OVERLAY_STREAM; i++)
+    sd_outset_drop(out, i);
+  return s;
+}
 
 /* id_at for the polygons: the object whose runs hold the pixel. */
 static int32_t runs_label_at(const void *ctx, int x, int y) { return sd_runs_label_at(ctx, x, y); }
+
+/* overlay.tif: the overlay's panel (no legend) as RGBA on the grid coarsened by the overlay's
+ * factor (same origin and CRS), nodata transparent, so it drops onto a basemap in a GIS. */
+static sd_status write_overlay_tif(const sd_run *run, const sd_overlay *ov, const sd_canvas *cv, int x_off,
+                                   const char *path, sd_error *err) {
+  sd_grid g = run->grid;
+  g.width = ov->w;
+  g.height = ov->h;
+  for (int k = 1; k <= 5; k++)
+    if (k != 3) g.gt[k] *= ov->factor;
+  uint8_t *band = malloc((size_t)ov->w * ov->h);
+  if (!band) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
+  sd_gtiff *t = NULL;
+  sd_status s = sd_gtiff_create(path, &g, 4, SD_PIX_U8, 0, 0, &t, err);
+  if (!s) sd_gtiff_set_rgba(t);
+  for (int b = 0; b < 4 && !s; b++) {
+    for (int y = 0; y < ov->h; y++)
+      for (int x = 0; x < ov->w; x++) {
+        size_t i = (size_t)y * ov->w + x;
+        band[i] = b < 3 ? cv->rgb[((size_t)y * cv->w + x_off + x) * 3 + b] : ov->count[i] ? 255 : 0;
+      }
+    s = sd_gtiff_write(t, b + 1, 0, ov->h, band, err);
+  }
+  sd_status c = sd_gtiff_close(t, s ? NULL : err);
+  free(band);
+  return s ? s : c;
+}
 
 /* report.html, or a warning that says why not (no Leaflet on this machine). */
 static sd_status write_page(sd_run *run, sd_stages *st, sd_outset *out, const sd_overlay *ov, const int32_t *olab,
@@ -24,11 +128,9 @@ static sd_status write_page(sd_run *run, sd_stages *st, sd_outset *out, const sd
   if (sd_page_leaflet(&css, &js, &why)) {
     sd_run_warn(run, "report.html not written: %s", why.msg);
     sd_outset_drop(out, OUT_PAGE);
-    st->page_written = 0;
     return SD_OK;
   }
   sd_status s = sd_stage_page(run, st, ov, olab, css, js, sd_outset_path(out, OUT_PAGE), err);
-  st->page_written = !s;
   free(css);
   free(js);
   return s;
@@ -38,18 +140,27 @@ static sd_status write_page(sd_run *run, sd_stages *st, sd_outset *out, const sd
 static sd_status write_outputs(sd_run *run, sd_stages *st, sd_outset *out, const sd_overlay *ov, sd_error *err) {
   const sd_compare_options *opts = run->opts;
   sd_status s = sd_vector_write_objects(sd_outset_path(out, OUT_OBJECTS), &run->grid, opts->date_after,
-                                        opts->date_before, sd_outset_path(out, OUT_MASK), runs_label_at, &st->det.runs,
-                                        st->objs.objs, st->objs.n, err);
+                                        opts->date_before, stream_path(run, out, OUT_MASK), runs_label_at,
+                                        &st->det.runs, st->objs.objs, st->objs.n, err);
+  if (!s) s = write_vector_formats(run, out, err);
   int32_t *olab = NULL;
   if (!s) {
     olab = calloc((size_t)ov->w * ov->h, sizeof *olab);
     if (!olab) s = sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
   }
   if (!s) sd_runs_boxes(&st->det.runs, ov->factor, ov->w, olab);
-  if (!s) s = sd_overlay_write(ov, olab, st->objs.objs, st->objs.n, sd_outset_path(out, OUT_OVERLAY), &st->labels, err);
+  sd_canvas cv = {0, 0, NULL};
+  if (!s) s = sd_overlay_render(ov, olab, st->objs.objs, st->objs.n, &st->labels, &cv, err);
+  if (!s) s = sd_png_write_rgb(sd_outset_path(out, OUT_OVERLAY), cv.w, cv.h, cv.rgb, err);
+  if (!s && run->grid.georef)
+    s = write_overlay_tif(run, ov, &cv, st->labels.x_offset, stream_path(run, out, OUT_OVERLAY_TIF), err);
+  else if (!s)
+    sd_outset_drop(out, OUT_OVERLAY_TIF); /* nothing to put it on */
+  free(cv.rgb);
   if (!s) s = sd_vector_write_tiepoints(sd_outset_path(out, OUT_TIEPOINTS), &run->grid, st->reg.tp, st->reg.ntp, err);
   if (!s) s = write_page(run, st, out, ov, olab, err);
   free(olab);
+  if (!s) s = write_cogs(run, out, err);
   return s;
 }
 
@@ -106,7 +217,7 @@ static sd_status run_stages(sd_run *run, sd_stages *st, sd_outset *out, sd_overl
   if (s) return s;
   SD_LAP(radiometry);
   s = sd_outset_begin(out, run->opts->outdir, out_names, OUT_COUNT, err);
-  const char *mag_path = sd_outset_path(out, OUT_MAG);
+  const char *mag_path = s ? NULL : stream_path(run, out, OUT_MAG);
   if (!s) s = sd_stage_diff(run, &st->plan, &st->reg, &st->norm, mag_path, ov, &st->diff, err);
   if (s) return s;
   SD_LAP(diff);
@@ -119,7 +230,7 @@ static sd_status run_stages(sd_run *run, sd_stages *st, sd_outset *out, sd_overl
   s = sd_stage_segments(run, &st->plan, &st->reg, &st->norm, &st->det, &st->seg, err);
   if (s) return s;
   SD_LAP(segments);
-  s = sd_stage_measure(run, &st->plan, &st->diff, mag_path, sd_outset_path(out, OUT_MASK), &st->det, &st->objs, err);
+  s = sd_stage_measure(run, &st->plan, &st->diff, mag_path, stream_path(run, out, OUT_MASK), &st->det, &st->objs, err);
   sd_difference_drop_magnitude(&st->diff); /* the objects need no more of it */
   if (!s) s = sd_check_interrupt(err);
   if (!s) s = sd_stage_describe(run, &st->reg, &st->norm, &st->det, &st->objs, err);
@@ -130,9 +241,12 @@ static sd_status run_stages(sd_run *run, sd_stages *st, sd_outset *out, sd_overl
   SD_LAP(write);
 #undef SD_LAP
   t->total = sd_now() - t0;
+  if (run->opts->magnitude == 2) sd_outset_drop(out, OUT_MAG); /* --magnitude none */
+  st->noutputs = 0;
+  for (int i = 0; i < OUT_COUNT; i++)
+    if (!out->dropped[i]) st->outputs[st->noutputs++] = out_names[i];
   s = sd_report_write(run, st, sd_outset_path(out, OUT_REPORT), err);
   if (!s) s = sd_check_interrupt(err);
-  if (!s && run->opts->magnitude == 2) sd_outset_drop(out, OUT_MAG); /* --magnitude none */
   if (!s) s = sd_outset_commit(out, err);
   return s;
 }

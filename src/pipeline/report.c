@@ -270,10 +270,9 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
   for (int i = 0; i < run->nwarn; i++)
     json_array_append_new(warn, json_string(run->warnings[i]));
   json_object_set_new(root, "warnings", warn);
-  json_t *outs = json_pack("[s,s,s,s,s,s]", "change_mask.tif", "change_magnitude.tif", "objects.geojson", "overlay.png",
-                           "tie_points.geojson", "report.json");
-  if (o->magnitude == 2) json_array_remove(outs, 1);
-  if (st->page_written) json_array_insert_new(outs, json_array_size(outs) - 1, json_string("report.html"));
+  json_t *outs = json_array();
+  for (int i = 0; i < st->noutputs; i++)
+    json_array_append_new(outs, json_string(st->outputs[i]));
   json_object_set_new(root, "outputs", outs);
   int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
   json_decref(root);

@@ -109,15 +109,16 @@ sd_status sd_stage_diff(sd_run *run, const sd_plan *plan, const sd_registration 
   if (!diff->hist) return sd_error_set(err, SD_ERR_NOMEM, "threshold: out of memory");
   diff->tol_radius = tolerance_radius(run, reg);
   /* --magnitude none: no file where the magnitude is held; else an unencoded scratch file that
-   * detection reads back and the output set drops at the end. */
+   * detection reads back and the output set drops at the end. With --cog the file streamed is
+   * such a scratch too, encoded once at the end into the Cloud Optimized GeoTIFF. */
   sd_gtiff *mag_tif = NULL;
   const int mode = run->opts->magnitude;
   sd_status s = SD_OK;
   if (mode != 2 || !plan->mag_held)
     s = sd_gtiff_create_codec(mag_path, &run->grid, 1, SD_PIX_F32, 1, NAN,
-                              mode == 1   ? SD_CODEC_LERC
-                              : mode == 2 ? SD_CODEC_RAW
-                                          : SD_CODEC_DEFLATE,
+                              mode == 2 || run->opts->cog ? SD_CODEC_RAW
+                              : mode == 1                 ? SD_CODEC_LERC
+                                                          : SD_CODEC_DEFLATE,
                               &mag_tif, err);
   if (s) return s;
   sd_diff_params dp = {.nbands = norm->nfeat};

@@ -149,8 +149,9 @@ typedef struct sd_stages {
   sd_detection det;
   sd_segmentation seg;
   sd_objects objs;
-  sd_overlay_labels labels; /* the overlay's rank numbers */
-  int page_written;         /* report.html is among the outputs */
+  sd_overlay_labels labels;           /* the overlay's rank numbers */
+  const char *outputs[SD_OUTSET_MAX]; /* the files of the set, report.json last */
+  int noutputs;
   sd_stage_times t;
 } sd_stages;
 

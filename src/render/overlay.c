@@ -328,8 +328,9 @@ uint8_t sd_display_byte(float v, float lo, float hi) { return stretch(v, lo, hi)
 
 const uint8_t *sd_class_rgb(int cls) { return class_rgb[cls]; }
 
-sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
-                           const char *path, sd_overlay_labels *labels, sd_error *err) {
+sd_status sd_overlay_render(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
+                            sd_overlay_labels *labels, sd_canvas *out, sd_error *err) {
+  out->rgb = NULL;
   const int ow = ov->w, oh = ov->h, f = ov->factor, panels = ov->triptych ? 3 : 1;
   const int scale = ow * panels >= 1600 ? 3 : ow * panels >= 700 ? 2 : 1;
   const int legend_h = 26 * scale; /* two lines */
@@ -380,7 +381,15 @@ sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_o
     for (int p = 0; p < 3; p++)
       sd_draw_text(&cv, p * ow + 4 * scale, 4 * scale, titles[p], scale, white, 1);
   }
-  s = sd_png_write_rgb(path, cv.w, cv.h, cv.rgb, err);
+  *out = cv;
+  return SD_OK;
+}
+
+sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
+                           const char *path, sd_overlay_labels *labels, sd_error *err) {
+  sd_canvas cv;
+  sd_status s = sd_overlay_render(ov, olab, objs, nobjs, labels, &cv, err);
+  if (!s) s = sd_png_write_rgb(path, cv.w, cv.h, cv.rgb, err);
   free(cv.rgb);
   return s;
 }

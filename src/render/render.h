@@ -66,6 +66,10 @@ int sd_overlay_place_labels(const sd_overlay *ov, const sd_object *objs, int nob
  * Writes the PNG; labels (may be NULL) receives what was numbered where. */
 sd_status sd_overlay_write(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
                            const char *path, sd_overlay_labels *labels, sd_error *err);
+/* The same picture into out (out->rgb the caller's to free): the overlay panel is ov->w x ov->h
+ * at labels->x_offset, the legend below it. */
+sd_status sd_overlay_render(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
+                            sd_overlay_labels *labels, sd_canvas *out, sd_error *err);
 void sd_overlay_free(sd_overlay *ov);
 /* The preview of one date (after = 1, else before) with its display stretch, ov->w x ov->h RGB. */
 void sd_overlay_image(const sd_overlay *ov, int after, uint8_t *rgb);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_disk_full.sh: `sitediff compare` onto a small tmpfs that fills while one output or another
-# is written (each of the seven in turn, three runs each): exit 1, one message that says "No space
+# is written (each of the eight in turn, three runs each): exit 1, one message that says "No space
 # left on device" and names that output's path, no raw GDAL line, and nothing left behind (no
 # partial outputs, no temporaries); a folder holding a previous set keeps it as it was. Needs to
 # mount a tmpfs: as root, else inside `unshare -rm`; skips (77) when neither is allowed.
@@ -11,7 +11,7 @@ M=$T/disk
 mkdir -p "$M"
 # The tmpfs goes away with the test, whatever stops it.
 trap 'umount "$M" 2>/dev/null || umount -l "$M" 2>/dev/null; rm -rf "$T"' EXIT
-OUTS="change_magnitude.tif change_mask.tif objects.geojson overlay.png tie_points.geojson report.html report.json" # as written
+OUTS="change_magnitude.tif change_mask.tif objects.geojson overlay.png overlay.tif tie_points.geojson report.html report.json" # as written
 
 "$SD" synth "$T/p" --size 256 >/dev/null 2>&1 || { bad "synth failed"; finish; exit 1; }
 run() { "$SD" compare "$T/p/before.tif" "$T/p/after.tif" -q "$@"; }
