@@ -155,8 +155,8 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
 /* objects.gpkg (kml = 0) or objects.kml (kml = 1) at path, from the objects.geojson at geojson:
  * the same features and properties (WGS84). The GeoPackage's layer "objects" holds multipolygons;
  * the KML's placemarks are named "<rank> <class>", described by sign, class, score and area, and
- * styled per class with class_style (OGR style strings; LIBKML; without it GDAL's KML driver
- * writes no styles). */
+ * outlined in their class's colour from class_style (OGR style strings: GDAL's KML driver writes
+ * the pen as a LineStyle; polygons are not filled). */
 sd_status sd_vector_convert_objects(const char *geojson, const char *path, int kml,
                                     const char *const class_style[SD_CLASS_COUNT], sd_error *err);
 

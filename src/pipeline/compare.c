@@ -48,7 +48,7 @@ static const char *stream_path(const sd_run *run, const sd_outset *out, int i) {
   return sd_outset_path(out, i == OUT_MASK ? OUT_MASK_STREAM : i == OUT_MAG ? OUT_MAG_STREAM : OUT_OVERLAY_STREAM);
 }
 
-/* The class styles of objects.kml: the overlay's colours, outline opaque, fill a third. */
+/* The class styles of objects.kml: the overlay's colours (GDAL's KML driver writes the pen). */
 static void kml_styles(char buf[SD_CLASS_COUNT][64], const char *style[SD_CLASS_COUNT]) {
   for (int c = 0; c < SD_CLASS_COUNT; c++) {
     const uint8_t *rgb = sd_class_rgb(c);

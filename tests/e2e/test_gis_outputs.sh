@@ -50,7 +50,12 @@ geo = json.load(open(f"{t}/gis/objects.geojson"))["features"]
 for x in geo:
     p = x["properties"]
     assert f"<name>{p['rank']} {p['class']}</name>" in kml, p["rank"]
-assert kml.count("<PolyStyle>") >= n and "<LineStyle>" in kml, "no class styles in the KML"
+# each placemark outlined in its class's colour (KML colours are aabbggrr)
+import re
+colours = {"trench": "ff0096ff", "structure": "ff2828ff", "equipment": "ffffdc00", "area": "ffe600e6",
+           "road": "ff00e6ff"}
+marks = re.findall(r"<name>\d+ (\w+)</name>.*?<LineStyle><color>(\w+)</color>", kml, re.S)
+assert len(marks) == n and all(colours[c] == col.lower() for c, col in marks), marks[:5]
 assert ogr(f"{t}/gis/objects.gpkg")[2] == ["Multi Polygon"], ogr(f"{t}/gis/objects.gpkg")[2]
 # overlay.tif on the grid: its CRS, its origin, its pixel size times the factor.
 def info(path):
