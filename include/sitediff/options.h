@@ -54,7 +54,9 @@ typedef struct sd_compare_options {
   int quiet;               /* no progress lines on stderr */
   int vector_formats;      /* beside objects.geojson: 1 objects.gpkg, 2 objects.kml, 3 both */
   int cog;                 /* the rasters as Cloud Optimized GeoTIFFs with overviews */
+  const char *aoi;         /* polygons (any vector file, any CRS): detection and outputs inside only */
 } sd_compare_options;
+#define SD_OBSERVED_SHARE 0.5 /* an --aoi area is observed when this share of it is valid in both dates */
 
 void sd_compare_options_init(sd_compare_options *opts);
 /* Every option that changes the outputs, as one canonical line (threads and quiet excluded):

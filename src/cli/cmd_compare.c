@@ -17,6 +17,8 @@ static void usage(FILE *f) {
              "  --tie-spacing N       distance between tie-point windows (default: adapted)\n"
              "  --mask-before FILE    raster, non-zero = cloud/masked in before: no tie points, no change\n"
              "  --mask-after FILE     the same for after\n"
+             "  --aoi FILE            areas of interest (polygons: GeoJSON, GPKG, KML ..., any CRS, named by a\n"
+             "                        'name' field): change found inside them only, counts per area\n"
              "  --strict              stop (exit 1) when registration grades fail\n"
              "  --metric M            auto (default: struct for 3-band Byte imagery, else cva) | cva | logratio |\n"
              "                        angle | ndvi | mbi (building and shadow index) | struct (bands + mbi)\n"
@@ -89,6 +91,7 @@ static const opt_spec compare_opts[] = {
     {"--tie-spacing", OPT_INT, FIELD(tie_spacing), 8, 1 << 20, NULL, 0},
     {"--mask-before", OPT_STRING, FIELD(mask_before), 0, 0, NULL, 0},
     {"--mask-after", OPT_STRING, FIELD(mask_after), 0, 0, NULL, 0},
+    {"--aoi", OPT_STRING, FIELD(aoi), 0, 0, NULL, 0},
     {"--strict", OPT_SET, FIELD(strict), 0, 0, NULL, 0},
     {"--metric", OPT_CHOICE, FIELD(metric), 0, 0, metrics, -1},
     {"--bands", OPT_STRING, FIELD(bands), 0, 0, NULL, 0},

@@ -34,6 +34,7 @@ typedef struct sd_object {
   double score;                           /* 0..1: how far the object's mean change lies above the threshold */
   int rank;                               /* 1 = the highest score (ties: the lower id) */
   int cls;                                /* SD_CLASS_* */
+  int aoi;                                /* --aoi: 1 + the area the object is in; 0 without --aoi */
 } sd_object;
 
 /* Pixel geometry for turning pixel counts into ground units. */

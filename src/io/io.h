@@ -138,6 +138,23 @@ sd_status sd_gtiff_close(sd_gtiff *t, sd_error *err);
 /* Reads a whole single-band raster as uint8/int32 (small test and scoring inputs). */
 sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *height, double gt[6], sd_error *err);
 
+/* ---- areas of interest (aoi.c) ---- */
+/* Polygons from a vector file (GeoJSON, GPKG, KML ...: every layer's polygons and multipolygons,
+ * in any CRS), named by their "name" field (else aoi-1, aoi-2 ...), put on the grid's pixels. */
+enum { SD_AOI_MAX = 250 }; /* ids are one byte; 0 is outside every area */
+typedef struct sd_aoi sd_aoi;
+sd_status sd_aoi_load(const char *path, const sd_grid *grid, sd_aoi **out, sd_error *err);
+int sd_aoi_count(const sd_aoi *a); /* 0 for NULL */
+const char *sd_aoi_name(const sd_aoi *a, int i);
+double sd_aoi_area_px(const sd_aoi *a, int i); /* 0-based */
+/* ids (w x h) of the window at grid pixel (x0, y0) whose pixels are step x step grid pixels (1:
+ * the grid's own): 1 + the polygon under each pixel centre, 0 outside all; a later polygon wins
+ * where two overlap. */
+sd_status sd_aoi_rasterize(const sd_aoi *a, int x0, int y0, int w, int h, int step, uint8_t *ids, sd_error *err);
+/* 1 + the polygon holding the grid point (x, y) (the later one where two do), else the nearest. */
+int sd_aoi_at(const sd_aoi *a, double x, double y);
+void sd_aoi_free(sd_aoi *a);
+
 /* ---- images for pages (encode.c) ---- */
 /* An 8-bit image (channels 3 = RGB or 4 = RGBA, interleaved rows) as a data: URI: JPEG at
  * jpeg_quality (1-100), or lossless PNG when jpeg_quality is 0 (RGBA keeps its alpha). *uri is
@@ -147,10 +164,12 @@ sd_status sd_image_data_uri(const uint8_t *px, int w, int h, int channels, int j
 /* ---- objects as GeoJSON polygons in WGS84 (vector.c) ---- */
 /* Polygons from the mask GeoTIFF at mask_path (1 = change); id_at(ctx, x, y) gives the id of the
  * object whose component starts (in raster order) at grid pixel (x, y), 0 for none; polygons of
- * one id become a multipolygon. dates: first_seen / absent_on properties of every object, or NULL. */
+ * one id become a multipolygon. dates: first_seen / absent_on properties of every object, or NULL;
+ * aoi (or NULL): each object's "aoi", the name of its area (sd_object.aoi). */
 sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
                                   const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
-                                  const void *ctx, const sd_object *objects, int nobjects, sd_error *err);
+                                  const void *ctx, const sd_object *objects, int nobjects, const sd_aoi *aoi,
+                                  sd_error *err);
 
 /* objects.gpkg (kml = 0) or objects.kml (kml = 1) at path, from the objects.geojson at geojson:
  * the same features and properties (WGS84). The GeoPackage's layer "objects" holds multipolygons;

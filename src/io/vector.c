@@ -183,7 +183,7 @@ static void free_geometries(OGRGeometryH *geoms, int n) {
 }
 
 /* The properties of an object, in this order in every feature. */
-static void add_object_fields(OGRLayerH layer) {
+static void add_object_fields(OGRLayerH layer, int with_aoi) {
   static const struct {
     const char *name;
     OGRFieldType type;
@@ -227,6 +227,11 @@ static void add_object_fields(OGRLayerH layer) {
     OGR_L_CreateField(layer, d, TRUE);
     OGR_Fld_Destroy(d);
   }
+  if (with_aoi) { /* the area of interest the object is in (--aoi) */
+    OGRFieldDefnH d = OGR_Fld_Create("aoi", OFTString);
+    OGR_L_CreateField(layer, d, TRUE);
+    OGR_Fld_Destroy(d);
+  }
 }
 
 static void set_int(OGRFeatureH f, const char *name, int v) {
@@ -235,7 +240,7 @@ static void set_int(OGRFeatureH f, const char *name, int v) {
 
 /* A feature holding the object's properties (no geometry yet). */
 static OGRFeatureH object_feature(OGRFeatureDefnH defn, const sd_object *o, const char *first_seen,
-                                  const char *absent_on) {
+                                  const char *absent_on, const sd_aoi *aoi) {
   OGRFeatureH nf = OGR_F_Create(defn);
   set_int(nf, "id", o->id);
   OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "class"), sd_class_name(o->cls));
@@ -273,18 +278,19 @@ static OGRFeatureH object_feature(OGRFeatureDefnH defn, const sd_object *o, cons
   set_int(nf, "truncated", o->truncated);
   if (first_seen) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "first_seen"), first_seen);
   if (absent_on) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "absent_on"), absent_on);
+  if (aoi && o->aoi > 0) OGR_F_SetFieldString(nf, OGR_F_GetFieldIndex(nf, "aoi"), sd_aoi_name(aoi, o->aoi - 1));
   return nf;
 }
 
 /* One feature per object, with its geometry (taken from geoms) in WGS84. */
 static sd_status write_object_features(geojson_out *g, OGRGeometryH *geoms, const sd_object *objs, int n,
-                                       const char *first_seen, const char *absent_on, const char *path,
-                                       const sd_gdal_capture *cap, sd_error *err) {
+                                       const char *first_seen, const char *absent_on, const sd_aoi *aoi,
+                                       const char *path, const sd_gdal_capture *cap, sd_error *err) {
   OGRFeatureDefnH defn = OGR_L_GetLayerDefn(g->layer);
   sd_status s = SD_OK;
   for (int i = 0; i < n && !s; i++) {
     const sd_object *o = &objs[i];
-    OGRFeatureH nf = object_feature(defn, o, first_seen, absent_on);
+    OGRFeatureH nf = object_feature(defn, o, first_seen, absent_on, aoi);
     OGRGeometryH geom = geoms ? geoms[o->id] : NULL;
     if (geom) {
       if (g->ct && OGR_G_Transform(geom, g->ct) != OGRERR_NONE)
@@ -301,7 +307,7 @@ static sd_status write_object_features(geojson_out *g, OGRGeometryH *geoms, cons
 
 sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const char *first_seen, const char *absent_on,
                                   const char *mask_path, int32_t (*id_at)(const void *ctx, int x, int y),
-                                  const void *ctx, const sd_object *objs, int n, sd_error *err) {
+                                  const void *ctx, const sd_object *objs, int n, const sd_aoi *aoi, sd_error *err) {
   sd_gdal_init();
   sd_gdal_capture cap;
   sd_gdal_capture_begin(&cap);
@@ -317,8 +323,8 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
   geojson_out g;
   s = open_geojson(path, "objects", "objects", grid, wkbUnknown, &cap, &g, err);
   if (!s) {
-    add_object_fields(g.layer);
-    s = write_object_features(&g, geoms, objs, n, first_seen, absent_on, path, &cap, err);
+    add_object_fields(g.layer, aoi != NULL);
+    s = write_object_features(&g, geoms, objs, n, first_seen, absent_on, aoi, path, &cap, err);
     s = close_geojson(&g, s, path, "objects", &cap, err);
   }
   free_geometries(geoms, n);

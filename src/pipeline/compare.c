@@ -141,7 +141,7 @@ static sd_status write_outputs(sd_run *run, sd_stages *st, sd_outset *out, const
   const sd_compare_options *opts = run->opts;
   sd_status s = sd_vector_write_objects(sd_outset_path(out, OUT_OBJECTS), &run->grid, opts->date_after,
                                         opts->date_before, stream_path(run, out, OUT_MASK), runs_label_at,
-                                        &st->det.runs, st->objs.objs, st->objs.n, err);
+                                        &st->det.runs, st->objs.objs, st->objs.n, run->aoi, err);
   if (!s) s = write_vector_formats(run, out, err);
   int32_t *olab = NULL;
   if (!s) {
@@ -174,6 +174,11 @@ static sd_status overlay_begin(const sd_run *run, const sd_normalisation *norm, 
   memcpy(ov->hi, norm->hi, sizeof ov->hi);
   memcpy(ov->lo_before, norm->lo_before, sizeof ov->lo_before);
   memcpy(ov->hi_before, norm->hi_before, sizeof ov->hi_before);
+  if (run->aoi) { /* the areas at the overlay's resolution, for their outline */
+    ov->aoi = malloc((size_t)ov->w * ov->h);
+    if (!ov->aoi) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
+    return sd_aoi_rasterize(run->aoi, 0, 0, ov->w, ov->h, ov->factor, ov->aoi, err);
+  }
   return SD_OK;
 }
 

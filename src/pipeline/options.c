@@ -31,13 +31,13 @@ void sd_compare_options_describe(const sd_compare_options *o, char *buf, size_t 
            "grid=%d resolution=%.17g register=%d tie_window=%d tie_spacing=%d model=%d strict=%d mask_before=%s "
            "mask_after=%s threshold=%.17g threshold_method=%d k_sigma=%.17g normalize=%d tolerance=%d metric=%d "
            "bands=%s open=%d close=%d min_area=%.17g max_pixels=%.17g overlay_max=%d triptych=%d dates=%s..%s focus=%d "
-           "segments=%d magnitude=%d vector_formats=%d cog=%d",
+           "segments=%d magnitude=%d vector_formats=%d cog=%d aoi=%s",
            o->grid, o->resolution, o->do_register, o->tie_window, o->tie_spacing, o->model, o->strict,
            o->mask_before ? o->mask_before : "-", o->mask_after ? o->mask_after : "-", o->threshold,
            o->threshold_method, o->k_sigma, o->normalize, o->tolerance, o->metric, o->bands ? o->bands : "-",
            o->open_radius, o->close_radius, o->min_area, o->max_pixels, o->overlay_max, o->triptych,
            o->date_before ? o->date_before : "-", o->date_after ? o->date_after : "-", o->focus, o->segments,
-           o->magnitude, o->vector_formats, o->cog);
+           o->magnitude, o->vector_formats, o->cog, o->aoi ? o->aoi : "-");
 }
 
 sd_status sd_compare_options_check(const sd_compare_options *o, sd_error *err) {

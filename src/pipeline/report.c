@@ -163,6 +163,39 @@ static json_t *objects_json(const sd_objects *objs) {
                    "under 1 before = new, 1 or more before and after = altered, before only = removed");
 }
 
+/* --aoi: per area its pixels on the grid, the share valid in both dates (observed when at least
+ * SD_OBSERVED_SHARE), its objects by class and their area. */
+static json_t *aoi_json(const sd_run *run, const sd_stages *st) {
+  const double px_area = run->grid.pixel_w_m * run->grid.pixel_h_m;
+  json_t *areas = json_array();
+  for (int a = 0; a < sd_aoi_count(run->aoi); a++) {
+    int by_class[SD_CLASS_COUNT] = {0}, n = 0;
+    double changed = 0;
+    for (int i = 0; i < st->objs.n; i++)
+      if (st->objs.objs[i].aoi == a + 1) {
+        by_class[st->objs.objs[i].cls]++;
+        changed += st->objs.objs[i].area_m2;
+        n++;
+      }
+    json_t *bc = json_object();
+    for (int c = 0; c < SD_CLASS_COUNT; c++)
+      json_object_set_new(bc, sd_class_name(c), json_integer(by_class[c]));
+    int64_t px = st->diff.aoi_px[a + 1], valid = st->diff.aoi_valid[a + 1];
+    double share = px ? (double)valid / (double)px : 0;
+    json_array_append_new(areas, json_pack("{s:s, s:I, s:o, s:I, s:o, s:b, s:i, s:o, s:o}", "name",
+                                           sd_aoi_name(run->aoi, a), "pixels", (json_int_t)px, "area_m2",
+                                           num(px * px_area), "valid_pixels", (json_int_t)valid, "valid_share",
+                                           num(share), "observed", share >= SD_OBSERVED_SHARE, "objects", n, "by_class",
+                                           bc, "changed_area_m2", num(changed)));
+  }
+  return json_pack("{s:s, s:o, s:f, s:s}", "file", run->opts->aoi, "areas", areas, "observed_share", SD_OBSERVED_SHARE,
+                   "rule",
+                   "change is looked for inside the areas only (nodata outside); the threshold comes from "
+                   "the whole scene; an area is observed when at least observed_share of its pixels are "
+                   "valid in both dates (not nodata, masked or cloud); an object belongs to the area "
+                   "holding its centroid, else the nearest");
+}
+
 sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *path, sd_error *err) {
   const sd_compare_options *o = run->opts;
   const sd_grid *g = &run->grid;
@@ -230,6 +263,7 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
                                 "changed_fraction",
                                 num(st->det.valid_px ? (double)st->det.changed_px / (double)st->det.valid_px : NAN)));
   json_object_set_new(root, "objects", objects_json(&st->objs));
+  if (run->aoi) json_object_set_new(root, "aoi", aoi_json(run, st));
   json_t *boxes = json_array();
   for (int k = 0; k < st->labels.n; k++) {
     const sd_ov_label *l = &st->labels.label[k];

@@ -114,6 +114,8 @@ void sd_run_close(sd_run *run) {
   sd_reader_free(run->mask_a);
   sd_raster_close(run->mask_b_raster);
   sd_raster_close(run->mask_a_raster);
+  sd_aoi_free(run->aoi);
+  run->aoi = NULL;
   sd_grid_free(&run->grid);
   sd_raster_close(run->before);
   sd_raster_close(run->after);

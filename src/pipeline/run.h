@@ -27,6 +27,7 @@ typedef struct sd_run {
   sd_reader *rb, *ra;         /* both images on the grid, all compared bands */
   sd_reader *mask_b, *mask_a; /* --mask-before / --mask-after on the grid, or NULL */
   sd_raster *mask_b_raster, *mask_a_raster;
+  sd_aoi *aoi; /* --aoi on the grid, or NULL */
   char warnings[SD_MAX_WARNINGS][256];
   int nwarn;
 } sd_run;

@@ -6,6 +6,22 @@
 
 #include "pipeline/stages.h"
 
+/* --aoi: the block's magnitude blanked (NaN, nodata) outside every area, after the histogram took
+ * it (the threshold comes from the whole scene, whose noise is better known than a small site's);
+ * per area, its pixels and those valid in both dates counted. */
+static sd_status aoi_block(const sd_run *run, int y0, int rows, float *block, uint8_t *ids, sd_difference *d,
+                           sd_error *err) {
+  const int W = run->grid.width;
+  sd_status s = sd_aoi_rasterize(run->aoi, 0, y0, W, rows, 1, ids, err);
+  if (s) return s;
+  for (size_t i = 0; i < (size_t)W * rows; i++) {
+    d->aoi_px[ids[i]]++;
+    d->aoi_valid[ids[i]] += !isnan(block[i]);
+    if (!ids[i]) block[i] = NAN;
+  }
+  return SD_OK;
+}
+
 /* Streams the grid in blocks: read both (with tol_radius halo rows), diff into the magnitude
  * (its file, its histogram, and mag when it is held), feed the overlay. */
 static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *norm, const sd_diff_params *dp,
@@ -21,6 +37,8 @@ static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *nor
   if (!s && m != SD_METRIC_CVA) s = sd_planes_alloc(&fb, nfeat, W, R + 2 * halo, err);
   if (!s && m != SD_METRIC_CVA) s = sd_planes_alloc(&fa, nfeat, W, R + 2 * halo, err);
   float *block = s ? NULL : sd_alloc((size_t)W * R * sizeof(float));
+  uint8_t *ids = s || !run->aoi ? NULL : malloc((size_t)W * R);
+  if (!s && run->aoi && !ids) s = sd_error_set(err, SD_ERR_NOMEM, "aoi: out of memory for a %d-row block", R);
   float *veg = s || d->veg_index == SD_VEG_NONE ? NULL : sd_alloc(2 * (size_t)W * R * sizeof(float));
   if (!s && (!block || (d->veg_index != SD_VEG_NONE && !veg)))
     s = sd_error_set(err, SD_ERR_NOMEM, "diff: out of memory for a %d-row block", R);
@@ -66,6 +84,8 @@ static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *nor
       const sd_veg_index vi = d->veg_index;
       d->veg_marked_px += sd_mark_vegetated(veg, veg + n, sd_veg_threshold(vi), sd_veg_max_change(vi), n, block);
     }
+    if (ids) s = aoi_block(run, y0, rows, block, ids, d, err);
+    if (s) break;
     if (d->mag) memcpy(d->mag + (size_t)y0 * W, block, n * sizeof(float));
     d->kernel += sd_now() - tk;
     double tw = sd_now();
@@ -76,6 +96,7 @@ static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *nor
     sd_overlay_add(ov, disp, bdisp, y0, rows);
   }
   sd_free(block);
+  free(ids);
   sd_free(veg);
   sd_planes_free(&pb);
   sd_planes_free(&pa);

@@ -164,6 +164,7 @@ sd_status sd_stage_grid(sd_run *run, sd_plan *plan, sd_error *err) {
   if (!s) s = sd_reader_create(run->after, g, run->nbands, run->threads, &run->ra, err);
   if (!s) s = open_mask(run, "mask-before", opts->mask_before, &run->mask_b_raster, &run->mask_b, err);
   if (!s) s = open_mask(run, "mask-after", opts->mask_after, &run->mask_a_raster, &run->mask_a, err);
+  if (!s && opts->aoi) s = sd_aoi_load(opts->aoi, &run->grid, &run->aoi, err);
   if (!s) s = make_plan(run, plan, err);
   return s;
 }

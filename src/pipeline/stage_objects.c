@@ -171,8 +171,13 @@ sd_status sd_stage_describe(sd_run *run, const sd_registration *reg, const sd_no
   sd_status s = describe_all(run, &reg->model, &norm->radio, det->thr.value, &det->runs, objs, err);
   if (!s) s = rank_objects(objs, err);
   if (!s) s = sd_geo_create(&run->grid, &geo, err);
-  for (int i = 0; i < objs->n && !s; i++)
-    sd_geo_lonlat(geo, objs->objs[i].cx, objs->objs[i].cy, &objs->objs[i].lon, &objs->objs[i].lat);
+  for (int i = 0; i < objs->n && !s; i++) {
+    sd_object *o = &objs->objs[i];
+    sd_geo_lonlat(geo, o->cx, o->cy, &o->lon, &o->lat);
+    /* the area holding its centroid, else the nearest (a bent object's centroid may lie outside
+     * it; the object itself lies inside the areas, where alone change is found) */
+    o->aoi = run->aoi ? sd_aoi_at(run->aoi, o->cx, o->cy) : 0;
+  }
   sd_geo_free(geo);
   return s;
 }

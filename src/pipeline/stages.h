@@ -79,6 +79,8 @@ typedef struct sd_difference {
   double read_before, read_after, kernel, write_magnitude;
   sd_veg_index veg_index; /* the structure focus's vegetation index, or none */
   int64_t veg_marked_px;  /* pixels vegetated in both dates, their magnitude made negative */
+  /* --aoi: per area id (0 = outside all), its grid pixels and those valid in both dates */
+  int64_t aoi_px[SD_AOI_MAX + 1], aoi_valid[SD_AOI_MAX + 1];
 } sd_difference;
 
 /* Streams the grid in blocks: the magnitude to mag_path (and held when the plan says so), its

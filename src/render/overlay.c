@@ -47,6 +47,8 @@ void sd_overlay_free(sd_overlay *ov) {
   free(ov->sum_before);
   free(ov->count);
   free(ov->count_before);
+  free(ov->aoi);
+  ov->aoi = NULL;
   ov->sum = ov->sum_before = NULL;
   ov->count = ov->count_before = NULL;
 }
@@ -293,6 +295,28 @@ static sd_status paint_objects(const sd_overlay *ov, const int32_t *olab, const 
   return SD_OK;
 }
 
+/* 1 where the areas of interest end: a pixel whose 4-neighbour has another id. */
+static int aoi_edge(const uint8_t *aoi, int w, int h, int x, int y) {
+  size_t i = (size_t)y * w + x;
+  uint8_t a = aoi[i];
+  return (x > 0 && aoi[i - 1] != a) || (x < w - 1 && aoi[i + 1] != a) || (y > 0 && aoi[i - w] != a) ||
+         (y < h - 1 && aoi[i + w] != a);
+}
+
+/* --aoi on a panel: outside every area dimmed to half, the areas' edges white. */
+static void paint_aoi(const sd_overlay *ov, sd_canvas *cv, int xo) {
+  if (!ov->aoi) return;
+  for (int y = 0; y < ov->h; y++)
+    for (int x = 0; x < ov->w; x++) {
+      uint8_t *p = cv->rgb + ((size_t)y * cv->w + xo + x) * 3;
+      if (aoi_edge(ov->aoi, ov->w, ov->h, x, y))
+        p[0] = p[1] = p[2] = 255;
+      else if (!ov->aoi[(size_t)y * ov->w + x])
+        for (int c = 0; c < 3; c++)
+          p[c] /= 2;
+    }
+}
+
 sd_status sd_overlay_change_layer(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, uint8_t *rgba,
                                   sd_error *err) {
   const int ow = ov->w, oh = ov->h;
@@ -310,6 +334,16 @@ sd_status sd_overlay_change_layer(const sd_overlay *ov, const int32_t *olab, con
       } else if (olab[i]) {
         memcpy(p, class_rgb[objs[olab[i] - 1].cls], 3);
         p[3] = 140; /* over the image: about the overlay's 55 % tint */
+      }
+    }
+  for (int y = 0; ov->aoi && y < oh; y++) /* --aoi: edges white, outside shaded */
+    for (int x = 0; x < ow; x++) {
+      uint8_t *p = rgba + ((size_t)y * ow + x) * 4;
+      if (aoi_edge(ov->aoi, ow, oh, x, y)) {
+        p[0] = p[1] = p[2] = p[3] = 255;
+      } else if (!ov->aoi[(size_t)y * ow + x]) {
+        p[0] = p[1] = p[2] = 0;
+        p[3] = 110;
       }
     }
   free(grown);
@@ -350,6 +384,7 @@ sd_status sd_overlay_render(const sd_overlay *ov, const int32_t *olab, const sd_
   if (panels == 3) paint_image(ov, ov->sum, ov->count, ov->lo, ov->hi, &cv, ow);
   const int xo = labels->x_offset;
   paint_image(ov, ov->sum, ov->count, ov->lo, ov->hi, &cv, xo);
+  paint_aoi(ov, &cv, xo);
   sd_status s = paint_objects(ov, olab, objs, &cv, xo, err);
   if (s) {
     free(cv.rgb);

@@ -30,6 +30,7 @@ typedef struct sd_overlay {
   uint32_t *count;                  /* w*h valid grid pixels per box, after */
   uint32_t *count_before;           /* and before */
   double pixel_m;                   /* ground size of one output pixel; 0 when not georeferenced */
+  uint8_t *aoi;                     /* w*h area ids (--aoi; 0 outside), or NULL: outside dimmed, edges drawn */
 } sd_overlay;
 
 sd_status sd_overlay_init(sd_overlay *ov, int grid_w, int grid_h, int max_side, int triptych, sd_error *err);
