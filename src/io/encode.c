@@ -1,5 +1,6 @@
 /* encode.c: 8-bit images encoded in memory (GDAL's JPEG and PNG drivers on /vsimem) as data:
  * URIs, for pages that must work from a single file. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,9 @@
 #include "io/io.h"
 
 static atomic_int encode_seq;
+/* One encoding at a time in the process: GDAL 3.6 builds a driver's creation-option list on first
+ * use without a lock, and batch's pairs write their pages on several threads. */
+static pthread_mutex_t encode_lock = PTHREAD_MUTEX_INITIALIZER;
 
 sd_status sd_image_data_uri(const uint8_t *px, int w, int h, int channels, int jpeg_quality, char **uri,
                             sd_error *err) {
@@ -24,6 +28,7 @@ sd_status sd_image_data_uri(const uint8_t *px, int w, int h, int channels, int j
   snprintf(q, sizeof q, jpeg ? "QUALITY=%d" : "ZLEVEL=%d", jpeg ? jpeg_quality : 6);
   char *opts[] = {q, NULL};
   sd_gdal_capture cap;
+  pthread_mutex_lock(&encode_lock);
   sd_gdal_capture_begin(&cap);
   GDALDatasetH mem = GDALCreate(GDALGetDriverByName("MEM"), "", w, h, channels, GDT_Byte, NULL);
   CPLErr e = mem ? GDALDatasetRasterIO(mem, GF_Write, 0, 0, w, h, (void *)px, w, h, GDT_Byte, channels, NULL, channels,
@@ -39,6 +44,7 @@ sd_status sd_image_data_uri(const uint8_t *px, int w, int h, int channels, int j
   if (mem) GDALClose(mem);
   vsi_l_offset len = 0;
   GByte *buf = closed ? VSIGetMemFileBuffer(name, &len, TRUE) : NULL;
+  pthread_mutex_unlock(&encode_lock);
   char aux[112];
   snprintf(aux, sizeof aux, "%s.aux.xml", name);
   VSIUnlink(aux);

@@ -209,7 +209,8 @@ sd_status sd_stage_page(const sd_run *run, const sd_stages *st, const sd_overlay
     else
       chips_from_view(ov, view_b, view_a, olab, o, fr, atlas_b + off, atlas_a + off, aw * 3);
   }
-  /* The five images, encoded at once (each through its own GDAL datasets). */
+  /* The five images, one after the other: GDAL 3.6 builds a driver's creation-option list on
+   * first use without a lock (two threads encoding at once read it freed, AddressSanitizer saw). */
   const struct {
     const uint8_t *px;
     int w, h, channels, quality;
@@ -223,7 +224,6 @@ sd_status sd_stage_page(const sd_run *run, const sd_stages *st, const sd_overlay
   sd_status st5[5] = {SD_OK};
   memset(errs, 0, sizeof errs);
   if (!s) {
-#pragma omp parallel for schedule(dynamic, 1)
     for (int k = 0; k < 5; k++)
       st5[k] = sd_image_data_uri(img[k].px, img[k].w, img[k].h, img[k].channels, img[k].quality, &uri[k], &errs[k]);
     for (int k = 0; k < 5 && !s; k++)
