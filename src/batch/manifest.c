@@ -8,6 +8,7 @@
 
 #include "batch/batch.h"
 #include "batch/batch_priv.h"
+#include "io/io.h"
 
 static char *dup_range(const char *s, size_t n) {
   char *d = malloc(n + 1);
@@ -52,27 +53,6 @@ static int csv_record(const char **p, char **fields, int max) {
   }
   *p = s;
   return n;
-}
-
-static char *slurp(const char *path, sd_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    sd_error_set(err, SD_ERR_INPUT, "batch: %s: %s", path, strerror(errno));
-    return NULL;
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = n >= 0 && n < (64L << 20) ? malloc((size_t)n + 1) : NULL;
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    fclose(f);
-    sd_error_set(err, SD_ERR_INPUT, "batch: %s: cannot read (or over 64 MiB)", path);
-    return NULL;
-  }
-  buf[n] = 0;
-  fclose(f);
-  return buf;
 }
 
 char *sd_batch_resolve(const char *base_dir, const char *path) {
@@ -207,7 +187,7 @@ static sd_status parse_text(const char *text, const char *dir, const sd_compare_
 }
 
 sd_status sd_batch_read_manifest(const char *path, const sd_compare_options *def, pair **out, int *n, sd_error *err) {
-  char *text = slurp(path, err);
+  char *text = sd_read_file("batch", path, 64L << 20, err);
   if (!text) return err->code;
   char dir[4096];
   snprintf(dir, sizeof dir, "%s", path);

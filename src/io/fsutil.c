@@ -39,6 +39,25 @@ void sd_temp_name(char *buf, size_t len, const char *dir, const char *name) {
 
 void sd_join(char *buf, size_t len, const char *dir, const char *name) { snprintf(buf, len, "%s/%s", dir, name); }
 
+char *sd_read_file(const char *what, const char *path, long max_bytes, sd_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    sd_error_set(err, SD_ERR_INPUT, "%s: %s: %s", what, path, strerror(errno));
+    return NULL;
+  }
+  long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  char *buf = n >= 0 && n <= max_bytes && fseek(f, 0, SEEK_SET) == 0 ? malloc((size_t)n + 1) : NULL;
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    fclose(f);
+    sd_error_set(err, SD_ERR_INPUT, "%s: %s: cannot read (or over %ld MiB)", what, path, max_bytes >> 20);
+    return NULL;
+  }
+  buf[n] = 0;
+  fclose(f);
+  return buf;
+}
+
 sd_status sd_write_file(const char *what, const char *path, const void *data, size_t len, sd_error *err) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) return sd_error_set(err, SD_ERR_OUTPUT, "%s: %s: cannot create: %s", what, path, strerror(errno));

@@ -204,6 +204,9 @@ void sd_join(char *buf, size_t len, const char *dir, const char *name);
 /* Writes len bytes to path (created or truncated), every write and the close checked; errors say
  * "<what>: <path>: <strerror>". */
 sd_status sd_write_file(const char *what, const char *path, const void *data, size_t len, sd_error *err);
+/* A whole file as a NUL-terminated string (the caller frees it), or NULL with err set: "<what>:
+ * <path>: <strerror>" when it cannot be opened, "... cannot read (or over N MiB)" else. */
+char *sd_read_file(const char *what, const char *path, long max_bytes, sd_error *err);
 /* Removes a folder and everything in it (best effort). */
 void sd_remove_tree(const char *path);
 /* Flushes a file or folder to the disk (fsync); 0 on success. */

@@ -52,8 +52,7 @@ static const char *stream_path(const sd_run *run, const sd_outset *out, int i) {
 static void kml_styles(char buf[SD_CLASS_COUNT][64], const char *style[SD_CLASS_COUNT]) {
   for (int c = 0; c < SD_CLASS_COUNT; c++) {
     const uint8_t *rgb = sd_class_rgb(c);
-    snprintf(buf[c], 64, "PEN(c:#%02x%02x%02x,w:2px);BRUSH(fc:#%02x%02x%02x55)", rgb[0], rgb[1], rgb[2], rgb[0], rgb[1],
-             rgb[2]);
+    snprintf(buf[c], 64, "PEN(c:#%02x%02x%02x,w:2px)", rgb[0], rgb[1], rgb[2]);
     style[c] = buf[c];
   }
 }

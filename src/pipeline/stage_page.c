@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "pipeline/stages.h"
+#include "sd_config.h"
 
 /* Chips are CHIP px squares, CHIP_COLS to a row of the atlas; the best MAX_CHIPS objects get
  * them, the best MAX_LISTED are listed. A chip shows a square of about 1.6 times its object's
@@ -112,6 +113,40 @@ static void chips_from_view(const sd_overlay *ov, const uint8_t *view_b, const u
   }
 }
 
+/* Drops a trailing source-map comment, which a browser's tools would fetch. */
+static void drop_source_map(char *s, const char *mark) {
+  char *p = strstr(s, mark);
+  if (p) *p = '\0';
+}
+
+sd_status sd_page_leaflet(char **css, char **js, sd_error *err) {
+  const char *dir = getenv("SITEDIFF_LEAFLET_DIR");
+  if (!dir || !*dir) dir = SD_LEAFLET_DIR;
+  char path[4200];
+  sd_error why = {0};
+  snprintf(path, sizeof path, "%s/leaflet.css", dir);
+  *css = sd_read_file("page", path, 16L << 20, &why);
+  snprintf(path, sizeof path, "%s/leaflet.min.js", dir);
+  *js = *css ? sd_read_file("page", path, 16L << 20, &why) : NULL;
+  if (!*css || !*js) {
+    free(*css);
+    *css = *js = NULL;
+    return sd_error_set(err, SD_ERR_OUTPUT,
+                        "page: no Leaflet in %s (%s): install Debian's libjs-leaflet or set "
+                        "SITEDIFF_LEAFLET_DIR",
+                        dir, why.msg);
+  }
+  drop_source_map(*css, "/*# sourceMappingURL=");
+  drop_source_map(*js, "//# sourceMappingURL=");
+  if (strstr(*js, "</script") || strstr(*css, "</style")) {
+    free(*css);
+    free(*js);
+    *css = *js = NULL;
+    return sd_error_set(err, SD_ERR_OUTPUT, "page: the Leaflet in %s cannot be put inline", dir);
+  }
+  return SD_OK;
+}
+
 static json_t *num_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static const char *base_name(const char *path) {
@@ -209,8 +244,7 @@ sd_status sd_stage_page(const sd_run *run, const sd_stages *st, const sd_overlay
     else
       chips_from_view(ov, view_b, view_a, olab, o, fr, atlas_b + off, atlas_a + off, aw * 3);
   }
-  /* The five images, one after the other: GDAL 3.6 builds a driver's creation-option list on
-   * first use without a lock (two threads encoding at once read it freed, AddressSanitizer saw). */
+  /* The five images (one at a time: see sd_image_data_uri). */
   const struct {
     const uint8_t *px;
     int w, h, channels, quality;
@@ -220,15 +254,8 @@ sd_status sd_stage_page(const sd_run *run, const sd_stages *st, const sd_overlay
               {atlas_b, aw, ah, 3, JPEG_QUALITY},
               {atlas_a, aw, ah, 3, JPEG_QUALITY}};
   char *uri[5] = {NULL};
-  sd_error errs[5];
-  sd_status st5[5] = {SD_OK};
-  memset(errs, 0, sizeof errs);
-  if (!s) {
-    for (int k = 0; k < 5; k++)
-      st5[k] = sd_image_data_uri(img[k].px, img[k].w, img[k].h, img[k].channels, img[k].quality, &uri[k], &errs[k]);
-    for (int k = 0; k < 5 && !s; k++)
-      if (st5[k]) s = sd_error_set(err, st5[k], "%s", errs[k].msg);
-  }
+  for (int k = 0; k < 5 && !s; k++)
+    s = sd_image_data_uri(img[k].px, img[k].w, img[k].h, img[k].channels, img[k].quality, &uri[k], err);
   if (!s) {
     data = page_data(run, st, ov, order, listed, nchips);
     json_t *chips = json_object_get(data, "chips");

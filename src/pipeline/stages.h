@@ -159,6 +159,9 @@ typedef struct sd_stages {
 
 sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *path, sd_error *err);
 
+/* Leaflet's CSS and script for report.html (stage_page.c), from SITEDIFF_LEAFLET_DIR or the
+ * build's leaflet_dir (Debian's libjs-leaflet), source-map comments dropped; the caller frees both. */
+sd_status sd_page_leaflet(char **css, char **js, sd_error *err);
 /* report.html (stage_page.c): the overview of both dates (the overlay's previews) under a swipe,
  * the change layer from olab (the overlay's object boxes), the best-ranked 1,000 objects listed
  * and the best 100 with before and after chips read at full resolution; Leaflet inline. */

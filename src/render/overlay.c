@@ -72,12 +72,6 @@ void sd_overlay_add(sd_overlay *ov, const float *const rgb[3], const float *cons
   }
 }
 
-static uint8_t stretch(float v, float lo, float hi) {
-  float t = (v - lo) / (hi > lo ? hi - lo : 1.0f);
-  t = t < 0 ? 0 : t > 1 ? 1 : t;
-  return (uint8_t)(powf(t, 0.8f) * 255.0f + 0.5f);
-}
-
 /* The preview of one date into a panel of the canvas; the stretch's gamma from a table (powf per
  * channel was most of the painting). */
 enum { GAMMA_STEPS = 4096 };
@@ -86,6 +80,16 @@ static pthread_once_t gamma_once = PTHREAD_ONCE_INIT;
 static void gamma_init(void) {
   for (int k = 0; k <= GAMMA_STEPS; k++)
     gamma_lut[k] = (uint8_t)(powf((float)k / GAMMA_STEPS, 0.8f) * 255.0f + 0.5f);
+}
+
+/* The display byte of t, the stretched value in table steps (0 .. GAMMA_STEPS; NaN: 0). */
+static uint8_t gamma_byte(float t) {
+  return gamma_lut[!(t > 0) ? 0 : t >= GAMMA_STEPS ? GAMMA_STEPS : (int)(t + 0.5f)];
+}
+
+uint8_t sd_display_byte(float v, float lo, float hi) {
+  pthread_once(&gamma_once, gamma_init);
+  return gamma_byte((v - lo) * (GAMMA_STEPS / (hi > lo ? hi - lo : 1.0f)));
 }
 
 static void paint_image(const sd_overlay *ov, const float *sum, const uint32_t *count, const float *lo, const float *hi,
@@ -102,10 +106,8 @@ static void paint_image(const sd_overlay *ov, const float *sum, const uint32_t *
         p[0] = p[1] = p[2] = 40; /* nodata: dark grey */
         continue;
       }
-      for (int c = 0; c < 3; c++) {
-        float t = (sum[i * 3 + c] / count[i] - lo[c]) * scale[c];
-        p[c] = gamma_lut[!(t > 0) ? 0 : t >= GAMMA_STEPS ? GAMMA_STEPS : (int)(t + 0.5f)]; /* NaN: 0 */
-      }
+      for (int c = 0; c < 3; c++)
+        p[c] = gamma_byte((sum[i * 3 + c] / count[i] - lo[c]) * scale[c]);
     }
 }
 
@@ -358,7 +360,6 @@ void sd_overlay_image(const sd_overlay *ov, int after, uint8_t *rgb) {
     paint_image(ov, ov->sum_before, ov->count_before, ov->lo_before, ov->hi_before, &cv, 0);
 }
 
-uint8_t sd_display_byte(float v, float lo, float hi) { return stretch(v, lo, hi); }
 
 const uint8_t *sd_class_rgb(int cls) { return class_rgb[cls]; }
 

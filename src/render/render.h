@@ -83,10 +83,8 @@ uint8_t sd_display_byte(float v, float lo, float hi);
 /* The overlay's colour of an object class. */
 const uint8_t *sd_class_rgb(int cls);
 
-/* page.c: report.html. Leaflet's CSS and script from SITEDIFF_LEAFLET_DIR or the build's
- * leaflet_dir (Debian's libjs-leaflet), source-map comments dropped; the caller frees both. */
-sd_status sd_page_leaflet(char **css, char **js, sd_error *err);
-/* Writes the page: the template with Leaflet and data_json (the page's data, "</" escaped) inline. */
+/* page.c: report.html. Writes the page: the template with Leaflet and data_json (the page's data, "</" escaped) inline.
+ */
 sd_status sd_page_write(const char *path, const char *leaflet_css, const char *leaflet_js, const char *data_json,
                         sd_error *err);
 
