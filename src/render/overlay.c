@@ -121,17 +121,33 @@ static double nice_length(double target) {
   return best;
 }
 
+/* The class swatches and counts from (6, ty) on, wrapped onto further lines of 11 px (at scale 1)
+ * where a canvas of width w has no room; drawn when cv is given. Returns the lines used. */
+static int class_lines(sd_canvas *cv, int w, int ty, int scale, const int *counts) {
+  int x = 6 * scale, lines = 1;
+  for (int c = 0; c < SD_CLASS_COUNT; c++) {
+    char label[48];
+    snprintf(label, sizeof label, "%s %d", sd_class_name(c), counts[c]);
+    int entry = 10 * scale + sd_text_width(label, scale);
+    if (c > 0 && x + entry > w - 6 * scale) {
+      x = 6 * scale;
+      ty += 11 * scale;
+      lines++;
+    }
+    if (cv) {
+      sd_fill_rect(cv, x, ty, x + 7 * scale, ty + 7 * scale, class_rgb[c]);
+      sd_draw_text(cv, x + 10 * scale, ty, label, scale, white, 0);
+    }
+    x += entry + 8 * scale;
+  }
+  return lines;
+}
+
 static void legend_and_scale(const sd_overlay *ov, sd_canvas *cv, int y0, int scale, const int *counts, int numbered,
                              int nobjs) {
   sd_fill_rect(cv, 0, y0, cv->w, cv->h, panel);
   int x = 6 * scale, ty = y0 + 4 * scale;
-  for (int c = 0; c < SD_CLASS_COUNT; c++) {
-    char label[48];
-    snprintf(label, sizeof label, "%s %d", sd_class_name(c), counts[c]);
-    sd_fill_rect(cv, x, ty, x + 7 * scale, ty + 7 * scale, class_rgb[c]);
-    sd_draw_text(cv, x + 10 * scale, ty, label, scale, white, 0);
-    x += 10 * scale + sd_text_width(label, scale) + 8 * scale;
-  }
+  ty += 11 * scale * (class_lines(cv, cv->w, ty, scale, counts) - 1);
   /* The second line: how many carry their rank (all, or the best N by score), then the scale bar. */
   char note[80];
   if (numbered == nobjs)
@@ -360,7 +376,6 @@ void sd_overlay_image(const sd_overlay *ov, int after, uint8_t *rgb) {
     paint_image(ov, ov->sum_before, ov->count_before, ov->lo_before, ov->hi_before, &cv, 0);
 }
 
-
 const uint8_t *sd_class_rgb(int cls) { return class_rgb[cls]; }
 
 sd_status sd_overlay_render(const sd_overlay *ov, const int32_t *olab, const sd_object *objs, int nobjs,
@@ -368,7 +383,11 @@ sd_status sd_overlay_render(const sd_overlay *ov, const int32_t *olab, const sd_
   out->rgb = NULL;
   const int ow = ov->w, oh = ov->h, f = ov->factor, panels = ov->triptych ? 3 : 1;
   const int scale = ow * panels >= 1600 ? 3 : ow * panels >= 700 ? 2 : 1;
-  const int legend_h = 26 * scale; /* two lines */
+  int counts[SD_CLASS_COUNT] = {0};
+  for (int i = 0; i < nobjs; i++)
+    counts[objs[i].cls]++;
+  /* the classes' lines, then the numbering note and the scale bar */
+  const int legend_h = (4 + 11 * (class_lines(NULL, ow * panels, 0, scale, counts) + 1)) * scale;
   sd_canvas cv = {ow * panels, oh + legend_h, NULL};
   sd_overlay_labels own;
   if (!labels) labels = &own;
@@ -392,10 +411,8 @@ sd_status sd_overlay_render(const sd_overlay *ov, const int32_t *olab, const sd_
     return s;
   }
   /* Objects under 3 output pixels get a ring, so a vehicle on a 30 km scene still shows. */
-  int counts[SD_CLASS_COUNT] = {0};
   for (int i = 0; i < nobjs; i++) {
     const sd_object *o = &objs[i];
-    counts[o->cls]++;
     if ((o->x1 - o->x0 + 1) / f >= 3 || (o->y1 - o->y0 + 1) / f >= 3) continue;
     int cx = xo + (o->x0 + o->x1) / 2 / f, cy = (o->y0 + o->y1) / 2 / f, r = 3 * scale + 1;
     const uint8_t *col = class_rgb[o->cls];

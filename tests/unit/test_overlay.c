@@ -103,6 +103,8 @@ static void cluster_outline(void) {
   int w = 0, h = 0;
   uint8_t *img = read_png("overlay-test-cluster.png", &w, &h);
   CHECK(img && w == 40, "cannot read the cluster overlay back");
+  /* So narrow a panel puts each class on a line of its own: five, the note's line, the margin. */
+  CHECK(h == 20 + 4 + 11 * 6, "a 40 px legend is %d px tall, not %d: the classes did not wrap", h - 20, 4 + 11 * 6);
   if (img) {
     CHECK(is_colour(img + (10 * w + 4) * 3, 255, 40, 40) && is_colour(img + (10 * w + 26) * 3, 255, 40, 40),
           "no outline around the pair");
