@@ -95,6 +95,7 @@ typedef struct sd_synth_options {
   int after_epsg;          /* 0: same CRS as before (UTM); e.g. 4326 */
   int bands;               /* 1..4: red, green, blue, nir */
   double texture;          /* 0 bare ground (constant + noise), 0.1 plain farmland, 0.5 mixed, 1 dense town */
+  int series;              /* 0: a pair; N (4..100): N dated images of one site, with areas of interest and truth */
 } sd_synth_options;
 
 void sd_synth_options_init(sd_synth_options *opts);

@@ -20,6 +20,12 @@ static void usage(FILE *f) {
              "  --bands N           1 (panchromatic) to 4 (red, green, blue, nir; default 4)\n"
              "  --texture T         how busy the ground is: 0 bare (constant + noise, nothing changes),\n"
              "                      0.1 plain farmland, 0.5 mixed (default), 1 dense town\n"
+             "  --series N          N dated images of one site (4 to 100) instead of a pair: OUTDIR/camp/\n"
+             "                      YYYY-MM-DD.tif, the first empty (the baseline), objects appearing and\n"
+             "                      leaving on known dates, one date clouded (nodata) over one area, one\n"
+             "                      on another grid (EPSG:4326); OUTDIR/aoi.geojson, an area around each\n"
+             "                      group of objects; truth.json: each object's dates, each (date,\n"
+             "                      area) cell's presence\n"
              "\n"
              "writes before.tif, after.tif (UInt16), truth.tif (change object ids on before's grid), truth.json\n");
 }
@@ -64,6 +70,8 @@ int sd_cmd_synth(int argc, char **argv) {
       sd_args_int(&a, 0, 999999, &o.after_epsg);
     } else if (sd_args_is(&a, "--bands")) {
       sd_args_int(&a, 1, 4, &o.bands);
+    } else if (sd_args_is(&a, "--series")) {
+      sd_args_int(&a, 4, 100, &o.series);
     } else if (sd_args_is(&a, "--texture")) {
       sd_args_double(&a, 0, 1, &o.texture);
     } else {

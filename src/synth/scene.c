@@ -102,11 +102,56 @@ static sd_rect shadow_of(const sd_rect *roof) {
   return sh;
 }
 
+/* The huts' changes: renovated roofs on existing buildings, then new huts with their shadows. */
+static void add_huts(sd_scene *s, sd_rng *rng, int *id, double size_m) {
+  /* Renovated huts: an existing building gets a roof of a clearly different colour. */
+  int nren = 2 + (int)(sd_rng_uniform(rng) * 2);
+  for (int i = 0; i < nren && i < s->nbuild; i++) {
+    sd_building *bd = &s->build[i];
+    sd_change *c = &s->change[s->nchanges++];
+    c->id = ++*id;
+    c->kind = SD_CHANGE_RENOVATED;
+    c->cu = bd->roof.cu;
+    c->cv = bd->roof.cv;
+    c->nparts = 1;
+    c->part[0] = bd->roof;
+    const float *best = ROOFS[0];
+    double bestd = -1;
+    for (int k = 0; k < 6; k++) {
+      double d = 0;
+      for (int j = 0; j < 4; j++)
+        d += (ROOFS[k][j] - bd->colour[j]) * (ROOFS[k][j] - bd->colour[j]);
+      if (d > bestd) {
+        bestd = d;
+        best = ROOFS[k];
+      }
+    }
+    memcpy(c->roof, best, sizeof c->roof);
+    bd->renovated = s->nchanges;
+  }
+  int nhut = 3 + (int)(size_m * size_m / 40000.0);
+  nhut = nhut > 10 ? 10 : nhut;
+  for (int i = 0; i < nhut; i++) {
+    double u, v, a = sd_rng_range(rng, 3.5, 7), b = sd_rng_range(rng, 3, 5);
+    if (!find_spot(s, rng, a + 2, &u, &v)) break;
+    sd_change *c = &s->change[s->nchanges++];
+    c->id = ++*id;
+    c->kind = SD_CHANGE_NEW_HUT;
+    c->cu = u;
+    c->cv = v;
+    c->nparts = 2;
+    c->part[0] = make_rect(u, v, a, b, sd_rng_range(rng, 0, M_PI));
+    c->part[1] = shadow_of(&c->part[0]);
+    memcpy(c->roof, ROOFS[sd_rng_next(rng) % 6], sizeof c->roof);
+  }
+}
+
 void sd_scene_init(sd_scene *s, uint64_t seed, double size_m, double texture) {
   memset(s, 0, sizeof *s);
   s->seed = seed;
   s->size_m = size_m;
   s->texture = texture;
+  s->shown = UINT32_MAX;
   sd_rng rng = {sd_hash64(seed * 7919 + 1)};
   /* Plainer ground has larger fields (up to 4x at 0), busier ground has more buildings. */
   double field_scale = texture < 0.5 ? 1 + 6 * (0.5 - texture) : 1;
@@ -181,46 +226,7 @@ void sd_scene_init(sd_scene *s, uint64_t seed, double size_m, double texture) {
     bd->shadow = shadow_of(&bd->roof);
     memcpy(bd->colour, ROOFS[sd_rng_next(&rng) % 6], sizeof bd->colour);
   }
-  /* Renovated huts: an existing building gets a roof of a clearly different colour. */
-  int nren = 2 + (int)(sd_rng_uniform(&rng) * 2);
-  for (int i = 0; i < nren && i < s->nbuild; i++) {
-    sd_building *bd = &s->build[i];
-    sd_change *c = &s->change[s->nchanges++];
-    c->id = ++id;
-    c->kind = SD_CHANGE_RENOVATED;
-    c->cu = bd->roof.cu;
-    c->cv = bd->roof.cv;
-    c->nparts = 1;
-    c->part[0] = bd->roof;
-    const float *best = ROOFS[0];
-    double bestd = -1;
-    for (int k = 0; k < 6; k++) {
-      double d = 0;
-      for (int j = 0; j < 4; j++)
-        d += (ROOFS[k][j] - bd->colour[j]) * (ROOFS[k][j] - bd->colour[j]);
-      if (d > bestd) {
-        bestd = d;
-        best = ROOFS[k];
-      }
-    }
-    memcpy(c->roof, best, sizeof c->roof);
-    bd->renovated = s->nchanges;
-  }
-  int nhut = 3 + (int)(size_m * size_m / 40000.0);
-  nhut = nhut > 10 ? 10 : nhut;
-  for (int i = 0; i < nhut; i++) {
-    double u, v, a = sd_rng_range(&rng, 3.5, 7), b = sd_rng_range(&rng, 3, 5);
-    if (!find_spot(s, &rng, a + 2, &u, &v)) break;
-    sd_change *c = &s->change[s->nchanges++];
-    c->id = ++id;
-    c->kind = SD_CHANGE_NEW_HUT;
-    c->cu = u;
-    c->cv = v;
-    c->nparts = 2;
-    c->part[0] = make_rect(u, v, a, b, sd_rng_range(&rng, 0, M_PI));
-    c->part[1] = shadow_of(&c->part[0]);
-    memcpy(c->roof, ROOFS[sd_rng_next(&rng) % 6], sizeof c->roof);
-  }
+  add_huts(s, &rng, &id, size_m);
 }
 
 int sd_scene_truth(const sd_scene *s, double u, double v) {
@@ -270,19 +276,20 @@ void sd_scene_sample(const sd_scene *s, double u, double v, int after, float out
         out[b] *= 0.35f;
   if (after)
     for (int i = 0; i < s->nchanges; i++)
-      if (s->change[i].kind == SD_CHANGE_NEW_HUT && in_rect(&s->change[i].part[1], u, v))
+      if (s->change[i].kind == SD_CHANGE_NEW_HUT && (s->shown >> i & 1) && in_rect(&s->change[i].part[1], u, v))
         for (int b = 0; b < 4; b++)
           out[b] *= 0.35f;
   for (int i = 0; i < s->nbuild; i++)
     if (in_rect(&s->build[i].roof, u, v)) {
       const sd_building *bd = &s->build[i];
-      const float *col = after && bd->renovated ? s->change[bd->renovated - 1].roof : bd->colour;
+      int ren = after && bd->renovated && (s->shown >> (bd->renovated - 1) & 1);
+      const float *col = ren ? s->change[bd->renovated - 1].roof : bd->colour;
       memcpy(out, col, sizeof(float) * 4);
     }
   if (!after) return;
   for (int i = 0; i < s->nchanges; i++) {
     const sd_change *c = &s->change[i];
-    if (fabs(u - c->cu) > 60 || fabs(v - c->cv) > 60) continue;
+    if (!(s->shown >> i & 1) || fabs(u - c->cu) > 60 || fabs(v - c->cv) > 60) continue;
     if (c->kind == SD_CHANGE_NEW_HUT && in_rect(&c->part[0], u, v)) memcpy(out, c->roof, sizeof c->roof);
     if (c->kind == SD_CHANGE_EQUIPMENT)
       for (int k = 0; k < c->nparts; k++)

@@ -47,13 +47,14 @@ typedef struct sd_scene {
   sd_building build[64];
   int nchanges;
   sd_change change[32];
+  uint32_t shown; /* the changes (bit i: change[i]) the after state shows; all of them by default */
 } sd_scene;
 
 /* texture: how busy the ground is. 0 is constant ground with nothing on it (no roads, buildings
  * or changes); up to 0.5 fields grow and ground texture, furrows and buildings thin out; above
  * 0.5 buildings grow denser. At 0.5 the scene is what it was before the level existed. */
 void sd_scene_init(sd_scene *s, uint64_t seed, double size_m, double texture);
-/* Reflectance at (u, v) metres, before (after = 0) or after (after = 1). */
+/* Reflectance at (u, v) metres, before (after = 0) or after (after = 1: with the changes in shown). */
 void sd_scene_sample(const sd_scene *s, double u, double v, int after, float out[SD_SCENE_BANDS]);
 /* Id of the change covering (u, v), 0 if none. */
 int sd_scene_truth(const sd_scene *s, double u, double v);

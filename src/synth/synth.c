@@ -10,6 +10,7 @@
 #include "io/io.h"
 #include "sitediff/sitediff.h"
 #include "synth/scene.h"
+#include "synth/synth_priv.h"
 
 void sd_synth_options_init(sd_synth_options *o) {
   memset(o, 0, sizeof *o);
@@ -25,98 +26,7 @@ void sd_synth_options_init(sd_synth_options *o) {
   o->texture = 0.5;
 }
 
-enum { SS = 3, STRIP = 64 };
 static const int BEFORE_EPSG = 32636;
-
-typedef struct image_spec {
-  sd_grid grid;
-  int after;                          /* renders the after state with shift, gain, offset */
-  double dx_m, dv_m;                  /* content shift in metres (u east, v south) */
-  double cos_r, sin_r, scale, cu, cv; /* content rotation and scale about (cu, cv) */
-  double footprint;                   /* pixel footprint in pixels: 1 = box of one pixel */
-  float gain[4], offset[4];
-} image_spec;
-
-/* Local scene coordinates (u east, v south, metres) of the grid's pixel corners on row cy. */
-static sd_status corner_row(const image_spec *im, const char *local_wkt, double X0, double Y0, int cy, double *u,
-                            double *v, sd_error *err) {
-  int n = im->grid.width + 1;
-  for (int x = 0; x < n; x++) {
-    u[x] = im->grid.gt[0] + x * im->grid.gt[1] + cy * im->grid.gt[2];
-    v[x] = im->grid.gt[3] + x * im->grid.gt[4] + cy * im->grid.gt[5];
-  }
-  if (im->grid.wkt != local_wkt) {
-    sd_status s = sd_transform_points(im->grid.wkt, local_wkt, n, u, v, err);
-    if (s) return s;
-  }
-  for (int x = 0; x < n; x++) {
-    u[x] = u[x] - X0;
-    v[x] = Y0 - v[x];
-  }
-  return SD_OK;
-}
-
-static float noise_at(uint64_t seed, int img, int band, int x, int y) {
-  sd_rng r = {sd_hash64(seed ^ ((uint64_t)img << 60) ^ ((uint64_t)band << 56) ^ ((uint64_t)y << 28) ^ (uint64_t)x)};
-  return (float)sd_rng_normal(&r);
-}
-
-static sd_status render(const sd_synth_options *o, const sd_scene *sc, const image_spec *im, const char *local_wkt,
-                        double X0, double Y0, const char *path, sd_error *err) {
-  int W = im->grid.width, H = im->grid.height, nb = o->bands;
-  sd_gtiff *t;
-  sd_status s = sd_gtiff_create(path, &im->grid, nb, SD_PIX_U16, 0, 0, &t, err);
-  if (s) return s;
-  if (nb >= 3) sd_gtiff_set_rgb(t);
-  double *cu = malloc(sizeof(double) * (W + 1) * (STRIP + 1)), *cv = malloc(sizeof(double) * (W + 1) * (STRIP + 1));
-  uint16_t *buf = malloc(sizeof(uint16_t) * (size_t)W * STRIP * nb);
-  if (!cu || !cv || !buf) s = sd_error_set(err, SD_ERR_NOMEM, "synth: out of memory");
-  for (int y0 = 0; y0 < H && !s; y0 += STRIP) {
-    int rows = y0 + STRIP > H ? H - y0 : STRIP;
-    for (int r = 0; r <= rows && !s; r++)
-      s = corner_row(im, local_wkt, X0, Y0, y0 + r, cu + (size_t)r * (W + 1), cv + (size_t)r * (W + 1), err);
-    if (s) break;
-    SD_OMP(parallel for schedule(dynamic, 1))
-    for (int r = 0; r < rows; r++) {
-      const double *u0 = cu + (size_t)r * (W + 1), *v0 = cv + (size_t)r * (W + 1);
-      const double *u1 = u0 + W + 1, *v1 = v0 + W + 1;
-      for (int x = 0; x < W; x++) {
-        float acc[4] = {0, 0, 0, 0};
-        for (int j = 0; j < SS; j++)
-          for (int i = 0; i < SS; i++) {
-            double fx = 0.5 + ((i + 0.5) / SS - 0.5) * im->footprint, fy = 0.5 + ((j + 0.5) / SS - 0.5) * im->footprint;
-            double u = (1 - fy) * ((1 - fx) * u0[x] + fx * u0[x + 1]) + fy * ((1 - fx) * u1[x] + fx * u1[x + 1]);
-            double v = (1 - fy) * ((1 - fx) * v0[x] + fx * v0[x + 1]) + fy * ((1 - fx) * v1[x] + fx * v1[x + 1]);
-            /* after(q) shows the scene at T^-1(q), T(p) = c + scale R (p - c) + d. */
-            double qu = (u - im->dx_m - im->cu) / im->scale, qv = (v - im->dv_m - im->cv) / im->scale;
-            double su = im->cu + im->cos_r * qu + im->sin_r * qv, sv = im->cv - im->sin_r * qu + im->cos_r * qv;
-            float refl[4];
-            sd_scene_sample(sc, su, sv, im->after, refl);
-            for (int b = 0; b < 4; b++)
-              acc[b] += refl[b];
-          }
-        float val[4];
-        for (int b = 0; b < 4; b++)
-          val[b] = 300.0f + 9000.0f * acc[b] / (SS * SS);
-        if (nb == 1) val[0] = (val[0] + val[1] + val[2]) / 3.0f;
-        for (int b = 0; b < nb; b++) {
-          float dn = val[b];
-          if (im->after) dn = im->gain[b] * dn + im->offset[b];
-          dn += (float)o->noise * noise_at(o->seed, im->after, b, x, y0 + r);
-          dn = dn < 0 ? 0 : dn > 65535 ? 65535 : dn;
-          buf[(size_t)b * W * STRIP + (size_t)r * W + x] = (uint16_t)lrintf(dn);
-        }
-      }
-    }
-    for (int b = 0; b < nb && !s; b++)
-      s = sd_gtiff_write(t, b + 1, y0, rows, buf + (size_t)b * W * STRIP, err);
-  }
-  free(cu);
-  free(cv);
-  free(buf);
-  sd_status cs = sd_gtiff_close(t, err);
-  return s ? s : cs;
-}
 
 static sd_status write_truth(const sd_synth_options *o, const sd_scene *sc, const image_spec *bim,
                              const image_spec *aim, const char *outdir, sd_error *err) {
@@ -184,8 +94,11 @@ sd_status sd_synth(const sd_synth_options *o, sd_error *err) {
   if (o->bands < 1 || o->bands > 4) return sd_error_set(err, SD_ERR_USAGE, "synth: --bands must be 1 to 4");
   if (!(o->texture >= 0 && o->texture <= 1))
     return sd_error_set(err, SD_ERR_USAGE, "synth: --texture must be from 0 to 1");
+  if (o->series && (o->series < 4 || o->series > 100))
+    return sd_error_set(err, SD_ERR_USAGE, "synth: --series must be from 4 to 100 dates");
   sd_status s = sd_mkdir_p(o->outdir, err);
   if (s) return s;
+  if (o->series) return sd_synth_series(o, err);
 
   double px = o->pixel_size, S = o->size * px;
   sd_scene *sc = malloc(sizeof *sc);
@@ -207,6 +120,7 @@ sd_status sd_synth(const sd_synth_options *o, sd_error *err) {
   double ou = 0.04 * S + sd_rng_range(&rng, 0, pa), ov = -0.06 * S + sd_rng_range(&rng, 0, pa);
   double eu = 1.10 * S, ev = 0.93 * S;
   aim.after = 1;
+  aim.noise_id = 1;
   aim.dx_m = o->shift_x * px;
   aim.dv_m = o->shift_y * px;
   aim.cos_r = cos(o->rotate_deg * M_PI / 180);
@@ -229,43 +143,16 @@ sd_status sd_synth(const sd_synth_options *o, sd_error *err) {
                          .georef = 1};
     snprintf(aim.grid.crs, sizeof aim.grid.crs, "EPSG:%d", BEFORE_EPSG);
   } else {
-    /* Bounding box of the local extent in the after CRS, pixel size ~pa metres. */
-    double xs[8], ys[8];
-    double us[8] = {ou, eu, ou, eu, (ou + eu) / 2, (ou + eu) / 2, ou, eu};
-    double vs[8] = {ov, ov, ev, ev, ov, ev, (ov + ev) / 2, (ov + ev) / 2};
-    for (int i = 0; i < 8; i++) {
-      xs[i] = X0 + us[i];
-      ys[i] = Y0 - vs[i];
-    }
-    s = sd_transform_points(utm, awkt, 8, xs, ys, err);
+    s = sd_synth_crs_grid(utm, awkt, o->after_epsg, X0, Y0, ou, ov, eu, ev, pa, &aim.grid, err);
     if (s) goto done;
-    double minx = xs[0], maxx = xs[0], miny = ys[0], maxy = ys[0];
-    for (int i = 1; i < 8; i++) {
-      minx = fmin(minx, xs[i]);
-      maxx = fmax(maxx, xs[i]);
-      miny = fmin(miny, ys[i]);
-      maxy = fmax(maxy, ys[i]);
-    }
-    double pxa = pa, pya = pa;
-    if (sd_wkt_is_geographic(awkt)) {
-      double lat = 0.5 * (miny + maxy);
-      pxa = pa / (111320.0 * cos(lat * M_PI / 180.0));
-      pya = pa / 110574.0;
-    }
-    aim.grid = (sd_grid){.width = (int)ceil((maxx - minx) / pxa),
-                         .height = (int)ceil((maxy - miny) / pya),
-                         .gt = {minx, pxa, 0, maxy, 0, -pya},
-                         .wkt = awkt,
-                         .georef = 1};
-    snprintf(aim.grid.crs, sizeof aim.grid.crs, "EPSG:%d", o->after_epsg);
   }
 
   char path[4096];
   sd_join(path, sizeof path, o->outdir, "before.tif");
-  s = render(o, sc, &bim, utm, X0, Y0, path, err);
+  s = sd_synth_render(o, sc, &bim, utm, X0, Y0, path, err);
   if (!s) {
     sd_join(path, sizeof path, o->outdir, "after.tif");
-    s = render(o, sc, &aim, utm, X0, Y0, path, err);
+    s = sd_synth_render(o, sc, &aim, utm, X0, Y0, path, err);
   }
   if (!s) s = write_truth(o, sc, &bim, &aim, o->outdir, err);
 done:
