@@ -10,7 +10,7 @@ typedef enum sd_status {
   SD_OK = 0,
   SD_ERR_USAGE,     /* bad option or argument: exit code 2 */
   SD_ERR_INPUT,     /* an input file is missing, unreadable or unusable */
-  SD_ERR_NOOVERLAP, /* the two images share no ground */
+  SD_ERR_NOOVERLAP, /* the two images share no ground, or no valid pixels on it (nodata, masks) */
   SD_ERR_OUTPUT,    /* an output could not be written */
   SD_ERR_LIMIT,     /* a size limit (--max-pixels) was exceeded */
   SD_ERR_NOMEM,

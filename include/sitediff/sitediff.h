@@ -28,7 +28,9 @@ sd_status sd_score_files(const char *mask_path, const char *truth_path, sd_score
  * tolerance,bands] or a JSON list of objects with the same keys), each into OUTDIR/<site>. */
 typedef struct sd_batch_options {
   const char *manifest;
-  const char *dir; /* instead of a manifest: DIR/<site>/<YYYY-MM-DD>.tif, consecutive dates */
+  const char *dir;      /* instead of a manifest: DIR/<site>/<YYYY-MM-DD>.tif, a time series per site */
+  const char *baseline; /* --dir: "first", a date (YYYY-MM-DD) or a file every date is compared with */
+  int pairs;            /* --dir: SD_SERIES_CONSECUTIVE, _BASELINE or both (0: baseline when given, else consecutive) */
   const char *outdir;
   int jobs;             /* pairs at once; 0 = one per two cores */
   int threads;          /* threads per pair; 0 = cores / jobs */
@@ -39,8 +41,10 @@ typedef struct sd_batch_options {
   sd_compare_options compare; /* options for every pair (rows may override some) */
 } sd_batch_options;
 
+enum { SD_SERIES_CONSECUTIVE = 1, SD_SERIES_BASELINE = 2 };
+
 typedef struct sd_batch_result {
-  int pairs, ok, failed, up_to_date;
+  int pairs, ok, failed, up_to_date, not_observed; /* not observed: a series date with no valid overlap */
 } sd_batch_result;
 
 void sd_batch_options_init(sd_batch_options *opts);

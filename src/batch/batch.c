@@ -41,7 +41,7 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
   if (o->jobs < 0 || o->threads < 0) return sd_error_set(err, SD_ERR_USAGE, "batch: -j and --threads must be >= 0");
   pair *pairs = NULL;
   int n = 0;
-  sd_status s = o->dir ? sd_batch_scan_series(o->dir, &o->compare, &pairs, &n, err)
+  sd_status s = o->dir ? sd_batch_scan_series(o, &pairs, &n, err)
                        : sd_batch_read_manifest(o->manifest, &o->compare, &pairs, &n, err);
   if (!s && n == 0)
     s = sd_error_set(err, SD_ERR_USAGE, "batch: %s %s", o->dir ? o->dir : o->manifest,
@@ -67,6 +67,7 @@ sd_status sd_batch(const sd_batch_options *o, sd_batch_result *res, sd_error *er
         res->failed += !strcmp(pairs[i].status, "failed");
         res->ok += !strcmp(pairs[i].status, "ok");
         res->up_to_date += !strcmp(pairs[i].status, "up to date");
+        res->not_observed += !strcmp(pairs[i].status, "not observed");
       }
     }
   }

@@ -1,5 +1,5 @@
 /* pairs.c: the pairs of a batch: each one's output folder name (safe for the file system and
- * unique in the batch), and freeing them. */
+ * unique in the batch), a CSV field as the summaries write it, and freeing them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -39,6 +39,17 @@ static void strset_free(strset *t) {
   free(t->value);
 }
 
+void sd_batch_safe_name(const char *name, char out[96]) {
+  size_t k = 0;
+  for (const char *c = name; *c && k < 80; c++) {
+    int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-';
+    if (!ok && k == 0) continue; /* no leading '_': "../x" becomes "x" */
+    out[k++] = ok ? *c : '_';
+  }
+  out[k] = 0;
+  if (!k) snprintf(out, 96, "pair");
+}
+
 /* Folder names: letters, digits, '-' and '_' (for anything else, dots and slashes included), not
  * starting with '_', at most 80 characters, unique ("-2", "-3" ...: the lowest number free when
  * the row comes). Hashed, so a manifest of many equal names is linear, not cubic. */
@@ -47,14 +58,7 @@ void sd_batch_name_folders(pair *p, int n) {
   char(*safe)[96] = malloc(sizeof *safe * (size_t)(n ? n : 1));
   if (!safe || !strset_init(&taken, (size_t)n) || !strset_init(&next, (size_t)n)) abort();
   for (int i = 0; i < n; i++) {
-    size_t k = 0;
-    for (const char *c = p[i].site; *c && k < 80; c++) {
-      int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-';
-      if (!ok && k == 0) continue; /* no leading '_': "../x" becomes "x" */
-      safe[i][k++] = ok ? *c : '_';
-    }
-    safe[i][k] = 0;
-    if (!k) snprintf(safe[i], sizeof safe[i], "pair");
+    sd_batch_safe_name(p[i].site, safe[i]);
     char name[128];
     snprintf(name, sizeof name, "%s", safe[i]);
     size_t ns = strset_find(&next, safe[i]);
@@ -75,11 +79,22 @@ void sd_batch_name_folders(pair *p, int n) {
   free(safe);
 }
 
+void sd_batch_csv_field(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; s++) {
+    if (*s == '"') fputc('"', f);
+    fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
 void sd_batch_free_pair(pair *p) {
   free(p->site);
   free(p->folder);
   free(p->before);
   free(p->after);
+  free(p->mask_before);
+  free(p->mask_after);
 }
 
 void sd_batch_free_pairs(pair *pairs, int n) {

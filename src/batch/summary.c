@@ -9,15 +9,6 @@
 
 #include "batch/batch_priv.h"
 
-static void csv_field(FILE *f, const char *s) {
-  fputc('"', f);
-  for (; *s; s++) {
-    if (*s == '"') fputc('"', f);
-    fputc(*s, f);
-  }
-  fputc('"', f);
-}
-
 typedef struct row {
   const pair *p;
   json_t *report;
@@ -36,7 +27,9 @@ sd_status sd_batch_write_summary(const sd_batch_options *o, pair *pairs, int n, 
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/report.json", o->outdir, pairs[i].folder);
     rows[i].p = &pairs[i];
-    rows[i].report = strcmp(pairs[i].status, "failed") ? json_load_file(path, 0, NULL) : NULL;
+    rows[i].report = strcmp(pairs[i].status, "failed") && strcmp(pairs[i].status, "not observed")
+                         ? json_load_file(path, 0, NULL)
+                         : NULL;
     rows[i].area = json_real_value(json_object_get(json_object_get(rows[i].report, "change"), "changed_area_m2"));
   }
   qsort(rows, (size_t)n, sizeof *rows, by_area);
@@ -54,7 +47,12 @@ sd_status sd_batch_write_summary(const sd_batch_options *o, pair *pairs, int n, 
   }
   fprintf(csv, "site,date_before,date_after,status,error,folder,dx,dy,grade,trench,structure,equipment,area,road,"
                "changed_area_m2,seconds\n");
+  /* Time series first: a chart per site and area heads the page (shards: at the merge). */
+  series_rows series = {0};
+  sd_status s = suffix[0] ? SD_OK : sd_batch_write_series(o, pairs, n, &series, err);
   sd_batch_index_head(html, n);
+  sd_batch_index_charts(html, &series);
+  sd_batch_free_series(&series);
   for (int i = 0; i < n; i++) {
     const pair *p = rows[i].p;
     json_t *r = rows[i].report, *reg = json_object_get(r, "registration");
@@ -69,9 +67,9 @@ sd_status sd_batch_write_summary(const sd_batch_options *o, pair *pairs, int n, 
     for (int c = 0; c < SD_CLASS_COUNT; c++)
       pm->by_class[c] = k[c];
     const char *grade = json_string_value(json_object_get(reg, "grade"));
-    csv_field(csv, p->site);
+    sd_batch_csv_field(csv, p->site);
     fprintf(csv, ",%s,%s,%s,", p->date_before, p->date_after, p->status);
-    csv_field(csv, p->error);
+    sd_batch_csv_field(csv, p->error);
     fprintf(csv, ",%s,", p->folder);
     if (r)
       fprintf(csv, "%.3f,%.3f,%s,%d,%d,%d,%d,%d,%.1f,%.2f\n", dx, dy, grade ? grade : "", k[0], k[1], k[2], k[3], k[4],
@@ -85,15 +83,17 @@ sd_status sd_batch_write_summary(const sd_batch_options *o, pair *pairs, int n, 
                                          "grade", grade ? json_string(grade) : json_null(), "objects_by_class",
                                          bc ? json_deep_copy(bc) : json_null(), "changed_area_m2",
                                          r ? json_real(rows[i].area) : json_null(), "seconds", p->seconds));
+    if (p->mode) json_object_set_new(json_array_get(all, json_array_size(all) - 1), "pairs", json_integer(p->mode));
     sd_batch_index_card(html, p, grade, dx, dy);
     json_decref(r);
   }
-  sd_batch_index_tail(html, pairs, n);
+  sd_batch_index_tail(html);
   int bad = fclose(csv) != 0;
   bad |= fclose(html) != 0;
   bad |= json_dump_file(all, p2, JSON_INDENT(2)) != 0;
   json_decref(all);
   free(rows);
+  if (s) return s;
   return bad ? sd_error_set(err, SD_ERR_OUTPUT, "batch: writing the summary in %s failed", o->outdir) : SD_OK;
 }
 
@@ -126,12 +126,16 @@ sd_status sd_batch_merge_shards(const sd_batch_options *o, sd_batch_result *res,
       p->site = strdup(json_string_value(json_object_get(r, "site")) ?: "");
       p->folder = strdup(json_string_value(json_object_get(r, "folder")) ?: "");
       const char *st = json_string_value(json_object_get(r, "status")) ?: "failed";
-      p->status = !strcmp(st, "ok") ? "ok" : !strcmp(st, "up to date") ? "up to date" : "failed";
+      p->status = !strcmp(st, "ok")             ? "ok"
+                  : !strcmp(st, "up to date")   ? "up to date"
+                  : !strcmp(st, "not observed") ? "not observed"
+                                                : "failed";
       snprintf(p->error, sizeof p->error, "%s", json_string_value(json_object_get(r, "error")) ?: "");
       p->seconds = json_number_value(json_object_get(r, "seconds"));
       snprintf(p->series, sizeof p->series, "%s", json_string_value(json_object_get(r, "series")) ?: "");
       snprintf(p->date_before, sizeof p->date_before, "%s", json_string_value(json_object_get(r, "date_before")) ?: "");
       snprintf(p->date_after, sizeof p->date_after, "%s", json_string_value(json_object_get(r, "date_after")) ?: "");
+      p->mode = (int)json_integer_value(json_object_get(r, "pairs"));
     }
     json_decref(a);
   }

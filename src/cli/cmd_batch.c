@@ -1,5 +1,6 @@
 /* cmd_batch.c: `sitediff batch MANIFEST -o OUTDIR [options]`. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/cli.h"
 
@@ -18,9 +19,16 @@ int sd_cmd_batch(int argc, char **argv) {
              "  MANIFEST          CSV with header site,before,after (optional columns threshold, min_area,\n"
              "                    resolution, tolerance, bands) or a JSON list of objects with those keys;\n"
              "                    relative paths are relative to the manifest\n"
-             "  --dir DIR         instead of a manifest: DIR/<site>/<YYYY-MM-DD>.tif (or YYYYMMDD); each\n"
-             "                    site's consecutive dates are compared, objects carry first_seen/absent_on,\n"
-             "                    index.html gets a timeline per site\n"
+             "  --dir DIR         instead of a manifest: DIR/<site>/<YYYY-MM-DD>.tif (or YYYYMMDD; a\n"
+             "                    <date>.mask.tif beside an image is its cloud mask); per site\n"
+             "                    series/<site>/series.csv (a row per date and area: observed, not observed\n"
+             "                    or failed, counts by class), tracks.csv and tracks.geojson (objects\n"
+             "                    matched across dates, first_seen, last_seen); index.html a chart per\n"
+             "                    site and area on a time axis\n"
+             "  --baseline B      --dir: compare every date with B: 'first' (each site's first date), a date\n"
+             "                    (YYYY-MM-DD) or a file (in each site's folder, else as given)\n"
+             "  --pairs P         --dir: consecutive (default without --baseline), baseline (default with\n"
+             "                    it) or both\n"
              "  -o, --output DIR  one folder per pair (site name made safe and unique), summary.csv,\n"
              "                    summary.json, index.html\n"
              "  -j, --jobs N      pairs at once (default: one per two cores)\n"
@@ -31,7 +39,8 @@ int sd_cmd_batch(int argc, char **argv) {
              "  --merge           join the shards' summaries in OUTDIR into summary.csv/json, index.html\n"
              "  -q, --quiet       no progress on stderr\n"
              "  and every option of `sitediff compare` (threshold, metric, registration ...) for all pairs\n"
-             "exit codes: 0 every pair succeeded, 1 some failed (the rest completed), 2 bad usage\n");
+             "exit codes: 0 every pair succeeded (a series date not observed is no failure), 1 some failed (the rest\n"
+             "completed), 2 bad usage\n");
       return 0;
     } else if (sd_args_is(&a, "-o") || sd_args_is(&a, "--output")) {
       o.outdir = sd_args_value(&a);
@@ -41,6 +50,18 @@ int sd_cmd_batch(int argc, char **argv) {
       sd_args_int(&a, 1, 1024, &o.threads);
     } else if (sd_args_is(&a, "--dir")) {
       o.dir = sd_args_value(&a);
+    } else if (sd_args_is(&a, "--baseline")) {
+      o.baseline = sd_args_value(&a);
+    } else if (sd_args_is(&a, "--pairs")) {
+      const char *v = sd_args_value(&a);
+      if (v && !strcmp(v, "consecutive"))
+        o.pairs = SD_SERIES_CONSECUTIVE;
+      else if (v && !strcmp(v, "baseline"))
+        o.pairs = SD_SERIES_BASELINE;
+      else if (v && !strcmp(v, "both"))
+        o.pairs = SD_SERIES_CONSECUTIVE | SD_SERIES_BASELINE;
+      else if (v)
+        sd_error_set(&err, SD_ERR_USAGE, "--pairs: '%s' is not consecutive, baseline or both", v);
     } else if (sd_args_is(&a, "--shard")) {
       const char *v = sd_args_value(&a);
       char tail;
@@ -60,10 +81,13 @@ int sd_cmd_batch(int argc, char **argv) {
   if (!err.code && !o.manifest && !o.merge && !o.dir) sd_error_set(&err, SD_ERR_USAGE, "needs a MANIFEST or --dir DIR");
   if (!err.code && o.manifest && o.dir) sd_error_set(&err, SD_ERR_USAGE, "give a MANIFEST or --dir DIR, not both");
   if (!err.code && !o.outdir) sd_error_set(&err, SD_ERR_USAGE, "needs an output folder: -o OUTDIR");
+  if (!err.code && !o.dir && (o.baseline || o.pairs))
+    sd_error_set(&err, SD_ERR_USAGE, "--baseline and --pairs need --dir DIR");
   sd_batch_result res;
   if (err.code || sd_batch(&o, &res, &err)) return sd_cli_fail("batch", &err);
   if (!o.quiet)
-    fprintf(stderr, "sitediff batch: %d pairs: %d done, %d up to date, %d failed; summary in %s/index.html\n",
-            res.pairs, res.ok, res.up_to_date, res.failed, o.outdir);
+    fprintf(stderr,
+            "sitediff batch: %d pairs: %d done, %d up to date, %d not observed, %d failed; summary in %s/index.html\n",
+            res.pairs, res.ok, res.up_to_date, res.not_observed, res.failed, o.outdir);
   return res.failed ? 1 : 0;
 }

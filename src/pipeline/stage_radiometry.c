@@ -110,7 +110,7 @@ sd_status sd_stage_radiometry(sd_run *run, sd_normalisation *norm, sd_error *err
   if (!s) s = fit_features(run, norm, &sb, &sa, strip_rows, err);
   if (!s) s = sd_check_interrupt(err);
   if (!s && norm->radio.samples < 16)
-    s = sd_error_set(err, SD_ERR_INPUT, "compare: %s and %s have almost no valid pixels in common (nodata or masks)",
+    s = sd_error_set(err, SD_ERR_NOOVERLAP, "compare: %s and %s have almost no valid pixels in common (nodata or masks)",
                      sd_raster_get_info(run->before)->path, sd_raster_get_info(run->after)->path);
   if (!s) {
     stretch_from_sample(&sa, run->rgb, norm->lo, norm->hi);

@@ -521,7 +521,7 @@ static void featureless_and_nodata(void) {
   write_flat("reg-pairs/nodata/after.tif", 2, 1);
   sd_error_clear(&err);
   s = compare("reg-pairs/nodata", "reg-pairs/nodata/out", 0, &res, &err);
-  CHECK(s == SD_ERR_INPUT && strstr(err.msg, "after.tif") && strstr(err.msg, "valid pixels"),
+  CHECK(s == SD_ERR_NOOVERLAP && strstr(err.msg, "after.tif") && strstr(err.msg, "valid pixels"),
         "all-nodata after: status %d, '%s'", s, err.msg);
   CHECK(!dir_has_files("reg-pairs/nodata/out"), "all-nodata run left outputs");
 }
