@@ -5,7 +5,9 @@
 # of (date, area) cells, first_seen exact for at least 90 % of objects, every clouded cell "not
 # observed" with no counts (series_check.py); a chart per area in index.html; a broken date
 # "failed" in every area; shards merged into the same series; --pairs both, --baseline DATE and
-# FILE, a <date>.mask.tif sidecar, GDAL's .aux.xml ignored; bad --baseline / --pairs refused.
+# FILE, a <date>.mask.tif sidecar, GDAL's .aux.xml ignored; bad --baseline / --pairs refused. On the
+# Joplin pair (when ../shared/data is there, not in the sanitizer build), a three-date series in
+# an area around part of the town: the same objects found and matched on both later dates.
 set -u
 SD=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -114,6 +116,37 @@ PY
 "$SD" batch --dir "$T/m" --baseline 1999-01-01 -o "$T/e1" 2>"$T/err"; [ $? -eq 2 ] && grep -q "site 'camp' has no image of that date" "$T/err" && ok || bad "--baseline of a missing date"
 "$SD" batch --dir "$T/m" --baseline nosuch.tif -o "$T/e2" 2>"$T/err"; [ $? -eq 2 ] && grep -q "nosuch.tif" "$T/err" && ok || bad "--baseline of a missing file"
 "$SD" batch --dir "$T/m" --pairs sometimes -o "$T/e3" 2>"$T/err"; [ $? -eq 2 ] && grep -q "consecutive, baseline or both" "$T/err" && ok || bad "--pairs sometimes"
+# Real imagery: Joplin before the tornado and after it on two dates (the same image twice), inside
+# an area drawn around part of the town: both dates observed with objects, and every track seen
+# on both dates (the same objects found again and matched), first seen on the first date after.
+J="$HERE/../../../shared/data/registration/joplin"
+if [ ! -f "$J/before.tif" ]; then
+  echo "Joplin series skipped: ../shared/data is not beside this checkout"
+elif [ -n "${SD_SANITIZED:-}" ]; then
+  echo "Joplin series skipped in the sanitizer build (its code runs on the synthetic series above)"
+else
+  mkdir -p "$T/j/joplin"
+  ln -s "$J/before.tif" "$T/j/joplin/2011-05-20.tif"
+  ln -s "$J/after.tif" "$T/j/joplin/2011-05-24.tif"
+  ln -s "$J/after.tif" "$T/j/joplin/2011-05-25.tif"
+  cat >"$T/joplin.geojson" <<'JSON'
+{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"east blocks"},"geometry":{"type":"Polygon","coordinates":[[[-94.4935,37.0760],[-94.4870,37.0760],[-94.4870,37.0700],[-94.4935,37.0700],[-94.4935,37.0760]]]}}]}
+JSON
+  "$SD" batch --dir "$T/j" --baseline first --aoi "$T/joplin.geojson" -o "$T/jo" -q --segments off; [ $? -eq 0 ] && ok || bad "Joplin series failed"
+  python3 - "$T/jo" <<'PY' && ok || bad "Joplin series outputs"
+import csv, sys
+o = sys.argv[1]
+rows = [r for r in csv.DictReader(open(f"{o}/series/joplin/series.csv")) if r["status"] != "baseline"]
+assert [(r["date"], r["aoi"], r["status"]) for r in rows] == [("2011-05-24", "east blocks", "observed"), ("2011-05-25", "east blocks", "observed")], rows
+assert rows[0]["objects"] == rows[1]["objects"] and int(rows[0]["objects"]) > 20, rows
+tracks = list(csv.DictReader(open(f"{o}/series/joplin/tracks.csv")))
+assert len(tracks) == int(rows[0]["objects"]), (len(tracks), rows[0]["objects"])
+for t in tracks:
+    assert t["first_seen"] == "2011-05-24" and t["last_seen"] == "2011-05-25" and t["dates_seen"] == "2", t
+    assert -94.4936 <= float(t["lon"]) <= -94.4869 and 37.0699 <= float(t["lat"]) <= 37.0761, t
+PY
+fi
+
 printf 'site,before,after\n' >"$T/m.csv"
 "$SD" batch "$T/m.csv" --baseline first -o "$T/e4" 2>"$T/err"; [ $? -eq 2 ] && grep -q "need --dir" "$T/err" && ok || bad "--baseline without --dir"
 finish
