@@ -32,7 +32,7 @@ static double day_of(const char *s) {
   return (double)timegm(&tm);
 }
 
-enum { CHART_W = 760, CHART_X = 46, CHART_PLOT = 690, CHART_BASE = 112 };
+enum { CHART_W = 790, CHART_X = 46, CHART_PLOT = 690, CHART_BASE = 112 };
 
 /* The time axis: a tick at the first of each month (every k-th labelled so labels do not crowd). */
 static void time_axis(FILE *html, double t0, double t1) {
