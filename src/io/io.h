@@ -113,6 +113,13 @@ sd_status sd_reader_read_binned(sd_reader *rd, int x0, int y0, int factor, sd_pl
 const char *sd_reader_resampling(const sd_reader *rd);
 void sd_reader_free(sd_reader *rd);
 
+/* ---- Files GDAL writes with every write checked (checked.c) ---- */
+/* out: the name under which GDAL writes path on disk through a checked handle. */
+void sd_checked_path(const char *path, char *out, size_t n);
+/* After GDAL closed it: 0 when every write, flush and close of path succeeded, else the first
+ * errno; -1 when GDAL never opened it. Taken once. */
+int sd_checked_result(const char *path);
+
 /* ---- GeoTIFF outputs on the grid (writer.c) ---- */
 typedef enum sd_pixel_type { SD_PIX_U8, SD_PIX_F32, SD_PIX_I32, SD_PIX_U16 } sd_pixel_type;
 typedef struct sd_gtiff sd_gtiff;

@@ -1,7 +1,6 @@
 /* vector.c: change objects as GeoJSON polygons (WGS84, through OGR), one feature per object. */
 #include <errno.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,24 +78,22 @@ static void first_pixel(OGRGeometryH poly, const double *inv, int *px, int *py) 
   }
 }
 
-/* A GeoJSON file being written: GDAL writes it into /vsimem/ and close_geojson copies it to the
- * real path with every write checked (the GeoJSON driver ignores its own write errors, so a full
- * disk left a truncated file and no error). */
+/* A GeoJSON file being written: GDAL streams it to disk through a checked handle (checked.c):
+ * its GeoJSON driver ignores its own write errors, so a full disk left a truncated file and no
+ * error, and a file held in /vsimem/ first grew with the objects (338 MB for 355,620). */
 typedef struct geojson_out {
   GDALDatasetH ds;
   OGRLayerH layer;
   OGRCoordinateTransformationH ct; /* grid CRS to WGS84, NULL when not georeferenced */
-  char mem[64];
+  char vpath[4200];
 } geojson_out;
-
-static atomic_uint geojson_seq; /* batch threads write several at once into the one /vsimem/ */
 
 /* Opens a GeoJSON layer in WGS84 (or without CRS when the grid is not georeferenced) and the
  * transformation from grid coordinates into it. */
 static sd_status open_geojson(const char *path, const char *what, const char *name, const sd_grid *grid,
                               OGRwkbGeometryType type, const sd_gdal_capture *cap, geojson_out *g, sd_error *err) {
   memset(g, 0, sizeof *g);
-  snprintf(g->mem, sizeof g->mem, "/vsimem/sitediff-%u.geojson", atomic_fetch_add(&geojson_seq, 1));
+  sd_checked_path(path, g->vpath, sizeof g->vpath);
   OGRSpatialReferenceH wgs84 = NULL;
   if (grid->wkt) {
     OGRSpatialReferenceH src = OSRNewSpatialReference(grid->wkt);
@@ -110,31 +107,34 @@ static sd_status open_geojson(const char *path, const char *what, const char *na
   char **lopts = NULL;
   if (g->ct) lopts = CSLSetNameValue(lopts, "RFC7946", "YES");
   lopts = CSLSetNameValue(lopts, "COORDINATE_PRECISION", "7");
-  g->ds = GDALCreate(GDALGetDriverByName("GeoJSON"), g->mem, 0, 0, 0, GDT_Unknown, NULL);
+  g->ds = GDALCreate(GDALGetDriverByName("GeoJSON"), g->vpath, 0, 0, 0, GDT_Unknown, NULL);
   g->layer = g->ds ? GDALDatasetCreateLayer(g->ds, name, wgs84, type, lopts) : NULL;
   CSLDestroy(lopts);
   if (wgs84) OSRDestroySpatialReference(wgs84);
   if (!g->layer) {
     if (g->ds) GDALClose(g->ds);
     if (g->ct) OCTDestroyCoordinateTransformation(g->ct);
-    VSIUnlink(g->mem);
+    sd_checked_result(path);
+    unlink(path);
     memset(g, 0, sizeof *g);
     return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "%s: %s: cannot create GeoJSON", what, path);
   }
   return SD_OK;
 }
 
-/* Closes g and, when nothing failed (s and the capture), writes what GDAL wrote to path. */
+/* Closes g; an error when anything failed (s, GDAL's messages, a write on disk), and then no file. */
 static sd_status close_geojson(geojson_out *g, sd_status s, const char *path, const char *what,
                                const sd_gdal_capture *cap, sd_error *err) {
   if (g->ds) GDALClose(g->ds);
   if (g->ct) OCTDestroyCoordinateTransformation(g->ct);
+  int written = g->ds ? sd_checked_result(path) : -1;
   if (!s && cap->failures) s = sd_gdal_error(err, SD_ERR_OUTPUT, cap, "%s: %s: writing GeoJSON failed", what, path);
-  vsi_l_offset len = 0;
-  GByte *data = g->ds ? VSIGetMemFileBuffer(g->mem, &len, TRUE) : NULL;
-  if (!s && !data) s = sd_error_set(err, SD_ERR_INTERNAL, "%s: %s: GDAL wrote no GeoJSON", what, path);
-  if (!s) s = sd_write_file(what, path, data, (size_t)len, err);
-  CPLFree(data);
+  if (!s && written < 0) s = sd_error_set(err, SD_ERR_INTERNAL, "%s: %s: GDAL wrote no GeoJSON", what, path);
+  if (!s && written > 0) {
+    errno = written;
+    s = sd_error_set(err, SD_ERR_OUTPUT, "%s: %s: write failed: %s", what, path, strerror(written));
+  }
+  if (s) unlink(path);
   memset(g, 0, sizeof *g);
   return s;
 }
