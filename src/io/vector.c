@@ -17,12 +17,14 @@
 #include "io/io.h"
 #include "register/register.h"
 
-/* Polygonizes the mask GeoTIFF (0 no change, 1 change, 255 nodata) into an in-memory layer
- * with field "dn" (grid CRS, or pixel coordinates when the grid is not georeferenced). GDAL
- * reads the mask row by row, so this needs no grid-sized image; the nodata regions come out as
- * polygons of their own, which the caller skips. Runs inside the caller's capture. */
-static sd_status polygonize(const char *mask_path, const sd_gdal_capture *cap, GDALDatasetH *mem_out,
-                            OGRLayerH *layer_out, double inv[6], sd_error *err) {
+/* Polygonizes the mask GeoTIFF (0 no change, 1 change, 255 nodata) into a FlatGeobuf scratch
+ * file with field "dn" (grid CRS, or pixel coordinates when the grid is not georeferenced), then
+ * opens it for reading. GDAL reads the mask row by row and the file is written polygon by
+ * polygon, so this holds neither a grid-sized image nor the polygons (an in-memory layer held
+ * them all, and handed out copies: twice). The nodata regions come out as polygons of their own,
+ * which the caller skips. Runs inside the caller's capture. */
+static sd_status polygonize(const char *mask_path, const char *scratch, const sd_gdal_capture *cap,
+                            GDALDatasetH *mem_out, OGRLayerH *layer_out, double inv[6], sd_error *err) {
   GDALDatasetH rast = GDALOpenEx(mask_path, GDAL_OF_RASTER | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
   if (!rast) return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: cannot read the mask back", mask_path);
   double gt[6];
@@ -31,10 +33,11 @@ static sd_status polygonize(const char *mask_path, const sd_gdal_capture *cap, G
     GDALClose(rast);
     return sd_error_set(err, SD_ERR_INTERNAL, "objects: %s: the mask's geotransform cannot be inverted", mask_path);
   }
-  GDALDatasetH vec = GDALCreate(GDALGetDriverByName("Memory"), "", 0, 0, 0, GDT_Unknown, NULL);
+  GDALDatasetH vec = GDALCreate(GDALGetDriverByName("FlatGeobuf"), scratch, 0, 0, 0, GDT_Unknown, NULL);
   if (!vec) {
     GDALClose(rast);
-    return sd_gdal_error(err, SD_ERR_NOMEM, cap, "objects: cannot create an in-memory layer for %s", mask_path);
+    return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: cannot create the scratch file of its polygons",
+                         mask_path);
   }
   OGRSpatialReferenceH srs = NULL;
   const char *wkt = GDALGetProjectionRef(rast);
@@ -42,7 +45,10 @@ static sd_status polygonize(const char *mask_path, const sd_gdal_capture *cap, G
     srs = OSRNewSpatialReference(wkt);
     OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
   }
-  OGRLayerH layer = GDALDatasetCreateLayer(vec, "objects", srs, wkbPolygon, NULL);
+  /* Without a spatial index FlatGeobuf writes each polygon as it comes: none is held. */
+  char **lco = CSLSetNameValue(NULL, "SPATIAL_INDEX", "NO");
+  OGRLayerH layer = vec ? GDALDatasetCreateLayer(vec, "objects", srs, wkbPolygon, lco) : NULL;
+  CSLDestroy(lco);
   if (srs) OSRDestroySpatialReference(srs);
   OGRFieldDefnH fd = OGR_Fld_Create("dn", OFTInteger);
   OGR_L_CreateField(layer, fd, TRUE);
@@ -52,12 +58,14 @@ static sd_status polygonize(const char *mask_path, const sd_gdal_capture *cap, G
   CPLErr e = GDALPolygonize(band, band, layer, 0, popts, NULL, NULL);
   CSLDestroy(popts);
   GDALClose(rast);
-  if (e != CE_None) {
-    GDALClose(vec);
+  GDALClose(vec); /* written; read back in order */
+  vec = e == CE_None ? GDALOpenEx(scratch, GDAL_OF_VECTOR | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL) : NULL;
+  if (!vec) {
+    unlink(scratch);
     return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: polygonizing the mask failed", mask_path);
   }
   *mem_out = vec;
-  *layer_out = layer;
+  *layer_out = GDALDatasetGetLayer(vec, 0);
   return SD_OK;
 }
 
@@ -314,21 +322,27 @@ sd_status sd_vector_write_objects(const char *path, const sd_grid *grid, const c
   GDALDatasetH mem = NULL;
   OGRLayerH poly = NULL;
   double inv[6];
-  sd_status s = polygonize(mask_path, &cap, &mem, &poly, inv, err);
-  if (s) {
-    sd_gdal_capture_end(&cap);
-    return s;
+  char scratch[4200];
+  snprintf(scratch, sizeof scratch, "%s.polygons.fgb", path);
+  OGRGeometryH *geoms = NULL;
+  if (n > 0) { /* (FlatGeobuf cannot read back a file it wrote no polygon into) */
+    sd_status s = polygonize(mask_path, scratch, &cap, &mem, &poly, inv, err);
+    if (s) {
+      sd_gdal_capture_end(&cap);
+      return s;
+    }
+    geoms = object_geometries(poly, inv, id_at, ctx, n);
+    GDALClose(mem);
+    unlink(scratch);
   }
-  OGRGeometryH *geoms = object_geometries(poly, inv, id_at, ctx, n);
   geojson_out g;
-  s = open_geojson(path, "objects", "objects", grid, wkbUnknown, &cap, &g, err);
+  sd_status s = open_geojson(path, "objects", "objects", grid, wkbUnknown, &cap, &g, err);
   if (!s) {
     add_object_fields(g.layer, aoi != NULL);
     s = write_object_features(&g, geoms, objs, n, first_seen, absent_on, aoi, path, &cap, err);
     s = close_geojson(&g, s, path, "objects", &cap, err);
   }
   free_geometries(geoms, n);
-  GDALClose(mem);
   sd_gdal_capture_end(&cap);
   return s;
 }
