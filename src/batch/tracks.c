@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <gdal.h>
+#include <ogr_api.h>
 
 #include "io/io.h"
 #include "batch/batch_priv.h"
@@ -24,7 +26,7 @@ static void add_row(series_rows *rows, const series_row *r) {
 typedef struct sighting {
   double x0, y0, x1, y1, area_m2, cx, cy, lon, lat;
   int cls, sign; /* sign: 0 new, 1 removed, 2 altered */
-  char aoi[128];
+  int aoi;       /* index in the site's area names, -1 for none */
 } sighting;
 
 typedef struct track {
@@ -40,17 +42,6 @@ typedef struct tracks {
   track *t;
   int n, cap;
 } tracks;
-
-static void bbox_of(json_t *coords, double *x0, double *y0, double *x1, double *y1) {
-  if (json_is_array(coords) && json_array_size(coords) >= 2 && json_is_number(json_array_get(coords, 0))) {
-    double x = json_number_value(json_array_get(coords, 0)), y = json_number_value(json_array_get(coords, 1));
-    *x0 = fmin(*x0, x), *y0 = fmin(*y0, y), *x1 = fmax(*x1, x), *y1 = fmax(*y1, y);
-    return;
-  }
-  size_t i;
-  json_t *c;
-  json_array_foreach(coords, i, c) bbox_of(c, x0, y0, x1, y1);
-}
 
 static int class_index(const char *name) {
   for (int c = 0; c < SD_CLASS_COUNT; c++)
@@ -73,47 +64,132 @@ static double overlap(const sighting *a, double bx0, double by0, double bx1, dou
  * the same object: chosen before measuring, not tuned; README, "Time series". */
 static const double SAME_OBJECT = 0.25;
 
-/* The sightings of objects.geojson in areas observed on that date; pad: 2 pixels in the file's units. */
-static sighting *read_sightings(const char *path, json_t *report, int *n, double *padx, double *pady) {
+/* A feature's string field, "" when absent or null. */
+static const char *field_text(OGRFeatureH f, int i) {
+  return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i) : "";
+}
+
+static double field_real(OGRFeatureH f, int i) {
+  return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsDouble(f, i) : NAN;
+}
+
+/* The sightings of objects.geojson in areas observed on that date (aoi: the index in names, -1
+ * for none); pad: 2 pixels in the file's units. Read through OGR feature by feature (GDAL parses
+ * a large GeoJSON as a stream: a DOM of a 355 MB file took 2.7 GB). */
+static sighting *read_sightings(const char *path, json_t *report, json_t *names, int *n, double *padx, double *pady) {
   *n = 0;
-  json_t *g = json_load_file(path, 0, NULL), *feats = json_object_get(g, "features");
   json_t *grid = json_object_get(report, "grid"), *areas = json_object_get(json_object_get(report, "aoi"), "areas");
-  size_t nf = json_array_size(feats), i;
-  sighting *v = calloc(nf ? nf : 1, sizeof *v);
-  if (!v) abort();
   double pm = 2 * json_number_value(json_object_get(grid, "pixel_width_m"));
-  int georef = json_is_true(json_object_get(grid, "georeferenced"));
+  int georef = json_is_true(json_object_get(grid, "georeferenced")), cap = 0;
   *padx = *pady = georef ? 0 : 2;
-  json_t *f;
-  json_array_foreach(feats, i, f) {
-    json_t *pr = json_object_get(f, "properties");
-    const char *aoi = json_string_value(json_object_get(pr, "aoi")) ?: "";
-    int observed = 1;
+  sighting *v = NULL;
+  GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
+  OGRLayerH layer = ds ? GDALDatasetGetLayer(ds, 0) : NULL;
+  OGRFeatureDefnH defn = layer ? OGR_L_GetLayerDefn(layer) : NULL;
+  int f_aoi = defn ? OGR_FD_GetFieldIndex(defn, "aoi") : -1, f_area = defn ? OGR_FD_GetFieldIndex(defn, "area_m2") : -1;
+  int f_cx = defn ? OGR_FD_GetFieldIndex(defn, "centroid_x") : -1,
+      f_cy = defn ? OGR_FD_GetFieldIndex(defn, "centroid_y") : -1;
+  int f_lon = defn ? OGR_FD_GetFieldIndex(defn, "lon") : -1, f_lat = defn ? OGR_FD_GetFieldIndex(defn, "lat") : -1;
+  int f_cls = defn ? OGR_FD_GetFieldIndex(defn, "class") : -1, f_sign = defn ? OGR_FD_GetFieldIndex(defn, "sign") : -1;
+  OGRFeatureH f;
+  while (layer && (f = OGR_L_GetNextFeature(layer))) {
+    const char *aoi = field_text(f, f_aoi);
+    int observed = 1, index = -1;
     size_t k;
     json_t *a;
     json_array_foreach(areas, k, a) if (!strcmp(json_string_value(json_object_get(a, "name")) ?: "", aoi)) observed =
         json_is_true(json_object_get(a, "observed"));
-    if (!observed) continue; /* what shows of an object under a cloud says nothing of it */
+    json_array_foreach(names, k, a) if (!strcmp(json_string_value(a), aoi)) index = (int)k;
+    OGRGeometryH g = OGR_F_GetGeometryRef(f);
+    if (!observed || !g) { /* what shows of an object under a cloud says nothing of it */
+      OGR_F_Destroy(f);
+      continue;
+    }
+    if (*n == cap) {
+      cap = cap ? 2 * cap : 1024;
+      v = realloc(v, sizeof *v * (size_t)cap);
+      if (!v) abort();
+    }
     sighting *s = &v[(*n)++];
-    s->x0 = s->y0 = INFINITY;
-    s->x1 = s->y1 = -INFINITY;
-    bbox_of(json_object_get(json_object_get(f, "geometry"), "coordinates"), &s->x0, &s->y0, &s->x1, &s->y1);
-    s->area_m2 = json_number_value(json_object_get(pr, "area_m2"));
-    s->cx = json_number_value(json_object_get(pr, "centroid_x"));
-    s->cy = json_number_value(json_object_get(pr, "centroid_y"));
-    s->lon = json_number_value(json_object_get(pr, "lon"));
-    s->lat = json_number_value(json_object_get(pr, "lat"));
-    s->cls = class_index(json_string_value(json_object_get(pr, "class")));
-    const char *sign = json_string_value(json_object_get(pr, "sign")) ?: "new";
+    OGREnvelope env;
+    OGR_G_GetEnvelope(g, &env);
+    s->x0 = env.MinX, s->y0 = env.MinY, s->x1 = env.MaxX, s->y1 = env.MaxY;
+    s->area_m2 = field_real(f, f_area);
+    s->cx = field_real(f, f_cx);
+    s->cy = field_real(f, f_cy);
+    s->lon = field_real(f, f_lon);
+    s->lat = field_real(f, f_lat);
+    s->cls = class_index(field_text(f, f_cls));
+    const char *sign = field_text(f, f_sign);
     s->sign = !strcmp(sign, "removed") ? 1 : !strcmp(sign, "altered") ? 2 : 0;
-    snprintf(s->aoi, sizeof s->aoi, "%s", aoi);
+    s->aoi = index;
     if (georef && *padx == 0 && isfinite(s->lat)) { /* 2 pixels, in degrees */
       *pady = pm / 110574.0;
       *padx = pm / (111320.0 * fmax(0.01, cos(s->lat * M_PI / 180)));
     }
+    OGR_F_Destroy(f);
   }
-  json_decref(g);
+  if (ds) GDALClose(ds);
   return v;
+}
+
+/* The open tracks of a date (index below old, not closed) by the left edge of their latest box,
+ * for the sightings to look up; boxes over 16 times the median width (a road) apart, looked at by
+ * every sighting. Sorted by edge, then index. */
+typedef struct span_key {
+  double x0;
+  int t;
+} span_key;
+
+typedef struct span_index {
+  span_key *key;
+  int n, *wide, nwide;
+  double width; /* the widest box among the keys */
+} span_index;
+
+static int by_edge(const void *a, const void *b) {
+  const span_key *x = a, *y = b;
+  return x->x0 < y->x0 ? -1 : x->x0 > y->x0 ? 1 : x->t - y->t;
+}
+
+static int by_value(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static void span_index_build(span_index *ix, const tracks *T, int old) {
+  memset(ix, 0, sizeof *ix);
+  ix->key = malloc(sizeof *ix->key * (size_t)(old ? old : 1));
+  ix->wide = malloc(sizeof *ix->wide * (size_t)(old ? old : 1));
+  double *w = malloc(sizeof *w * (size_t)(old ? old : 1));
+  if (!ix->key || !ix->wide || !w) abort();
+  int m = 0;
+  for (int t = 0; t < old; t++)
+    if (!T->t[t].closed) w[m++] = T->t[t].last.x1 - T->t[t].last.x0;
+  qsort(w, (size_t)m, sizeof *w, by_value);
+  double cut = m ? 16 * w[m / 2] : 0;
+  free(w);
+  for (int t = 0; t < old; t++) {
+    const sighting *l = &T->t[t].last;
+    if (T->t[t].closed) continue;
+    if (l->x1 - l->x0 > cut) {
+      ix->wide[ix->nwide++] = t;
+    } else {
+      ix->key[ix->n++] = (span_key){l->x0, t};
+      ix->width = fmax(ix->width, l->x1 - l->x0);
+    }
+  }
+  qsort(ix->key, (size_t)ix->n, sizeof *ix->key, by_edge);
+}
+
+/* Track t for sighting s: kept as the best when it overlaps more, or as much and is older. */
+static void consider(const tracks *T, int t, const sighting *s, double padx, double pady, int *best, double *bo) {
+  const sighting *l = &T->t[t].last;
+  double o = overlap(s, l->x0, l->y0, l->x1, l->y1, padx, pady);
+  if (o > *bo || (o == *bo && (*best < 0 || t < *best))) {
+    *bo = o;
+    *best = t;
+  }
 }
 
 /* Joins the sightings of the k-th pair (before -> after; seen on the after date) to the tracks: the best overlapping
@@ -122,16 +198,27 @@ static sighting *read_sightings(const char *path, json_t *report, int *n, double
 static void join(tracks *T, const sighting *v, int n, int k, const char *before, const char *after, int events,
                  double padx, double pady) {
   int old = T->n; /* sightings of one date never join the tracks another of them began */
+  span_index ix;
+  span_index_build(&ix, T, old);
   for (int i = 0; i < n; i++) {
     const sighting *s = &v[i];
     int best = -1;
     double bo = SAME_OBJECT;
-    for (int t = 0; t < T->n; t++) {
-      const track *tr = &T->t[t];
-      if (tr->closed || t >= old) continue;
-      double o = overlap(s, tr->last.x0, tr->last.y0, tr->last.x1, tr->last.y1, padx, pady);
-      if (o >= bo) bo = o, best = t;
+    /* The open tracks whose box starts between where the widest reaches and the sighting's end,
+     * and the few boxes far wider than the rest. */
+    double from = s->x0 - ix.width - 2 * padx, to = s->x1 + 2 * padx;
+    int lo = 0, hi = ix.n;
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      if (ix.key[mid].x0 < from)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
+    for (int j = lo; j < ix.n && ix.key[j].x0 <= to; j++)
+      consider(T, ix.key[j].t, s, padx, pady, &best, &bo);
+    for (int j = 0; j < ix.nwide; j++)
+      consider(T, ix.wide[j], s, padx, pady, &best, &bo);
     if (best < 0 && events && s->sign == 1) {
       /* removed, never seen arrive: there before the series began */
       best = -2;
@@ -170,6 +257,8 @@ static void join(tracks *T, const sighting *v, int n, int k, const char *before,
       snprintf(tr->last_seen, sizeof tr->last_seen, "%s", after);
     }
   }
+  free(ix.key);
+  free(ix.wide);
 }
 
 static int track_class(const track *t) {
@@ -270,47 +359,83 @@ static void write_series_csv(FILE *f, const series_rows *rows, int from) {
   }
 }
 
-static void write_tracks(const tracks *T, int georef, const char *csv_path, const char *geo_path, int *bad) {
-  FILE *f = fopen(csv_path, "w");
-  json_t *feats = json_array();
+/* The name of area index a of the site ("" for none). */
+static const char *area_name(json_t *names, int a) {
+  return a >= 0 ? json_string_value(json_array_get(names, (size_t)a)) ?: "" : "";
+}
+
+/* tracks.csv, and tracks.geojson written feature by feature (each one's JSON by jansson): a
+ * document of 355,620 features built whole first took over a GiB. */
+static void write_tracks(const tracks *T, json_t *names, int georef, const char *csv_path, const char *geo_path,
+                         int *bad) {
+  FILE *f = fopen(csv_path, "w"), *g = fopen(geo_path, "w");
   if (f) fprintf(f, "track,class,aoi,first_seen,last_seen,gone_by,dates_seen,max_area_m2,lon,lat,x,y\n");
+  if (g)
+    fprintf(g, "{\"type\": \"FeatureCollection\",%s\n\"features\": [",
+            georef ? "" : " \"note\": \"not georeferenced: coordinates are grid pixels\",");
   for (int t = 0; t < T->n; t++) {
     const track *tr = &T->t[t];
     const char *cls = sd_class_name(track_class(tr));
     if (f) {
       fprintf(f, "%d,%s,", t + 1, cls);
-      sd_batch_csv_field(f, tr->first.aoi);
+      sd_batch_csv_field(f, area_name(names, tr->first.aoi));
       fprintf(f, ",%s,%s,%s,%d,%.2f,%.7f,%.7f,%.1f,%.1f\n", tr->first_seen, tr->last_seen, tr->gone_by, tr->seen,
               tr->max_area, tr->first.lon, tr->first.lat, tr->first.cx, tr->first.cy);
     }
+    if (!g) continue;
     json_t *ring = json_pack("[[f,f],[f,f],[f,f],[f,f],[f,f]]", tr->bx0, tr->by0, tr->bx1, tr->by0, tr->bx1, tr->by1,
                              tr->bx0, tr->by1, tr->bx0, tr->by0);
-    json_array_append_new(feats, json_pack("{s:s, s:{s:i, s:s, s:s, s:s?, s:s?, s:s?, s:i, s:f}, s:{s:s, s:[o]}}",
-                                           "type", "Feature", "properties", "track", t + 1, "class", cls, "aoi",
-                                           tr->first.aoi, "first_seen", tr->first_seen[0] ? tr->first_seen : NULL,
-                                           "last_seen", tr->last_seen[0] ? tr->last_seen : NULL, "gone_by",
-                                           tr->gone_by[0] ? tr->gone_by : NULL, "dates_seen", tr->seen, "max_area_m2",
-                                           tr->max_area, "geometry", "type", "Polygon", "coordinates", ring));
+    json_t *feat =
+        json_pack("{s:s, s:{s:i, s:s, s:s, s:s?, s:s?, s:s?, s:i, s:f}, s:{s:s, s:[o]}}", "type", "Feature",
+                  "properties", "track", t + 1, "class", cls, "aoi", area_name(names, tr->first.aoi), "first_seen",
+                  tr->first_seen[0] ? tr->first_seen : NULL, "last_seen", tr->last_seen[0] ? tr->last_seen : NULL,
+                  "gone_by", tr->gone_by[0] ? tr->gone_by : NULL, "dates_seen", tr->seen, "max_area_m2", tr->max_area,
+                  "geometry", "type", "Polygon", "coordinates", ring);
+    fputs(t ? ",\n" : "\n", g);
+    *bad |= json_dumpf(feat, g, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0;
+    json_decref(feat);
   }
+  if (g) fputs("\n]}\n", g);
   *bad |= !f || fclose(f) != 0;
-  json_t *root = json_pack("{s:s, s:o}", "type", "FeatureCollection", "features", feats);
-  if (!georef) json_object_set_new(root, "note", json_string("not georeferenced: coordinates are grid pixels"));
-  *bad |= json_dump_file(root, geo_path, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0;
-  json_decref(root);
+  *bad |= !g || fclose(g) != 0;
 }
 
-/* After the last sighting, the first observed date of its area on which it was not seen. */
-static void gone_dates(tracks *T, const series_rows *rows, int from, int chart_mode) {
-  for (int t = 0; t < T->n; t++) {
-    track *tr = &T->t[t];
-    if (tr->closed) continue;
+/* After the last sighting, the first observed date of its area on which it was not seen: each
+ * area's observed dates in order (the rows are by date), then a binary search per track. */
+static void gone_dates(tracks *T, int nareas, const series_rows *rows, int from, int chart_mode) {
+  int na = nareas > 0 ? nareas : 1;
+  const char **dates = malloc(sizeof *dates * (size_t)(rows->n - from + 1));
+  int *start = calloc((size_t)na + 1, sizeof *start), *fill = calloc((size_t)na, sizeof *fill);
+  if (!dates || !start || !fill) abort();
+  for (int pass = 0; pass < 2; pass++) {
     for (int i = from; i < rows->n; i++) {
       const series_row *x = &rows->row[i];
-      if (x->p && (x->mode & chart_mode) && !strcmp(x->aoi, tr->first.aoi) && !strcmp(x->status, "observed") &&
-          strcmp(x->date, tr->last_seen) > 0 && (!tr->gone_by[0] || strcmp(x->date, tr->gone_by) < 0))
-        snprintf(tr->gone_by, sizeof tr->gone_by, "%s", x->date);
+      if (!x->p || !(x->mode & chart_mode) || strcmp(x->status, "observed") || x->aoi_index >= na) continue;
+      if (pass == 0)
+        start[x->aoi_index + 1]++; /* counts, */
+      else
+        dates[start[x->aoi_index] + fill[x->aoi_index]++] = x->date;
     }
+    for (int a = 0; pass == 0 && a < na; a++) /* then offsets */
+      start[a + 1] += start[a];
   }
+  for (int t = 0; t < T->n; t++) {
+    track *tr = &T->t[t];
+    int a = tr->first.aoi >= 0 ? tr->first.aoi : 0;
+    if (tr->closed || a >= na) continue;
+    int lo = start[a], hi = start[a] + fill[a];
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      if (strcmp(dates[mid], tr->last_seen) <= 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < start[a] + fill[a]) snprintf(tr->gone_by, sizeof tr->gone_by, "%s", dates[lo]);
+  }
+  free(dates);
+  free(start);
+  free(fill);
 }
 
 static int row_order(const void *a, const void *b) {
@@ -371,11 +496,11 @@ static sd_status write_site(const sd_batch_options *o, site_pairs *sp, const cha
     snprintf(path, sizeof path, "%s/%s/objects.geojson", o->outdir, p->folder);
     int ns;
     double padx, pady;
-    sighting *v = read_sightings(path, rep[i], &ns, &padx, &pady);
+    sighting *v = read_sightings(path, rep[i], names, &ns, &padx, &pady);
     join(&T, v, ns, i, p->date_before, p->date_after, events, padx, pady);
     free(v);
   }
-  if (!events) gone_dates(&T, rows, from, sp->chart_mode);
+  if (!events) gone_dates(&T, (int)json_array_size(names), rows, from, sp->chart_mode);
 
   char path[4400], p2[4400];
   int bad = 0;
@@ -385,7 +510,7 @@ static sd_status write_site(const sd_batch_options *o, site_pairs *sp, const cha
   bad |= !f || fclose(f) != 0;
   snprintf(path, sizeof path, "%s/tracks.csv", dir);
   snprintf(p2, sizeof p2, "%s/tracks.geojson", dir);
-  write_tracks(&T, georef, path, p2, &bad);
+  write_tracks(&T, names, georef, path, p2, &bad);
   free(T.t);
   for (int i = 0; i < sp->n; i++)
     json_decref(rep[i]);
@@ -402,6 +527,7 @@ static int by_series(const void *a, const void *b) {
 
 sd_status sd_batch_write_series(const sd_batch_options *o, const pair *pairs, int n, series_rows *rows, sd_error *err) {
   memset(rows, 0, sizeof *rows);
+  sd_gdal_init(); /* the objects are read through OGR (also at --merge, which opens no raster) */
   const pair **idx = malloc(sizeof *idx * (size_t)(n ? n : 1));
   int m = 0;
   for (int i = 0; i < n; i++)
