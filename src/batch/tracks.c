@@ -7,8 +7,6 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <gdal.h>
-#include <ogr_api.h>
 
 #include "io/io.h"
 #include "batch/batch_priv.h"
@@ -64,73 +62,64 @@ static double overlap(const sighting *a, double bx0, double by0, double bx1, dou
  * the same object: chosen before measuring, not tuned; README, "Time series". */
 static const double SAME_OBJECT = 0.25;
 
-/* A feature's string field, "" when absent or null. */
-static const char *field_text(OGRFeatureH f, int i) {
-  return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i) : "";
-}
+/* What read_sightings gathers, feature by feature. */
+typedef struct sighting_list {
+  sighting *v;
+  int n, cap, georef;
+  json_t *areas, *names; /* the pair's aoi.areas (observed or not); the site's area names */
+  double pm, padx, pady; /* 2 pixels in metres, and in the file's units */
+} sighting_list;
 
-static double field_real(OGRFeatureH f, int i) {
-  return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsDouble(f, i) : NAN;
+static void add_sighting(void *ctx, const sd_object_box *b) {
+  sighting_list *l = ctx;
+  int observed = 1, index = -1;
+  size_t k;
+  json_t *a;
+  json_array_foreach(l->areas, k, a) if (!strcmp(json_string_value(json_object_get(a, "name")) ?: "", b->aoi))
+      observed = json_is_true(json_object_get(a, "observed"));
+  if (!observed) return; /* what shows of an object under a cloud says nothing of it */
+  json_array_foreach(l->names, k, a) if (!strcmp(json_string_value(a), b->aoi)) index = (int)k;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? 2 * l->cap : 1024;
+    l->v = realloc(l->v, sizeof *l->v * (size_t)l->cap);
+    if (!l->v) abort();
+  }
+  sighting *s = &l->v[l->n++];
+  *s = (sighting){.x0 = b->x0,
+                  .y0 = b->y0,
+                  .x1 = b->x1,
+                  .y1 = b->y1,
+                  .area_m2 = b->area_m2,
+                  .cx = b->cx,
+                  .cy = b->cy,
+                  .lon = b->lon,
+                  .lat = b->lat,
+                  .cls = class_index(b->cls),
+                  .aoi = index};
+  s->sign = !strcmp(b->sign, "removed") ? 1 : !strcmp(b->sign, "altered") ? 2 : 0;
+  if (l->georef && l->padx == 0 && isfinite(s->lat)) { /* 2 pixels, in degrees */
+    l->pady = l->pm / 110574.0;
+    l->padx = l->pm / (111320.0 * fmax(0.01, cos(s->lat * M_PI / 180)));
+  }
 }
 
 /* The sightings of objects.geojson in areas observed on that date (aoi: the index in names, -1
- * for none); pad: 2 pixels in the file's units. Read through OGR feature by feature (GDAL parses
- * a large GeoJSON as a stream: a DOM of a 355 MB file took 2.7 GB). */
-static sighting *read_sightings(const char *path, json_t *report, json_t *names, int *n, double *padx, double *pady) {
-  *n = 0;
-  json_t *grid = json_object_get(report, "grid"), *areas = json_object_get(json_object_get(report, "aoi"), "areas");
-  double pm = 2 * json_number_value(json_object_get(grid, "pixel_width_m"));
-  int georef = json_is_true(json_object_get(grid, "georeferenced")), cap = 0;
-  *padx = *pady = georef ? 0 : 2;
-  sighting *v = NULL;
-  GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY, NULL, NULL, NULL);
-  OGRLayerH layer = ds ? GDALDatasetGetLayer(ds, 0) : NULL;
-  OGRFeatureDefnH defn = layer ? OGR_L_GetLayerDefn(layer) : NULL;
-  int f_aoi = defn ? OGR_FD_GetFieldIndex(defn, "aoi") : -1, f_area = defn ? OGR_FD_GetFieldIndex(defn, "area_m2") : -1;
-  int f_cx = defn ? OGR_FD_GetFieldIndex(defn, "centroid_x") : -1,
-      f_cy = defn ? OGR_FD_GetFieldIndex(defn, "centroid_y") : -1;
-  int f_lon = defn ? OGR_FD_GetFieldIndex(defn, "lon") : -1, f_lat = defn ? OGR_FD_GetFieldIndex(defn, "lat") : -1;
-  int f_cls = defn ? OGR_FD_GetFieldIndex(defn, "class") : -1, f_sign = defn ? OGR_FD_GetFieldIndex(defn, "sign") : -1;
-  OGRFeatureH f;
-  while (layer && (f = OGR_L_GetNextFeature(layer))) {
-    const char *aoi = field_text(f, f_aoi);
-    int observed = 1, index = -1;
-    size_t k;
-    json_t *a;
-    json_array_foreach(areas, k, a) if (!strcmp(json_string_value(json_object_get(a, "name")) ?: "", aoi)) observed =
-        json_is_true(json_object_get(a, "observed"));
-    json_array_foreach(names, k, a) if (!strcmp(json_string_value(a), aoi)) index = (int)k;
-    OGRGeometryH g = OGR_F_GetGeometryRef(f);
-    if (!observed || !g) { /* what shows of an object under a cloud says nothing of it */
-      OGR_F_Destroy(f);
-      continue;
-    }
-    if (*n == cap) {
-      cap = cap ? 2 * cap : 1024;
-      v = realloc(v, sizeof *v * (size_t)cap);
-      if (!v) abort();
-    }
-    sighting *s = &v[(*n)++];
-    OGREnvelope env;
-    OGR_G_GetEnvelope(g, &env);
-    s->x0 = env.MinX, s->y0 = env.MinY, s->x1 = env.MaxX, s->y1 = env.MaxY;
-    s->area_m2 = field_real(f, f_area);
-    s->cx = field_real(f, f_cx);
-    s->cy = field_real(f, f_cy);
-    s->lon = field_real(f, f_lon);
-    s->lat = field_real(f, f_lat);
-    s->cls = class_index(field_text(f, f_cls));
-    const char *sign = field_text(f, f_sign);
-    s->sign = !strcmp(sign, "removed") ? 1 : !strcmp(sign, "altered") ? 2 : 0;
-    s->aoi = index;
-    if (georef && *padx == 0 && isfinite(s->lat)) { /* 2 pixels, in degrees */
-      *pady = pm / 110574.0;
-      *padx = pm / (111320.0 * fmax(0.01, cos(s->lat * M_PI / 180)));
-    }
-    OGR_F_Destroy(f);
-  }
-  if (ds) GDALClose(ds);
-  return v;
+ * for none); pad: 2 pixels in the file's units. Read feature by feature (a jansson document of a
+ * 355 MB file took 2.7 GB); an unreadable file gives none, with a warning unless quiet. */
+static sighting *read_sightings(const char *path, json_t *report, json_t *names, int quiet, int *n, double *padx,
+                                double *pady) {
+  json_t *grid = json_object_get(report, "grid");
+  sighting_list l = {.areas = json_object_get(json_object_get(report, "aoi"), "areas"), .names = names};
+  l.georef = json_is_true(json_object_get(grid, "georeferenced"));
+  l.pm = 2 * json_number_value(json_object_get(grid, "pixel_width_m"));
+  l.padx = l.pady = l.georef ? 0 : 2;
+  sd_error err = {0};
+  if (sd_vector_read_objects(path, add_sighting, &l, &err) && !quiet)
+    fprintf(stderr, "sitediff batch: warning: tracks without this date's objects: %s\n", err.msg);
+  *n = l.n;
+  *padx = l.padx;
+  *pady = l.pady;
+  return l.v;
 }
 
 /* The open tracks of a date (index below old, not closed) by the left edge of their latest box,
@@ -496,7 +485,7 @@ static sd_status write_site(const sd_batch_options *o, site_pairs *sp, const cha
     snprintf(path, sizeof path, "%s/%s/objects.geojson", o->outdir, p->folder);
     int ns;
     double padx, pady;
-    sighting *v = read_sightings(path, rep[i], names, &ns, &padx, &pady);
+    sighting *v = read_sightings(path, rep[i], names, o->quiet, &ns, &padx, &pady);
     join(&T, v, ns, i, p->date_before, p->date_after, events, padx, pady);
     free(v);
   }
@@ -527,7 +516,6 @@ static int by_series(const void *a, const void *b) {
 
 sd_status sd_batch_write_series(const sd_batch_options *o, const pair *pairs, int n, series_rows *rows, sd_error *err) {
   memset(rows, 0, sizeof *rows);
-  sd_gdal_init(); /* the objects are read through OGR (also at --merge, which opens no raster) */
   const pair **idx = malloc(sizeof *idx * (size_t)(n ? n : 1));
   int m = 0;
   for (int i = 0; i < n; i++)

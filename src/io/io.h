@@ -113,6 +113,18 @@ sd_status sd_reader_read_binned(sd_reader *rd, int x0, int y0, int factor, sd_pl
 const char *sd_reader_resampling(const sd_reader *rd);
 void sd_reader_free(sd_reader *rd);
 
+/* One feature of an objects file as read back (vector.c): its geometry's envelope in the file's
+ * coordinates and the properties the time series use; the strings live during the callback. */
+typedef struct sd_object_box {
+  double x0, y0, x1, y1;
+  double area_m2, cx, cy, lon, lat; /* NaN when absent */
+  const char *cls, *sign, *aoi;     /* "" when absent */
+} sd_object_box;
+/* Calls fn for every feature with a geometry of the objects file at path (objects.geojson),
+ * feature by feature (GDAL streams a large GeoJSON); a file that cannot be read is an error. */
+sd_status sd_vector_read_objects(const char *path, void (*fn)(void *ctx, const sd_object_box *box), void *ctx,
+                                 sd_error *err);
+
 /* ---- Files GDAL writes with every write checked (checked.c) ---- */
 /* out: the name under which GDAL writes path on disk through a checked handle. */
 void sd_checked_path(const char *path, char *out, size_t n);

@@ -507,3 +507,57 @@ sd_status sd_vector_convert_objects(const char *geojson, const char *path, int k
   if (s) unlink(tmp);
   return s;
 }
+
+/* A feature's string field, "" when absent or null; a real one, NaN. */
+static const char *field_text(OGRFeatureH f, int i) {
+  return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsString(f, i) : "";
+}
+
+static double field_real(OGRFeatureH f, int i) {
+  return i >= 0 && OGR_F_IsFieldSetAndNotNull(f, i) ? OGR_F_GetFieldAsDouble(f, i) : NAN;
+}
+
+sd_status sd_vector_read_objects(const char *path, void (*fn)(void *ctx, const sd_object_box *box), void *ctx,
+                                 sd_error *err) {
+  sd_gdal_init();
+  sd_gdal_capture cap;
+  sd_gdal_capture_begin(&cap);
+  GDALDatasetH ds = GDALOpenEx(path, GDAL_OF_VECTOR | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL);
+  OGRLayerH layer = ds ? GDALDatasetGetLayer(ds, 0) : NULL;
+  if (!layer) {
+    if (ds) GDALClose(ds);
+    sd_status s = sd_gdal_error(err, SD_ERR_INPUT, &cap, "objects: %s: cannot read the objects back", path);
+    sd_gdal_capture_end(&cap);
+    return s;
+  }
+  OGRFeatureDefnH d = OGR_L_GetLayerDefn(layer);
+  const int f_aoi = OGR_FD_GetFieldIndex(d, "aoi"), f_area = OGR_FD_GetFieldIndex(d, "area_m2"),
+            f_cx = OGR_FD_GetFieldIndex(d, "centroid_x"), f_cy = OGR_FD_GetFieldIndex(d, "centroid_y"),
+            f_lon = OGR_FD_GetFieldIndex(d, "lon"), f_lat = OGR_FD_GetFieldIndex(d, "lat"),
+            f_cls = OGR_FD_GetFieldIndex(d, "class"), f_sign = OGR_FD_GetFieldIndex(d, "sign");
+  OGRFeatureH f;
+  while ((f = OGR_L_GetNextFeature(layer))) {
+    OGRGeometryH g = OGR_F_GetGeometryRef(f);
+    if (g) {
+      OGREnvelope env;
+      OGR_G_GetEnvelope(g, &env);
+      sd_object_box b = {env.MinX,
+                         env.MinY,
+                         env.MaxX,
+                         env.MaxY,
+                         field_real(f, f_area),
+                         field_real(f, f_cx),
+                         field_real(f, f_cy),
+                         field_real(f, f_lon),
+                         field_real(f, f_lat),
+                         field_text(f, f_cls),
+                         field_text(f, f_sign),
+                         field_text(f, f_aoi)};
+      fn(ctx, &b);
+    }
+    OGR_F_Destroy(f);
+  }
+  GDALClose(ds);
+  sd_gdal_capture_end(&cap);
+  return SD_OK;
+}
