@@ -12,8 +12,9 @@ set -u
 SD=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
-# 512² (seed 7); in the sanitizer build, which is there for memory errors and runs 3-5x slower, 256² and
-# the figures' bounds not judged (every clouded cell must still be marked)
+# 512² (seed 7); in the sanitizer build, which is there for memory errors and runs 3-5x slower,
+# 256² (seed 11, whose objects also leave) and the figures' bounds not judged (every clouded
+# cell must still be marked)
 size=512 seed=7 bounds=""
 [ -n "${SD_SANITIZED:-}" ] && size=256 seed=11 bounds="--min-presence 0 --min-first-seen 0"
 "$SD" synth "$T/s" --series 12 --size $size --seed $seed >/dev/null 2>&1 || { echo "FAIL: synth --series"; exit 1; }
