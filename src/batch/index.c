@@ -38,14 +38,11 @@ enum { CHART_W = 790, CHART_X = 46, CHART_PLOT = 690, CHART_BASE = 112 };
 static void time_axis(FILE *html, double t0, double t1) {
   fprintf(html, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", CHART_X, CHART_BASE,
           CHART_X + CHART_PLOT, CHART_BASE);
-  time_t t = (time_t)t0;
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  int y = tm.tm_year, m = tm.tm_mon, months = 0;
-  for (double u = 0; u <= t1; months++) {
-    struct tm f = {.tm_year = y, .tm_mon = m + months, .tm_mday = 1, .tm_hour = 12};
-    u = (double)timegm(&f);
-  }
+  time_t a = (time_t)t0, b = (time_t)t1;
+  struct tm tm, te;
+  gmtime_r(&a, &tm);
+  gmtime_r(&b, &te);
+  int y = tm.tm_year, m = tm.tm_mon, months = (te.tm_year - y) * 12 + te.tm_mon - m + 1;
   int every = months > 10 ? (months + 9) / 10 : 1;
   for (int k = 0;; k++) {
     struct tm f = {.tm_year = y, .tm_mon = m + k, .tm_mday = 1, .tm_hour = 12};
