@@ -278,13 +278,12 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
                                 "labels", boxes));
   const sd_stage_times *t = &st->t;
   json_object_set_new(root, "seconds",
-                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}",
-                                "open", t->open, "grid", t->grid, "registration", t->registration, "radiometry",
-                                t->radiometry, "diff", t->diff, "diff_read_before", st->diff.read_before,
-                                "diff_read_warp_after", st->diff.read_after, "diff_kernel", st->diff.kernel,
-                                "diff_write_magnitude", st->diff.write_magnitude, "diff_wait_read", st->diff.wait_read,
-                                "threshold", t->threshold, "cleanup", t->cleanup, "segments", t->segments, "objects",
-                                t->objects, "write", t->write, "total", t->total));
+                      json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "open",
+                                t->open, "grid", t->grid, "registration", t->registration, "radiometry", t->radiometry,
+                                "diff", t->diff, "diff_read_before", st->diff.read_before, "diff_read_warp_after",
+                                st->diff.read_after, "diff_kernel", st->diff.kernel, "diff_write_magnitude",
+                                st->diff.write_magnitude, "threshold", t->threshold, "cleanup", t->cleanup, "segments",
+                                t->segments, "objects", t->objects, "write", t->write, "total", t->total));
   char optstr[1024];
   sd_compare_options_describe(o, optstr, sizeof optstr);
   json_object_set_new(root, "options", json_string(optstr));

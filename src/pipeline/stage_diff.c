@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/prefetch.h"
 #include "pipeline/stages.h"
 
 /* --aoi: the block's magnitude blanked (NaN, nodata) outside every area, after the histogram took
@@ -23,120 +22,68 @@ static sd_status aoi_block(const sd_run *run, int y0, int rows, float *block, ui
   return SD_OK;
 }
 
-/* One block of both images as read, with its halo rows: rows ys .. ye of the grid. */
-typedef struct read_slot {
-  sd_planes pb, pa;
-  double secs[2]; /* reading the before and the after image */
-} read_slot;
-
-typedef struct read_ctx {
-  const sd_run *run;
-  int R, halo;
-} read_ctx;
-
-static void block_rows(int k, int R, int halo, int H, int *y0, int *rows, int *ys, int *ye) {
-  *y0 = k * R;
-  *rows = *y0 + R > H ? H - *y0 : R;
-  *ys = *y0 - halo < 0 ? 0 : *y0 - halo;
-  *ye = *y0 + *rows + halo > H ? H : *y0 + *rows + halo;
-}
-
-static sd_status read_block(void *arg, int k, void *slot, sd_error *err) {
-  const read_ctx *c = arg;
-  read_slot *rs = slot;
-  int y0, rows, ys, ye;
-  block_rows(k, c->R, c->halo, c->run->grid.height, &y0, &rows, &ys, &ye);
-  rs->pb.height = rs->pa.height = ye - ys;
-  rs->secs[0] = rs->secs[1] = 0;
-  sd_status s = sd_check_interrupt(err);
-  return s ? s : sd_run_read_pair(c->run, c->run->rb, c->run->ra, 0, ys, &rs->pb, &rs->pa, rs->secs, err);
-}
-
-/* The block's change magnitude from both images' planes (rows y0 - ys .. of them) into block,
- * its histogram, and the vegetation mark. */
-static void diff_block(const sd_run *run, const sd_normalisation *norm, const sd_diff_params *dp, sd_difference *d,
-                       const sd_planes *pb, const sd_planes *pa, sd_planes *fb, sd_planes *fa, int y0, int rows, int ys,
-                       float *block, float *veg) {
-  const int W = run->grid.width, r = d->tol_radius, h = pb->height;
-  const sd_planes *kb = pb, *ka = pa;
-  if (run->metric != SD_METRIC_CVA) {
-    fb->height = fa->height = h;
-    sd_features(run->metric, &run->roles, pb, fb);
-    sd_features(run->metric, &run->roles, pa, fa);
-    kb = fb;
-    ka = fa;
-  }
-  size_t n = (size_t)W * rows, skip = (size_t)(y0 - ys) * W;
-  if (r == 0) {
-    const float *bp[SD_MAX_BANDS], *ap[SD_MAX_BANDS];
-    for (int b = 0; b < kb->nbands; b++) {
-      bp[b] = kb->band[b] + skip;
-      ap[b] = ka->band[b] + skip;
-    }
-    (run->plain ? sd_diff_ref : sd_diff_fast)(dp, bp, ap, n, block);
-  } else {
-    (run->plain ? sd_diff_tol_ref : sd_diff_tol_fast)(dp, (const float *const *)kb->band,
-                                                      (const float *const *)ka->band, W, h, y0 - ys, rows, r, block);
-  }
-  sd_hist_add(block, n, d->hist); /* before the vegetation mark: the threshold does not move with it */
-  if (veg) {
-    const float *bp[SD_MAX_BANDS], *ap[SD_MAX_BANDS];
-    for (int b = 0; b < pb->nbands; b++) {
-      bp[b] = pb->band[b] + skip;
-      ap[b] = pa->band[b] + skip;
-    }
-    sd_vegetation(d->veg_index, &run->roles, bp, NULL, n, veg);
-    sd_vegetation(d->veg_index, &run->roles, ap, &norm->radio, n, veg + n);
-    const sd_veg_index vi = d->veg_index;
-    d->veg_marked_px += sd_mark_vegetated(veg, veg + n, sd_veg_threshold(vi), sd_veg_max_change(vi), n, block);
-  }
-}
-
 /* Streams the grid in blocks: read both (with tol_radius halo rows), diff into the magnitude
- * (its file, its histogram, and mag when it is held), feed the overlay. With more than one
- * thread the next block is read while this one is diffed and written (two blocks held). */
+ * (its file, its histogram, and mag when it is held), feed the overlay. */
 static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *norm, const sd_diff_params *dp,
                            sd_difference *d, sd_gtiff *mag_tif, sd_overlay *ov, sd_error *err) {
   const int nfeat = norm->nfeat, feat_halo = norm->feat_halo;
-  const int W = run->grid.width, H = run->grid.height;
-  const int halo = d->tol_radius + feat_halo, nblocks = (H + R - 1) / R;
-  const int nslots = run->threads > 1 ? 2 : 1;
+  const int W = run->grid.width, H = run->grid.height, r = d->tol_radius;
+  const int halo = r + feat_halo;
   const int *rgb = run->rgb;
-  read_slot slot[2];
-  memset(slot, 0, sizeof slot);
-  sd_planes fb = {0}, fa = {0};
-  sd_status s = SD_OK;
-  for (int i = 0; i < nslots && !s; i++) {
-    s = sd_planes_alloc(&slot[i].pb, run->nbands, W, R + 2 * halo, err);
-    if (!s) s = sd_planes_alloc(&slot[i].pa, run->nbands, W, R + 2 * halo, err);
-  }
-  if (!s && run->metric != SD_METRIC_CVA) s = sd_planes_alloc(&fb, nfeat, W, R + 2 * halo, err);
-  if (!s && run->metric != SD_METRIC_CVA) s = sd_planes_alloc(&fa, nfeat, W, R + 2 * halo, err);
+  const sd_metric m = run->metric;
+  sd_planes pb, pa, fb = {0}, fa = {0};
+  sd_status s = sd_planes_alloc(&pb, run->nbands, W, R + 2 * halo, err);
+  if (!s) s = sd_planes_alloc(&pa, run->nbands, W, R + 2 * halo, err);
+  if (!s && m != SD_METRIC_CVA) s = sd_planes_alloc(&fb, nfeat, W, R + 2 * halo, err);
+  if (!s && m != SD_METRIC_CVA) s = sd_planes_alloc(&fa, nfeat, W, R + 2 * halo, err);
   float *block = s ? NULL : sd_alloc((size_t)W * R * sizeof(float));
   uint8_t *ids = s || !run->aoi ? NULL : malloc((size_t)W * R);
   if (!s && run->aoi && !ids) s = sd_error_set(err, SD_ERR_NOMEM, "aoi: out of memory for a %d-row block", R);
   float *veg = s || d->veg_index == SD_VEG_NONE ? NULL : sd_alloc(2 * (size_t)W * R * sizeof(float));
   if (!s && (!block || (d->veg_index != SD_VEG_NONE && !veg)))
     s = sd_error_set(err, SD_ERR_NOMEM, "diff: out of memory for a %d-row block", R);
-  read_ctx rc = {run, R, halo};
-  void *slots[2] = {&slot[0], &slot[1]};
-  sd_prefetch *pf = NULL;
-  if (!s) s = sd_prefetch_start(nblocks, slots, nslots, read_block, &rc, nslots > 1, &pf, err);
-  for (int k = 0; k < nblocks && !s; k++) {
-    int y0, rows, ys, ye;
-    block_rows(k, R, halo, H, &y0, &rows, &ys, &ye);
-    void *got;
+  for (int y0 = 0; y0 < H && !s; y0 += R) {
+    int rows = y0 + R > H ? H - y0 : R;
+    int ys = y0 - halo < 0 ? 0 : y0 - halo, ye = y0 + rows + halo > H ? H : y0 + rows + halo;
+    pb.height = pa.height = fb.height = fa.height = ye - ys;
     s = sd_check_interrupt(err);
-    double tr = sd_now();
-    if (!s) s = sd_prefetch_get(pf, k, &got, err);
-    d->wait_read += sd_now() - tr;
+    double secs[2] = {0, 0};
+    if (!s) s = sd_run_read_pair(run, run->rb, run->ra, 0, ys, &pb, &pa, secs, err);
+    d->read_before += secs[0];
+    d->read_after += secs[1];
     if (s) break;
-    const read_slot *rs = got;
-    d->read_before += rs->secs[0];
-    d->read_after += rs->secs[1];
     double tk = sd_now();
-    diff_block(run, norm, dp, d, &rs->pb, &rs->pa, &fb, &fa, y0, rows, ys, block, veg);
+    const sd_planes *kb = &pb, *ka = &pa;
+    if (m != SD_METRIC_CVA) {
+      sd_features(m, &run->roles, &pb, &fb);
+      sd_features(m, &run->roles, &pa, &fa);
+      kb = &fb;
+      ka = &fa;
+    }
     size_t n = (size_t)W * rows, skip = (size_t)(y0 - ys) * W;
+    if (r == 0) {
+      const float *bp[SD_MAX_BANDS], *ap[SD_MAX_BANDS];
+      for (int b = 0; b < kb->nbands; b++) {
+        bp[b] = kb->band[b] + skip;
+        ap[b] = ka->band[b] + skip;
+      }
+      (run->plain ? sd_diff_ref : sd_diff_fast)(dp, bp, ap, n, block);
+    } else {
+      (run->plain ? sd_diff_tol_ref : sd_diff_tol_fast)(
+          dp, (const float *const *)kb->band, (const float *const *)ka->band, W, ye - ys, y0 - ys, rows, r, block);
+    }
+    sd_hist_add(block, n, d->hist); /* before the vegetation mark: the threshold does not move with it */
+    if (veg) {
+      const float *bp[SD_MAX_BANDS], *ap[SD_MAX_BANDS];
+      for (int b = 0; b < pb.nbands; b++) {
+        bp[b] = pb.band[b] + skip;
+        ap[b] = pa.band[b] + skip;
+      }
+      sd_vegetation(d->veg_index, &run->roles, bp, NULL, n, veg);
+      sd_vegetation(d->veg_index, &run->roles, ap, &norm->radio, n, veg + n);
+      const sd_veg_index vi = d->veg_index;
+      d->veg_marked_px += sd_mark_vegetated(veg, veg + n, sd_veg_threshold(vi), sd_veg_max_change(vi), n, block);
+    }
     if (ids) s = aoi_block(run, y0, rows, block, ids, d, err);
     if (s) break;
     if (d->mag) memcpy(d->mag + (size_t)y0 * W, block, n * sizeof(float));
@@ -144,19 +91,15 @@ static sd_status diff_pass(const sd_run *run, int R, const sd_normalisation *nor
     double tw = sd_now();
     if (mag_tif) s = sd_gtiff_write(mag_tif, 1, y0, rows, block, err);
     d->write_magnitude += sd_now() - tw;
-    const float *disp[3] = {rs->pa.band[rgb[0]] + skip, rs->pa.band[rgb[1]] + skip, rs->pa.band[rgb[2]] + skip};
-    const float *bdisp[3] = {rs->pb.band[rgb[0]] + skip, rs->pb.band[rgb[1]] + skip, rs->pb.band[rgb[2]] + skip};
+    const float *disp[3] = {pa.band[rgb[0]] + skip, pa.band[rgb[1]] + skip, pa.band[rgb[2]] + skip};
+    const float *bdisp[3] = {pb.band[rgb[0]] + skip, pb.band[rgb[1]] + skip, pb.band[rgb[2]] + skip};
     sd_overlay_add(ov, disp, bdisp, y0, rows);
-    sd_prefetch_release(pf, k);
   }
-  sd_prefetch_end(pf);
   sd_free(block);
   free(ids);
   sd_free(veg);
-  for (int i = 0; i < 2; i++) {
-    sd_planes_free(&slot[i].pb);
-    sd_planes_free(&slot[i].pa);
-  }
+  sd_planes_free(&pb);
+  sd_planes_free(&pa);
   sd_planes_free(&fb);
   sd_planes_free(&fa);
   return s;

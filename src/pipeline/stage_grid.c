@@ -106,8 +106,7 @@ static sd_status make_plan(const sd_run *run, sd_plan *plan, sd_error *err) {
    * test looks one row further. */
   int64_t halo = 2 * (opts->open_radius + opts->close_radius) + plan->max_hole_px + 1;
   plan->detect_halo = halo < g->height ? (int)halo : g->height;
-  /* Memory budget: the blocks of both images (two of them: the next one is read while this one
-   * is worked on) and their features, the magnitude when it is held (at most
+  /* Memory budget: the blocks of both images, the magnitude when it is held (at most
    * MAG_IN_MEMORY_MAX), a detection window with its halo and the morphology's two copies,
    * GDAL's block cache (capped at 256 MiB) and the program. Not counted: the runs and the
    * objects, which grow with the change found, not with the grid. */
@@ -115,7 +114,7 @@ static sd_status make_plan(const sd_run *run, sd_plan *plan, sd_error *err) {
   /* The magnitude is held for the detection passes when it is small (256 MiB: 8192²); larger
    * ones are read back from their GeoTIFF, so memory stays bounded for any grid. */
   plan->mag_held = !opts->low_memory && npx * sizeof(float) <= MAG_IN_MEMORY_MAX;
-  double need = 5.0 * per_row * (R + 64) + (plan->mag_held ? npx * sizeof(float) : 0) +
+  double need = 4.0 * per_row * (R + 64) + (plan->mag_held ? npx * sizeof(float) : 0) +
                 3.0 * g->width * fmin(D + 2.0 * plan->detect_halo, g->height) + (320u << 20);
   double ram = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
   double budget = opts->max_memory_gib > 0 ? opts->max_memory_gib * (1 << 30) : 0.75 * ram;

@@ -75,10 +75,8 @@ typedef struct sd_difference {
   int64_t *hist;  /* its histogram (SD_HIST_BINS) */
   int tol_radius; /* tolerance to misregistration used, px */
   /* seconds: reading the before image (decoding), the after image (decoding and warping), the
-   * kernel (with the histogram), writing the magnitude (encoding), and waiting for the reads
-   * (with more than one thread the next block is read while this one is worked on, so the
-   * reads overlap the rest and only the wait adds to the stage) */
-  double read_before, read_after, kernel, write_magnitude, wait_read;
+   * kernel (with the histogram), writing the magnitude (encoding) */
+  double read_before, read_after, kernel, write_magnitude;
   sd_veg_index veg_index; /* the structure focus's vegetation index, or none */
   int64_t veg_marked_px;  /* pixels vegetated in both dates, their magnitude made negative */
   /* --aoi: per area id (0 = outside all), its grid pixels and those valid in both dates */
