@@ -33,9 +33,12 @@ static sd_status polygonize(const char *mask_path, const char *scratch, const sd
     GDALClose(rast);
     return sd_error_set(err, SD_ERR_INTERNAL, "objects: %s: the mask's geotransform cannot be inverted", mask_path);
   }
-  GDALDatasetH vec = GDALCreate(GDALGetDriverByName("FlatGeobuf"), scratch, 0, 0, 0, GDT_Unknown, NULL);
+  char vpath[4300]; /* every write checked: a full disk is named, not met later as an unreadable file */
+  sd_checked_path(scratch, vpath, sizeof vpath);
+  GDALDatasetH vec = GDALCreate(GDALGetDriverByName("FlatGeobuf"), vpath, 0, 0, 0, GDT_Unknown, NULL);
   if (!vec) {
     GDALClose(rast);
+    sd_checked_result(scratch);
     return sd_gdal_error(err, SD_ERR_OUTPUT, cap, "objects: %s: cannot create the scratch file of its polygons",
                          mask_path);
   }
@@ -59,6 +62,12 @@ static sd_status polygonize(const char *mask_path, const char *scratch, const sd
   CSLDestroy(popts);
   GDALClose(rast);
   GDALClose(vec); /* written; read back in order */
+  int written = sd_checked_result(scratch);
+  if (written > 0) {
+    unlink(scratch);
+    errno = written;
+    return sd_error_set(err, SD_ERR_OUTPUT, "objects: %s: write failed: %s", scratch, strerror(written));
+  }
   vec = e == CE_None ? GDALOpenEx(scratch, GDAL_OF_VECTOR | GDAL_OF_VERBOSE_ERROR, NULL, NULL, NULL) : NULL;
   if (!vec) {
     unlink(scratch);

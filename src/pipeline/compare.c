@@ -135,32 +135,57 @@ static sd_status write_page(sd_run *run, sd_stages *st, sd_outset *out, const sd
   return s;
 }
 
-/* The outputs that the stages did not write as they went: objects, overlay, tie points, page. */
-static sd_status write_outputs(sd_run *run, sd_stages *st, sd_outset *out, const sd_overlay *ov, sd_error *err) {
+/* objects.geojson (and the formats converted from it) and tie_points.geojson. */
+static sd_status write_vectors(sd_run *run, sd_stages *st, sd_outset *out, sd_error *err) {
   const sd_compare_options *opts = run->opts;
   sd_status s = sd_vector_write_objects(sd_outset_path(out, OUT_OBJECTS), &run->grid, opts->date_after,
                                         opts->date_before, stream_path(run, out, OUT_MASK), runs_label_at,
                                         &st->det.runs, st->objs.objs, st->objs.n, run->aoi, err);
   if (!s) s = write_vector_formats(run, out, err);
-  int32_t *olab = NULL;
-  if (!s) {
-    olab = calloc((size_t)ov->w * ov->h, sizeof *olab);
-    if (!olab) s = sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
-  }
-  if (!s) sd_runs_boxes(&st->det.runs, ov->factor, ov->w, olab);
+  if (!s) s = sd_vector_write_tiepoints(sd_outset_path(out, OUT_TIEPOINTS), &run->grid, st->reg.tp, st->reg.ntp, err);
+  return s;
+}
+
+/* overlay.png and, on a georeferenced grid, overlay.tif. */
+static sd_status write_overlays(sd_run *run, sd_stages *st, sd_outset *out, const sd_overlay *ov, const int32_t *olab,
+                                sd_error *err) {
   sd_canvas cv = {0, 0, NULL};
-  if (!s) s = sd_overlay_render(ov, olab, st->objs.objs, st->objs.n, &st->labels, &cv, err);
+  sd_status s = sd_overlay_render(ov, olab, st->objs.objs, st->objs.n, &st->labels, &cv, err);
   if (!s) s = sd_png_write_rgb(sd_outset_path(out, OUT_OVERLAY), cv.w, cv.h, cv.rgb, err);
   if (!s && run->grid.georef)
     s = write_overlay_tif(run, ov, &cv, st->labels.x_offset, stream_path(run, out, OUT_OVERLAY_TIF), err);
   else if (!s)
     sd_outset_drop(out, OUT_OVERLAY_TIF); /* nothing to put it on */
   free(cv.rgb);
-  if (!s) s = sd_vector_write_tiepoints(sd_outset_path(out, OUT_TIEPOINTS), &run->grid, st->reg.tp, st->reg.ntp, err);
-  if (!s) s = write_page(run, st, out, ov, olab, err);
-  free(olab);
-  if (!s) s = write_cogs(run, out, err);
   return s;
+}
+
+/* The outputs that the stages did not write as they went: the vectors, the overlays and the page,
+ * which share nothing they write, each on a thread of its own when there are threads (0.33, 0.41
+ * and 0.37 s of the 1.1 s they took in turn at 8192²); the first failure in that order is
+ * reported. Only the page reads the inputs again (run->rb, run->ra), and only it may warn. */
+static sd_status write_outputs(sd_run *run, sd_stages *st, sd_outset *out, const sd_overlay *ov, sd_error *err) {
+  int32_t *olab = calloc((size_t)ov->w * ov->h, sizeof *olab);
+  if (!olab) return sd_error_set(err, SD_ERR_NOMEM, "overlay: out of memory");
+  sd_runs_boxes(&st->det.runs, ov->factor, ov->w, olab);
+  sd_status ps[3] = {SD_OK, SD_OK, SD_OK};
+  sd_error pe[3];
+  memset(pe, 0, sizeof pe);
+  SD_OMP(parallel sections num_threads(run->threads < 3 ? (run->threads > 1 ? run->threads : 1) : 3)) {
+    SD_OMP(section)
+    ps[0] = write_vectors(run, st, out, &pe[0]);
+    SD_OMP(section)
+    ps[1] = write_overlays(run, st, out, ov, olab, &pe[1]);
+    SD_OMP(section)
+    ps[2] = write_page(run, st, out, ov, olab, &pe[2]);
+  }
+  free(olab);
+  for (int k = 0; k < 3; k++)
+    if (ps[k]) {
+      if (err && !err->code) *err = pe[k];
+      return ps[k];
+    }
+  return write_cogs(run, out, err);
 }
 
 /* The overlay canvas, with the display stretch the radiometry stage measured. */

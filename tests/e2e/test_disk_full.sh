@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test_disk_full.sh: `sitediff compare` onto a small tmpfs that fills while one output or another
-# is written (each of the eight in turn, three runs each): exit 1, one message that says "No space
+# is written (each of the eight in turn, three runs each, one thread; then at two threads while
+# several are written at once): exit 1, one message that says "No space
 # left on device" and names that output's path, no raw GDAL line, and nothing left behind (no
 # partial outputs, no temporaries); a folder holding a previous set keeps it as it was. Needs to
 # mount a tmpfs: as root, else inside `unshare -rm`; skips (77) when neither is allowed.
@@ -11,10 +12,12 @@ M=$T/disk
 mkdir -p "$M"
 # The tmpfs goes away with the test, whatever stops it.
 trap 'umount "$M" 2>/dev/null || umount -l "$M" 2>/dev/null; rm -rf "$T"' EXIT
-OUTS="change_magnitude.tif change_mask.tif objects.geojson overlay.png overlay.tif tie_points.geojson report.html report.json" # as written
+OUTS="change_magnitude.tif change_mask.tif objects.geojson tie_points.geojson overlay.png overlay.tif report.html report.json" # as written
 
 "$SD" synth "$T/p" --size 256 >/dev/null 2>&1 || { bad "synth failed"; finish; exit 1; }
-run() { "$SD" compare "$T/p/before.tif" "$T/p/after.tif" -q "$@"; }
+# One thread: the outputs are written one after another in the order above, so the disk can be
+# made to fill inside each (with threads the vectors, overlays and page are written at once).
+run() { "$SD" compare "$T/p/before.tif" "$T/p/after.tif" -q --threads 1 "$@"; }
 run -o "$T/ref" || { bad "the run on a disk with room failed"; finish; exit 1; }
 total=0
 for f in $OUTS; do total=$((total + $(stat -c %s "$T/ref/$f"))); done
@@ -64,10 +67,30 @@ for f in $OUTS; do
     fill_to $((before + p / 2))
     run -o "$M/out" 2>"$T/err"
     rc=$?
-    check "full while writing $f (run $i)" "$M" "$f"
+    # objects.geojson is made from a scratch file of the mask's polygons beside it
+    target=$f
+    [ "$f" = objects.geojson ] && target='objects\.geojson(\.polygons\.fgb)?'
+    check "full while writing $f (run $i)" "$M" "$target"
     [ ! -e "$M/out" ] && ok || bad "full while writing $f (run $i): the output folder was left: $(ls -A "$M/out")"
   done
   before=$((before + p))
+done
+
+# Two threads: the disk fills while the vectors, the overlays and the page are written at once;
+# whichever writer meets it first is named, alone, and nothing is left.
+before=0
+for g in $OUTS; do [ "$g" = objects.geojson ] && break; before=$((before + $(pages "$T/ref/$g"))); done
+rest=0
+for g in objects.geojson overlay.png overlay.tif tie_points.geojson report.html; do
+  rest=$((rest + $(pages "$T/ref/$g")))
+done
+for i in 1 2 3; do
+  rm -rf "$M/out"
+  fill_to $((before + rest * i / 4))
+  "$SD" compare "$T/p/before.tif" "$T/p/after.tif" -q --threads 2 -o "$M/out" 2>"$T/err"
+  rc=$?
+  check "2 threads, full while writing the vectors, overlays and page ($i/4 of them fit)" "$M" '[^ :]+'
+  [ ! -e "$M/out" ] && ok || bad "2 threads, full ($i/4): the output folder was left: $(ls -A "$M/out")"
 done
 
 # A folder holding a previous set and another file: outputs are written beside them under
