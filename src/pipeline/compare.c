@@ -171,7 +171,7 @@ static sd_status write_outputs(sd_run *run, sd_stages *st, sd_outset *out, const
   sd_status ps[3] = {SD_OK, SD_OK, SD_OK};
   sd_error pe[3];
   memset(pe, 0, sizeof pe);
-  SD_OMP(parallel sections num_threads(run->threads < 3 ? (run->threads > 1 ? run->threads : 1) : 3)) {
+  SD_OMP(parallel sections num_threads(run->threads < 3 ? run->threads : 3)) {
     SD_OMP(section)
     ps[0] = write_vectors(run, st, out, &pe[0]);
     SD_OMP(section)

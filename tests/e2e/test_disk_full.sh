@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # test_disk_full.sh: `sitediff compare` onto a small tmpfs that fills while one output or another
 # is written (each of the eight in turn, three runs each, one thread; then at two threads while
-# several are written at once): exit 1, one message that says "No space
-# left on device" and names that output's path, no raw GDAL line, and nothing left behind (no
-# partial outputs, no temporaries); a folder holding a previous set keeps it as it was. Needs to
-# mount a tmpfs: as root, else inside `unshare -rm`; skips (77) when neither is allowed.
+# several are written at once): exit 1, one message that says "No space left on device" and
+# names that output's path, no raw GDAL line, and nothing left behind (no partial outputs, no
+# temporaries); a folder holding a previous set keeps it as it was. Needs to mount a tmpfs: as
+# root, else inside `unshare -rm`; skips (77) when neither is allowed.
 set -u
 SD=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
