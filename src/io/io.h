@@ -62,6 +62,8 @@ const sd_raster_info *sd_raster_get_info(const sd_raster *r);
  * through GDAL's RasterIO with `threads` decoding threads (the bench's comparison for the direct
  * libtiff path). */
 sd_status sd_raster_read_rows(sd_raster *r, int y0, sd_planes *out, int threads, sd_error *err);
+/* The window of out->width x out->height pixels from (x0, y0), likewise, on one thread. */
+sd_status sd_raster_read_window(sd_raster *r, int x0, int y0, sd_planes *out, sd_error *err);
 
 /* ---- the common grid (grid.c) ---- */
 typedef struct sd_grid {

@@ -187,19 +187,29 @@ sd_status sd_raster_read_i32(const char *path, int32_t **data, int *width, int *
   return SD_OK;
 }
 
-sd_status sd_raster_read_rows(sd_raster *r, int y0, sd_planes *out, int threads, sd_error *err) {
-  const int W = out->width, rows = out->height;
-  sd_gdal_threads(threads); /* GTiff decodes tiles in parallel (set at open too) */
+static sd_status read_window(sd_raster *r, int x0, int y0, sd_planes *out, const char *what, sd_error *err) {
+  const int w = out->width, rows = out->height;
   sd_gdal_capture cap;
   sd_gdal_capture_begin(&cap);
   CPLErr e = CE_None;
   for (int b = 0; b < out->nbands && e == CE_None; b++)
-    e = GDALRasterIO(GDALGetRasterBand(r->ds, b + 1), GF_Read, 0, y0, W, rows, out->band[b], W, rows, GDT_Float32, 0,
+    e = GDALRasterIO(GDALGetRasterBand(r->ds, b + 1), GF_Read, x0, y0, w, rows, out->band[b], w, rows, GDT_Float32, 0,
                      0);
   sd_gdal_capture_end(&cap);
-  sd_gdal_threads(0);
-  if (e == CE_None) return SD_OK;
+  return e == CE_None ? SD_OK : sd_gdal_read_error(err, &cap, "raster", r->info.path, what);
+}
+
+sd_status sd_raster_read_rows(sd_raster *r, int y0, sd_planes *out, int threads, sd_error *err) {
   char what[64];
-  snprintf(what, sizeof what, "reading rows %d..%d", y0, y0 + rows);
-  return sd_gdal_read_error(err, &cap, "raster", r->info.path, what);
+  snprintf(what, sizeof what, "reading rows %d..%d", y0, y0 + out->height);
+  sd_gdal_threads(threads); /* GTiff decodes tiles in parallel (set at open too) */
+  sd_status s = read_window(r, 0, y0, out, what, err);
+  sd_gdal_threads(0);
+  return s;
+}
+
+sd_status sd_raster_read_window(sd_raster *r, int x0, int y0, sd_planes *out, sd_error *err) {
+  char what[96];
+  snprintf(what, sizeof what, "reading %d x %d pixels at (%d, %d)", out->width, out->height, x0, y0);
+  return read_window(r, x0, y0, out, what, err);
 }
