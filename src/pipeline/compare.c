@@ -256,7 +256,7 @@ static sd_status run_stages(sd_run *run, sd_stages *st, sd_outset *out, sd_overl
   s = sd_stage_detect(run, &st->plan, &st->diff, mag_path, &st->det, err);
   if (s) return s;
   SD_LAP(cleanup);
-  s = sd_stage_segments(run, &st->plan, &st->reg, &st->norm, &st->det, &st->seg, err);
+  s = sd_stage_segments(run, &st->plan, &st->reg, &st->norm, &st->diff, mag_path, &st->det, &st->seg, err);
   if (s) return s;
   SD_LAP(segments);
   s = sd_stage_measure(run, &st->plan, &st->diff, mag_path, stream_path(run, out, OUT_MASK), &st->det, &st->objs, err);

@@ -10,6 +10,7 @@
 
 #include "io/io.h"
 #include "pipeline/stages.h"
+#include "segment/segment.h"
 #include "sitediff/sitediff.h"
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
@@ -124,13 +125,20 @@ static json_t *registration_json(const sd_registration *rg) {
 
 /* What the segments did (stage_segments.c). */
 static json_t *segments_json(const sd_segmentation *sg) {
-  return json_pack("{s:b, s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:s}", "applied", sg->applied, "why", sg->why,
-                   "region_px", sg->region_px, "tile_px", sg->tile_px, "keep_above", num(sg->keep_above), "tiles",
+  char score[320];
+  snprintf(score, sizeof score,
+           "mean magnitude (in thresholds, vegetation-rule pixels as 0) x (1 - their share) x prior^3; a segment at "
+           "least %g detected is changed whole when its score passes the level, %g x Otsu's split of the scene's "
+           "scores weighted by pixels",
+           (double)SD_STRUCTURE_MIN_DETECTED, SD_STRUCTURE_LEVEL);
+  return json_pack("{s:b, s:s, s:i, s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}", "applied", sg->applied, "why",
+                   sg->why, "region_px", sg->region_px, "tile_px", sg->tile_px, "level", num(sg->level), "tiles",
                    (json_int_t)sg->tiles, "reference_segments", (json_int_t)sg->ref_segments, "candidate_segments",
                    (json_int_t)sg->candidate_segments, "kept_segments", (json_int_t)sg->kept_segments, "dropped_px",
-                   (json_int_t)sg->dropped_px, "prior",
-                   "mean over four cues (after grey, after not green, edge gain, brightness gain) of the share of "
-                   "the scene's segments with a lower cue");
+                   (json_int_t)sg->dropped_px, "added_px", (json_int_t)sg->added_px, "prior",
+                   "mean over five cues (after grey, after not green, edge gain, brightness gain, brightness spread "
+                   "gain) of the share of the scene's segments with a lower cue",
+                   "score", score);
 }
 
 /* Objects counted by class, by sign and by both. */

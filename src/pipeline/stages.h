@@ -112,16 +112,18 @@ typedef struct sd_segmentation {
   int applied;
   char why[160];
   int region_px, tile_px;
-  float keep_above; /* a candidate segment's prior must pass this */
-  int64_t tiles, ref_segments, candidate_segments, kept_segments, dropped_px;
+  double level; /* a candidate segment's score must pass this */
+  int64_t tiles, ref_segments, candidate_segments, kept_segments, dropped_px, added_px;
   double seconds;
 } sd_segmentation;
 
-/* On web-map RGB at 2.5 m or finer with the structure focus: the change cut into SLIC segments,
- * those whose structure cues rank clearly below the scene's median segment (prior 0.4 or less)
- * cleared, the rest labelled and filtered by area again. Elsewhere it records why it did not run. */
+/* On web-map RGB at 2.5 m or finer with the structure focus: change decided per SLIC segment,
+ * from its magnitude (diff's, or read back from mag_path) weighed by its structure prior; the
+ * kept segments changed as a whole, the rest cleared, labelled and filtered by area again.
+ * Elsewhere it records why it did not run. */
 sd_status sd_stage_segments(sd_run *run, const sd_plan *plan, const sd_registration *reg, const sd_normalisation *norm,
-                            sd_detection *det, sd_segmentation *sg, sd_error *err);
+                            const sd_difference *diff, const char *mag_path, sd_detection *det, sd_segmentation *sg,
+                            sd_error *err);
 
 typedef struct sd_objects {
   sd_object *objs;

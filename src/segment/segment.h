@@ -1,7 +1,8 @@
 /* segment.h: superpixels of the pair (VLFeat's SLIC on both dates stacked) and, per segment,
  * the cues that tell a new structure from other change: how grey and how green the after date
- * is, how much edge and brightness it gained. The structure prior of a candidate segment is where
- * those cues put it among the scene's segments. */
+ * is, how much edge, brightness and spread of brightness it gained. The structure prior of a
+ * segment is where those cues put it among the scene's segments; its score weighs its change by
+ * that prior, and the scene's scores give the level a segment must pass. */
 #ifndef SD_SEGMENT_H
 #define SD_SEGMENT_H
 
@@ -21,7 +22,7 @@ int sd_slic_pair(const sd_planes *before, const sd_planes *after, const sd_radio
                  uint32_t *labels);
 
 /* The cues of one segment. */
-enum { SD_CUE_GREY, SD_CUE_UNGREEN, SD_CUE_EDGE_GAIN, SD_CUE_BRIGHT_GAIN, SD_CUES };
+enum { SD_CUE_GREY, SD_CUE_UNGREEN, SD_CUE_EDGE_GAIN, SD_CUE_BRIGHT_GAIN, SD_CUE_SPREAD_GAIN, SD_CUES };
 typedef struct sd_seg_cues {
   float cue[SD_CUES]; /* larger = more like a new structure (see segment.c) */
   int32_t valid_px;   /* pixels valid in both dates */
@@ -40,7 +41,22 @@ void sd_structure_prior(const sd_seg_cues *cand, int64_t ncand, float *const sor
 /* Sorts the reference cues into that form (cues: SD_CUES arrays of nref, sorted in place). */
 void sd_structure_sort_ref(float *const cues[SD_CUES], int64_t nref);
 
-/* A candidate segment is kept as a possible structure when its prior exceeds this. */
-float sd_structure_keep(void);
+/* What a segment's pixels in its tile's core say of the change. */
+typedef struct sd_seg_change {
+  float mag;       /* mean of the magnitude (negative values as 0) over its valid pixels, in thresholds */
+  float veg_share; /* share of them the vegetation rule turned negative (leaves, crops, lawns) */
+  float det_share; /* share of them detected as change */
+  int32_t px;      /* its valid pixels (magnitude not nodata) */
+} sd_seg_change;
+
+/* A segment's score: its change weighed by how built it looks, mag * (1 - veg_share) * prior^3. */
+float sd_structure_score(float prior, const sd_seg_change *c);
+/* The level a segment's score must pass: SD_STRUCTURE_LEVEL times Otsu's threshold of the n
+ * scores, each weighted by its segment's valid pixels (128 bins over their range). */
+double sd_structure_level(const float *score, const int32_t *px, int64_t n);
+/* A segment is a candidate when at least this share of it was detected as change; a kept
+ * candidate is changed as a whole. */
+#define SD_STRUCTURE_MIN_DETECTED 0.1f
+#define SD_STRUCTURE_LEVEL 0.25
 
 #endif

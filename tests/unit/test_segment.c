@@ -1,6 +1,8 @@
 /* test_segment.c: SLIC segments of a pair follow the edges both dates draw, odd sizes and nodata
  * included; the structure cues of a new grey roof beat those of a field whose crop changed and of
- * a shadow that moved; the prior is the mean share of reference segments below each cue. */
+ * a shadow that moved; the prior is the mean share of reference segments below each cue; the
+ * score weighs the change by the prior cubed, and the level is a fraction of the scores' Otsu
+ * split, weighted by pixels. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +72,10 @@ int main(void) {
         cues[shade].cue[SD_CUE_BRIGHT_GAIN]);
   CHECK(fabsf(cues[same].cue[SD_CUE_BRIGHT_GAIN]) < 1 && fabsf(cues[same].cue[SD_CUE_EDGE_GAIN]) < 1,
         "unchanged field: no gain (%g, %g)", cues[same].cue[SD_CUE_BRIGHT_GAIN], cues[same].cue[SD_CUE_EDGE_GAIN]);
+  /* the spread of brightness inside a segment: noise of sigma 2 (1 noise unit per band, mean over
+   * three bands: 1 / sqrt 3) in both dates of the unchanged field, so no gain */
+  CHECK(fabsf(cues[same].cue[SD_CUE_SPREAD_GAIN]) < 0.25f, "unchanged field: spread gain %g",
+        cues[same].cue[SD_CUE_SPREAD_GAIN]);
   int valid = 0;
   for (int k = 0; k < nseg; k++)
     valid += cues[k].valid_px;
@@ -91,10 +97,37 @@ int main(void) {
   sd_seg_cues cand[3] = {cues[roof], cues[crop], cues[shade]};
   float prior[3];
   sd_structure_prior(cand, 3, ref, nref, prior);
-  CHECK(prior[0] > sd_structure_keep(), "the roof is kept: prior %.3f", prior[0]);
+  CHECK(prior[0] > 0.6f, "the roof ranks high: prior %.3f", prior[0]);
   CHECK(prior[1] < prior[0] && prior[2] < prior[0], "crop %.3f and shadow %.3f below the roof %.3f", prior[1], prior[2],
         prior[0]);
-  CHECK(prior[2] <= sd_structure_keep(), "the shadow is dropped: prior %.3f", prior[2]);
+  /* the score: the same change weighs by the prior cubed, and the vegetation rule's share off it */
+  sd_seg_change chg = {.mag = 2, .veg_share = 0, .det_share = 1, .px = 100};
+  CHECK(sd_structure_score(prior[0], &chg) > sd_structure_score(prior[2], &chg), "roof scores above the shadow");
+  CHECK_NEAR(sd_structure_score(0.5f, &chg), 2 * 0.125, 1e-6, "score 2 x 0.5^3");
+  chg.veg_share = 0.75f;
+  CHECK_NEAR(sd_structure_score(0.5f, &chg), 2 * 0.25 * 0.125, 1e-6, "a quarter left by the vegetation rule");
+  /* the level: scores 0.1 (900 px in all) and 1.0 (100 px): Otsu splits between them */
+  float sc[10];
+  int32_t px[10];
+  for (int k = 0; k < 10; k++) {
+    sc[k] = k < 9 ? 0.1f : 1.0f;
+    px[k] = 100;
+  }
+  double lv = sd_structure_level(sc, px, 10);
+  CHECK(lv > SD_STRUCTURE_LEVEL * 0.1 && lv <= SD_STRUCTURE_LEVEL * 1.0,
+        "level %.3f between the fractions of the modes", lv);
+  /* scores 0.1, 0.5, 1.0: counted alike, Otsu puts 0.5 with 0.1; with 10000 px at 0.1 and 100
+   * at each of the others, with 1.0 */
+  float three[3] = {0.1f, 0.5f, 1.0f};
+  int32_t alike[3] = {1, 1, 1}, heavy[3] = {10000, 100, 100};
+  CHECK(sd_structure_level(three, alike, 3) > SD_STRUCTURE_LEVEL * 0.5, "alike: split above 0.5 (%.3f)",
+        sd_structure_level(three, alike, 3));
+  CHECK(sd_structure_level(three, heavy, 3) <= SD_STRUCTURE_LEVEL * 0.5, "weighted by pixels: split below 0.5 (%.3f)",
+        sd_structure_level(three, heavy, 3));
+  /* the nine low ones alone: one score, the level is its fraction */
+  CHECK(sd_structure_level(sc, px, 9) == SD_STRUCTURE_LEVEL * 0.1f, "one score: the level is its fraction (%g)",
+        sd_structure_level(sc, px, 9));
+  CHECK(sd_structure_level(sc, px, 0) == 0, "no segments: level 0");
   /* exact shares: references 0..99 on every cue, a candidate at 50 has 50 below on each */
   float *seq[SD_CUES];
   for (int c = 0; c < SD_CUES; c++) {
@@ -103,9 +136,9 @@ int main(void) {
       seq[c][k] = (float)(99 - k);
   }
   sd_structure_sort_ref(seq, 100);
-  sd_seg_cues mid = {.cue = {50, 50, 0, 100}};
+  sd_seg_cues mid = {.cue = {50, 50, 0, 100, 25}};
   sd_structure_prior(&mid, 1, seq, 100, prior);
-  CHECK_NEAR(prior[0], (0.5 + 0.5 + 0.0 + 1.0) / 4, 1e-6, "prior of known ranks");
+  CHECK_NEAR(prior[0], (0.5 + 0.5 + 0.0 + 1.0 + 0.25) / 5, 1e-6, "prior of known ranks");
   for (int c = 0; c < SD_CUES; c++) {
     free(ref[c]);
     free(seq[c]);
