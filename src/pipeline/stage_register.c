@@ -266,7 +266,7 @@ static sd_status gate(sd_run *run, sd_registration *reg, sd_error *err) {
     f->model = global_model(&run->grid, &reg->global_turn, reg->global_dx, reg->global_dy);
     f->nreasons = 0;
     snprintf(f->reasons[f->nreasons++], sizeof f->reasons[0],
-             "tie points carry no model (%.70s); the central chip's global shift (peak ratio %.1f) is applied", why,
+             "tie points carry no model (%.160s); the central chip's global shift (peak ratio %.1f) is applied", why,
              reg->global.peak_ratio);
     snprintf(f->why_model, sizeof f->why_model, "global phase correlation of the central chip%s",
              reg->global_level ? " at a coarser level" : "");

@@ -7,6 +7,10 @@
 
 #include "register/register.h"
 
+/* Tie points whose positions spread (standard deviation) over less than this share of the grid on
+ * an axis cluster: the grade warns, and no affine model is fitted to them. */
+#define CLUSTERED 0.1
+
 const char *sd_grade_name(sd_grade g) {
   static const char *const names[] = {"ok", "warn", "fail"};
   return g <= SD_GRADE_FAIL ? names[g] : "?";
@@ -208,12 +212,13 @@ static int pick_model(sd_fit *f, const int ok[3], int m, sd_model_kind forced) {
   return pickk;
 }
 
-/* The rule: translation always; affine with >= 8 inliers spread over >= 15 % of the grid on
- * both axes; poly2 with >= 30 inliers spread over >= 20 % (window errors are not independent:
- * with fewer points a polynomial fits their biases). A richer model is taken when it
- * lowers the inlier RMSE per degree of freedom by a quarter and by at least 0.02 px. Refits on the
- * chosen model's inliers until they stop changing (3 rounds at most); sets f->model, f->inliers,
- * f->rmse and leaves the inliers in idx. */
+/* The rule: translation always; affine with >= 8 inliers spread over >= 10 % of the grid on
+ * both axes (the spread below which the grade says they cluster; 15 % made plain, noisy ground
+ * with a rotation fall back to a translation: README, "Registration"); poly2 with >= 30 inliers spread over >= 20 %
+ * (window errors are not independent: with fewer points a polynomial fits their biases). A richer model is taken when
+ * it lowers the inlier RMSE per degree of freedom by a quarter and by at least 0.02 px. Refits on the chosen model's
+ * inliers until they stop changing (3 rounds at most); sets f->model, f->inliers, f->rmse and leaves the inliers in
+ * idx. */
 static void choose_model(sd_tiepoint *tp, int n, const fit_frame *fr, sd_model_kind forced, double band,
                          const sd_model *start, int *idx, sd_fit *f) {
   const double cx = fr->cx, cy = fr->cy, scale = fr->scale;
@@ -224,7 +229,7 @@ static void choose_model(sd_tiepoint *tp, int n, const fit_frame *fr, sd_model_k
     sd_model cand[3];
     int ok[3] = {0};
     ok[0] = fit_indices(tp, idx, m, SD_MODEL_TRANSLATION, cx, cy, scale, &cand[0]);
-    ok[1] = m >= 8 && f->spread_x >= 0.15 && f->spread_y >= 0.15 &&
+    ok[1] = m >= 8 && f->spread_x >= CLUSTERED && f->spread_y >= CLUSTERED &&
             fit_indices(tp, idx, m, SD_MODEL_AFFINE, cx, cy, scale, &cand[1]);
     ok[2] = m >= 30 && f->spread_x >= 0.2 && f->spread_y >= 0.2 &&
             fit_indices(tp, idx, m, SD_MODEL_POLY2, cx, cy, scale, &cand[2]);
@@ -255,7 +260,7 @@ static void grade_fit(sd_fit *f, int nrel, int with_data) {
   if (with_data > 0 && nrel < 0.5 * with_data)
     add_reason(f, SD_GRADE_WARN, "only %d of %d textured windows matched clearly (changed or destroyed ground?)", nrel,
                with_data);
-  if (m >= 3 && (f->spread_x < 0.1 || f->spread_y < 0.1))
+  if (m >= 3 && (f->spread_x < CLUSTERED || f->spread_y < CLUSTERED))
     add_reason(f, SD_GRADE_WARN, "tie points cluster in a small part of the grid");
   if (f->grade == SD_GRADE_FAIL) f->model.kind = SD_MODEL_NONE;
 }

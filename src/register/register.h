@@ -106,7 +106,7 @@ typedef struct sd_fit {
   double spread_x, spread_y; /* standard deviation of inlier positions / grid size */
   sd_grade grade;
   char why_model[160];
-  char reasons[6][160];
+  char reasons[6][256];
   int nreasons;
 } sd_fit;
 
