@@ -436,8 +436,15 @@ static void run_magnitude_modes(void) {
 
 int main(void) {
   GDALAllRegister();
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+#if defined(__SANITIZE_ADDRESS__)
+    /* The sanitizer build (CI, after this build has run everything) is for memory errors: the
+     * first case and the first in another CRS cover the code paths. */
+    if (i != 0 && cases[i].epsg != 4326) continue;
+    if (i > 3) break;
+#endif
     run_case(&cases[i], (int)i);
+  }
   run_nodata(0);
   run_nodata(1);
   run_grid_options();
