@@ -212,13 +212,13 @@ static int pick_model(sd_fit *f, const int ok[3], int m, sd_model_kind forced) {
   return pickk;
 }
 
-/* The rule: translation always; affine with >= 8 inliers spread over >= 10 % of the grid on
- * both axes (the spread below which the grade says they cluster; 15 % made plain, noisy ground
- * with a rotation fall back to a translation: README, "Registration"); poly2 with >= 30 inliers spread over >= 20 %
- * (window errors are not independent: with fewer points a polynomial fits their biases). A richer model is taken when
- * it lowers the inlier RMSE per degree of freedom by a quarter and by at least 0.02 px. Refits on the chosen model's
- * inliers until they stop changing (3 rounds at most); sets f->model, f->inliers, f->rmse and leaves the inliers in
- * idx. */
+/* The rule: translation always; affine with >= 8 inliers spread over >= CLUSTERED of the grid on
+ * both axes (15 % made plain, noisy ground with a rotation fall back to a translation: README,
+ * "Registration"); poly2 with >= 30 inliers spread over >= 20 % (window errors are not
+ * independent: with fewer points a polynomial fits their biases). A richer model is taken when it
+ * lowers the inlier RMSE per degree of freedom by a quarter and by at least 0.02 px. Refits on the
+ * chosen model's inliers until they stop changing (3 rounds at most); sets f->model, f->inliers,
+ * f->rmse and leaves the inliers in idx. */
 static void choose_model(sd_tiepoint *tp, int n, const fit_frame *fr, sd_model_kind forced, double band,
                          const sd_model *start, int *idx, sd_fit *f) {
   const double cx = fr->cx, cy = fr->cy, scale = fr->scale;

@@ -67,15 +67,15 @@ int sd_segment_cues(const sd_planes *pb, const sd_planes *pa, const sd_radiometr
   const size_t n = (size_t)w * h;
   float *bb = malloc(sizeof *bb * n), *ba = malloc(sizeof *ba * n), *veg = malloc(sizeof *veg * n);
   double(*sum)[SD_CUES] = calloc((size_t)nseg, sizeof *sum);
-  double(*sq)[2] = calloc((size_t)nseg, sizeof *sq); /* sums of squared brightness, before and after */
-  double(*mean)[2] = calloc((size_t)nseg, sizeof *mean);
-  if (!bb || !ba || !veg || !sum || !sq || !mean) {
+  double(*sq)[2] = calloc((size_t)nseg, sizeof *sq);   /* sums of squared brightness, before and after */
+  double(*lin)[2] = calloc((size_t)nseg, sizeof *lin); /* sums of brightness, before and after */
+  if (!bb || !ba || !veg || !sum || !sq || !lin) {
     free(bb);
     free(ba);
     free(veg);
     free(sum);
     free(sq);
-    free(mean);
+    free(lin);
     return -1;
   }
   for (size_t i = 0; i < n; i++) {
@@ -101,8 +101,8 @@ int sd_segment_cues(const sd_planes *pb, const sd_planes *pa, const sd_radiometr
       s[SD_CUE_UNGREEN] -= isnan(veg[i]) ? 0 : veg[i];
       s[SD_CUE_EDGE_GAIN] += ga - gb;
       s[SD_CUE_BRIGHT_GAIN] += ba[i] - bb[i];
-      mean[labels[i]][0] += bb[i];
-      mean[labels[i]][1] += ba[i];
+      lin[labels[i]][0] += bb[i];
+      lin[labels[i]][1] += ba[i];
       sq[labels[i]][0] += (double)bb[i] * bb[i];
       sq[labels[i]][1] += (double)ba[i] * ba[i];
       out[labels[i]].valid_px++;
@@ -112,8 +112,8 @@ int sd_segment_cues(const sd_planes *pb, const sd_planes *pa, const sd_radiometr
     for (int c = 0; c < SD_CUES; c++)
       out[k].cue[c] = n ? (float)(sum[k][c] / n) : NAN;
     /* texture gained: the spread of brightness inside the segment, after minus before */
-    double sb = n ? sqrt(fmax(sq[k][0] / n - (mean[k][0] / n) * (mean[k][0] / n), 0)) : 0;
-    double sa = n ? sqrt(fmax(sq[k][1] / n - (mean[k][1] / n) * (mean[k][1] / n), 0)) : 0;
+    double sb = n ? sqrt(fmax(sq[k][0] / n - (lin[k][0] / n) * (lin[k][0] / n), 0)) : 0;
+    double sa = n ? sqrt(fmax(sq[k][1] / n - (lin[k][1] / n) * (lin[k][1] / n), 0)) : 0;
     out[k].cue[SD_CUE_SPREAD_GAIN] = n ? (float)(sa - sb) : NAN;
   }
   free(bb);
@@ -121,7 +121,7 @@ int sd_segment_cues(const sd_planes *pb, const sd_planes *pa, const sd_radiometr
   free(veg);
   free(sum);
   free(sq);
-  free(mean);
+  free(lin);
   return 0;
 }
 
