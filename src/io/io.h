@@ -53,6 +53,8 @@ typedef struct sd_raster_info {
   char type[24]; /* GDAL data type name */
   char crs[128]; /* short CRS name, e.g. EPSG:32636 */
   int rgb[3];    /* 0-based band indices used as red, green, blue for display */
+  int rgb_named; /* 1: those three are named by the file (colour interpretation or band name); 0: assumed */
+  int nir;       /* 0-based near-infrared band named by the file, else -1 */
 } sd_raster_info;
 
 sd_status sd_raster_open(const char *role, const char *path, double max_pixels, sd_raster **out, sd_error *err);

@@ -34,6 +34,35 @@ static int supported_type(GDALDataType t) {
   }
 }
 
+/* A band's role from its colour interpretation: 0 red, 1 green, 2 blue, 3 near-infrared (GDAL 3.10
+ * and later name it), -1 none. */
+static int role_of_colour(GDALColorInterp ci) {
+  if (ci == GCI_RedBand) return 0;
+  if (ci == GCI_GreenBand) return 1;
+  if (ci == GCI_BlueBand) return 2;
+#if GDAL_VERSION_NUM >= GDAL_COMPUTE_VERSION(3, 10, 0)
+  if (ci == GCI_NIRBand) return 3;
+#endif
+  return -1;
+}
+
+/* The same from the band's name, as GDAL, rasterio and most providers' tools write it: "Red",
+ * "green", "NIR", "NIR1", "near-infrared", "Near Infrared" (case, spaces, '-' and '_' aside).
+ * Band codes (B4, B8) are not read: they mean other bands on other sensors. */
+static int role_of_name(const char *desc) {
+  static const char *const names[][4] = {
+      {"red", NULL}, {"green", NULL}, {"blue", NULL}, {"nir", "nir1", "nearinfrared", NULL}};
+  char key[32];
+  size_t n = 0;
+  for (const char *c = desc ? desc : ""; *c && n + 1 < sizeof key; c++)
+    if (*c != ' ' && *c != '-' && *c != '_') key[n++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+  key[n] = 0;
+  for (int k = 0; k < 4; k++)
+    for (int j = 0; names[k][j]; j++)
+      if (!strcmp(key, names[k][j])) return k;
+  return -1;
+}
+
 /* The data bands (the first alpha band set aside), their common type and the display bands. */
 static sd_status find_bands(sd_raster *r, const char *role, sd_error *err) {
   sd_raster_info *in = &r->info;
@@ -57,23 +86,22 @@ static sd_status find_bands(sd_raster *r, const char *role, sd_error *err) {
   if (in->nbands == 0) return sd_error_set(err, SD_ERR_INPUT, "%s: %s: no data bands", role, in->path);
   snprintf(in->type, sizeof in->type, "%s", GDALGetDataTypeName(type));
 
-  /* Display bands: colour interpretation first, else the first three, else grey. */
-  in->rgb[0] = in->rgb[1] = in->rgb[2] = -1;
+  /* Band roles: colour interpretation first, then the band's name; the display bands are red, green
+   * and blue when all three are known, else the first three (assumed), else grey. */
+  int named[4] = {-1, -1, -1, -1}; /* red, green, blue, near-infrared */
   for (int i = 0; i < in->nbands; i++) {
-    GDALColorInterp ci = GDALGetRasterColorInterpretation(GDALGetRasterBand(ds, r->band_index[i]));
-    if (ci == GCI_RedBand) in->rgb[0] = i;
-    if (ci == GCI_GreenBand) in->rgb[1] = i;
-    if (ci == GCI_BlueBand) in->rgb[2] = i;
+    GDALRasterBandH band = GDALGetRasterBand(ds, r->band_index[i]);
+    int k = role_of_colour(GDALGetRasterColorInterpretation(band));
+    if (k >= 0 && named[k] < 0) named[k] = i;
   }
-  if (in->rgb[0] < 0 || in->rgb[1] < 0 || in->rgb[2] < 0) {
-    if (in->nbands >= 3) {
-      in->rgb[0] = 0;
-      in->rgb[1] = 1;
-      in->rgb[2] = 2;
-    } else {
-      in->rgb[0] = in->rgb[1] = in->rgb[2] = 0;
-    }
+  for (int i = 0; i < in->nbands; i++) {
+    int k = role_of_name(GDALGetDescription(GDALGetRasterBand(ds, r->band_index[i])));
+    if (k >= 0 && named[k] < 0) named[k] = i;
   }
+  in->nir = named[3];
+  in->rgb_named = named[0] >= 0 && named[1] >= 0 && named[2] >= 0;
+  for (int c = 0; c < 3; c++)
+    in->rgb[c] = in->rgb_named ? named[c] : in->nbands >= 3 ? c : 0;
   return SD_OK;
 }
 

@@ -13,6 +13,17 @@
 #include "segment/segment.h"
 #include "sitediff/sitediff.h"
 
+/* A 0-based band index as the 1-based band number, or null. */
+static json_t *band_number(int i) { return i >= 0 ? json_integer(i + 1) : json_null(); }
+
+/* Which band is red, green, blue and near-infrared, and what said so. */
+static json_t *band_roles_json(const sd_run *run) {
+  const sd_band_roles *ro = &run->roles;
+  return json_pack("{s:o, s:o, s:o, s:o, s:s}", "red", band_number(ro->red), "green", band_number(ro->green), "blue",
+                   band_number(ro->blue), "nir", band_number(ro->nir), "from",
+                   run->roles_from ? run->roles_from : "none");
+}
+
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static json_t *input_json(const sd_raster_info *in) {
@@ -220,6 +231,7 @@ sd_status sd_report_write(const sd_run *run, const sd_stages *st, const char *pa
                                 "pixel_width_m", num(g->pixel_w_m), "pixel_height_m", num(g->pixel_h_m),
                                 "georeferenced", g->georef));
   json_object_set_new(root, "registration", registration_json(&st->reg));
+  json_object_set_new(root, "band_roles", band_roles_json(run));
 
   json_t *bands = json_array();
   for (int b = 0; b < st->norm.radio.nbands; b++)

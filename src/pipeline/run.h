@@ -23,6 +23,7 @@ typedef struct sd_run {
   sd_preset preset;           /* what the inputs are (web-map RGB or not) */
   sd_metric metric;           /* the change metric the diff computes */
   sd_band_roles roles;        /* which band is blue, green, red, nir */
+  const char *roles_from;     /* what said so: "--bands", the after image, the band order */
   int rgb[3];                 /* the bands shown as red, green and blue */
   sd_reader *rb, *ra;         /* both images on the grid, all compared bands */
   sd_reader *mask_b, *mask_a; /* --mask-before / --mask-after on the grid, or NULL */

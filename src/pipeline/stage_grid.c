@@ -34,10 +34,12 @@ sd_status sd_stage_open(sd_run *run, sd_error *err) {
   return SD_OK;
 }
 
-/* Band roles from --bands ("blue,green,red,nir", in band order), else from the colour
- * interpretation of the after image. */
+/* Band roles from --bands ("blue,green,red,nir", in band order), else from what the after image
+ * names (colour interpretation, band names), else red, green and blue assumed from the band order.
+ * The display bands follow red, green and blue when those are known. */
 static sd_status band_roles(sd_run *run, sd_error *err) {
   sd_band_roles *r = &run->roles;
+  const sd_raster_info *ai = sd_raster_get_info(run->after);
   r->blue = r->green = r->red = r->nir = -1;
   if (run->opts->bands) {
     char buf[256];
@@ -58,11 +60,28 @@ static sd_status band_roles(sd_run *run, sd_error *err) {
       else if (strcmp(tok, "other"))
         return sd_error_set(err, SD_ERR_USAGE, "--bands: '%s' is not blue, green, red, nir or other", tok);
     }
-  } else if (run->nbands >= 3) {
-    const sd_raster_info *ai = sd_raster_get_info(run->after);
-    r->red = ai->rgb[0];
-    r->green = ai->rgb[1];
-    r->blue = ai->rgb[2];
+    run->roles_from = "--bands";
+  } else {
+    if (run->nbands >= 3) {
+      r->red = ai->rgb[0];
+      r->green = ai->rgb[1];
+      r->blue = ai->rgb[2];
+    }
+    r->nir = ai->nir < run->nbands ? ai->nir : -1;
+    run->roles_from = ai->rgb_named || r->nir >= 0 ? "the after image's colour interpretation and band names"
+                      : run->nbands >= 3           ? "the band order (assumed red, green, blue)"
+                                                   : "none";
+    if (!ai->rgb_named && r->nir < 0 && run->nbands >= 4)
+      sd_run_warn(run,
+                  "%s: no band is named red, green, blue or near-infrared; bands 1-3 are taken as red, "
+                  "green, blue, none as near-infrared (so no NDVI): name them with --bands, e.g. "
+                  "blue,green,red,nir",
+                  ai->path);
+  }
+  if (r->red >= 0 && r->green >= 0 && r->blue >= 0) {
+    run->rgb[0] = r->red;
+    run->rgb[1] = r->green;
+    run->rgb[2] = r->blue;
   }
   if (run->metric == SD_METRIC_NDVI && (r->red < 0 || r->nir < 0))
     return sd_error_set(err, SD_ERR_USAGE,
