@@ -151,6 +151,8 @@ sd_status sd_gtiff_write(sd_gtiff *t, int band, int y0, int rows, const void *da
 /* Marks bands 1..3 as red, green, blue (rgba: and band 4 as alpha). */
 void sd_gtiff_set_rgb(sd_gtiff *t);
 void sd_gtiff_set_rgba(sd_gtiff *t);
+/* Names band (0-based) near-infrared: its description "nir" (and its colour interpretation from GDAL 3.10). */
+void sd_gtiff_set_nir(sd_gtiff *t, int band);
 /* dst as a Cloud Optimized GeoTIFF copy of the raster at src (GDAL's COG driver): 512² tiles,
  * overviews down to one tile (nearest for categorical rasters, average else, nodata skipped),
  * compressed as codec compresses the streamed GeoTIFFs. */

@@ -121,6 +121,17 @@ void sd_gtiff_set_rgb(sd_gtiff *t) { set_colours(t, 0); }
 
 void sd_gtiff_set_rgba(sd_gtiff *t) { set_colours(t, 1); }
 
+void sd_gtiff_set_nir(sd_gtiff *t, int band) {
+  sd_gdal_capture cap; /* as set_colours */
+  sd_gdal_capture_begin(&cap);
+  GDALRasterBandH b = GDALGetRasterBand(t->ds, band + 1);
+  GDALSetDescription(b, "nir");
+#if GDAL_VERSION_NUM >= GDAL_COMPUTE_VERSION(3, 10, 0)
+  GDALSetRasterColorInterpretation(b, GCI_NIRBand);
+#endif
+  sd_gdal_capture_end(&cap);
+}
+
 sd_status sd_gtiff_to_cog(const char *src, const char *dst, sd_codec codec, int categorical, sd_error *err) {
   sd_gdal_init();
   sd_gdal_capture cap;

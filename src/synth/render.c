@@ -40,6 +40,7 @@ sd_status sd_synth_render(const sd_synth_options *o, const sd_scene *sc, const i
   sd_status s = sd_gtiff_create(path, &im->grid, nb, SD_PIX_U16, im->nodata, 0, &t, err);
   if (s) return s;
   if (nb >= 3) sd_gtiff_set_rgb(t);
+  if (nb >= 4) sd_gtiff_set_nir(t, 3); /* the palettes' fourth value is near-infrared */
   double *cu = malloc(sizeof(double) * (W + 1) * (STRIP + 1)), *cv = malloc(sizeof(double) * (W + 1) * (STRIP + 1));
   uint16_t *buf = malloc(sizeof(uint16_t) * (size_t)W * STRIP * nb);
   if (!cu || !cv || !buf) s = sd_error_set(err, SD_ERR_NOMEM, "synth: out of memory");
