@@ -210,6 +210,8 @@ int sd_overlay_label_budget(int panel_w, int panel_h, int scale) {
   return n < 1 ? 1 : n > SD_LABELS_MAX ? SD_LABELS_MAX : (int)n;
 }
 
+enum { PLACES = 7 };
+
 /* A label box free of the panel's edges and of every label placed so far (taken marks them). */
 static int box_free(const uint8_t *taken, int pw, int ph, int x, int y, int w, int h) {
   if (x < 0 || y < 0 || x + w > pw || y + h > ph) return 0;
@@ -235,8 +237,10 @@ int sd_overlay_place_labels(const sd_overlay *ov, const sd_object *objs, int nob
   if (max_labels > SD_LABELS_MAX) max_labels = SD_LABELS_MAX;
   int n = 0;
   /* Best rank first: each label takes the first free place of five around its object's box
-   * (right, left, above, below, right and lower); one with no free place is not numbered, and
-   * the walk stops at the budget, or after a thousand objects found no place in a row. */
+   * (right, left, above, below, right and lower), else (a large object, its box near the panel's
+   * edges) on its centroid or inside its box's upper left corner; one with no free place is not
+   * numbered, and the walk stops at the budget, or after a thousand objects found no place in a
+   * row. */
   for (int k = 0, misses = 0; k < nobjs && n < max_labels && misses < 1000; k++) {
     const sd_object *o = &objs[order[k].i];
     char txt[16];
@@ -244,12 +248,14 @@ int sd_overlay_place_labels(const sd_overlay *ov, const sd_object *objs, int nob
     /* the ink of the outlined text: one pixel around the strokes */
     int w = sd_text_width(txt, scale) - scale + 2, h = 7 * scale + 2;
     int bx0 = o->x0 / f, by0 = o->y0 / f, bx1 = o->x1 / f + 1, by1 = o->y1 / f + 1;
-    const int cand[5][2] = {
-        {bx1 + 2, by0 - 2}, {bx0 - w - 2, by0 - 2}, {bx0, by0 - h - 2}, {bx0, by1 + 2}, {bx1 + 2, by1 - h}};
+    const int cx = (int)(o->cx / f) - w / 2, cy = (int)(o->cy / f) - h / 2;
+    const int cand[PLACES][2] = {{bx1 + 2, by0 - 2}, {bx0 - w - 2, by0 - 2}, {bx0, by0 - h - 2},
+                                 {bx0, by1 + 2},     {bx1 + 2, by1 - h},     {cx, cy},
+                                 {bx0 + 2, by0 + 2}};
     int c = 0;
-    while (c < 5 && !box_free(taken, pw, ph, cand[c][0], cand[c][1], w, h))
+    while (c < PLACES && !box_free(taken, pw, ph, cand[c][0], cand[c][1], w, h))
       c++;
-    if (c == 5) {
+    if (c == PLACES) {
       misses++;
       continue;
     }

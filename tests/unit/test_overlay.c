@@ -79,6 +79,26 @@ static void many_labels(void) {
   sd_overlay_free(&ov);
 }
 
+/* An object whose box fills the panel (a whole subdivision, or a cleared valley) has no place
+ * around it: its number goes on its centroid, and the next ranks still go around theirs. */
+static void large_object_label(void) {
+  sd_error err = {0};
+  sd_overlay ov;
+  CHECK(sd_overlay_init(&ov, 400, 300, 1000, 0, &err) == SD_OK, "init: %s", err.msg);
+  sd_object objs[2] = {
+      {.id = 1, .rank = 1, .x0 = 0, .y0 = 0, .x1 = 399, .y1 = 299, .cx = 200, .cy = 150, .cls = SD_CLASS_AREA},
+      {.id = 2, .rank = 2, .x0 = 50, .y0 = 50, .x1 = 60, .y1 = 60, .cx = 55, .cy = 55, .cls = SD_CLASS_STRUCTURE}};
+  sd_ov_label lab[2];
+  int n = sd_overlay_place_labels(&ov, objs, 2, 1, 10, lab, &err);
+  CHECK(n == 2 && lab[0].rank == 1 && lab[1].rank == 2, "%d labels, the first rank %d", n, n ? lab[0].rank : -1);
+  if (n == 2) {
+    CHECK(abs(lab[0].x + lab[0].w / 2 - 200) <= 1 && abs(lab[0].y + lab[0].h / 2 - 150) <= 1,
+          "rank 1 at (%d, %d), not on its centroid", lab[0].x, lab[0].y);
+    CHECK(lab[1].x == 63 && lab[1].y == 48, "rank 2 at (%d, %d), not right of its box", lab[1].x, lab[1].y);
+  }
+  sd_overlay_free(&ov);
+}
+
 /* Two objects one output pixel apart share one outline: the pixel between them is not drawn. */
 static void cluster_outline(void) {
   sd_error err = {0};
@@ -118,6 +138,7 @@ static void cluster_outline(void) {
 
 int main(void) {
   many_labels();
+  large_object_label();
   cluster_outline();
   enum { GW = 3000, GH = 2000 };
   sd_error err = {0};
