@@ -374,6 +374,12 @@ const char *sd_sign_name(int sign) {
   return sign >= 0 && sign <= SD_SIGN_ALTERED ? names[sign] : "?";
 }
 
+double sd_object_score(double mean_mag, int64_t area_px, double thr, int64_t min_area_px) {
+  if (!(thr > 0)) return 1;
+  double z = fmax(mean_mag, 0) / thr * sqrt((double)area_px), z0 = sqrt((double)(min_area_px > 1 ? min_area_px : 1));
+  return z / (z + z0);
+}
+
 static int uf_root(int *p, int a) {
   while (p[a] != a)
     a = p[a] = p[p[a]];

@@ -31,7 +31,7 @@ typedef struct sd_object {
   int nbands;
   double contrast_before, contrast_after; /* object against its surroundings, noise units */
   int sign;                               /* SD_SIGN_* */
-  double score;                           /* 0..1: how far the object's mean change lies above the threshold */
+  double score;                           /* 0..1: the evidence of change, sd_object_score */
   int rank;                               /* 1 = the highest score (ties: the lower id) */
   int cls;                                /* SD_CLASS_* */
   int aoi;                                /* --aoi: 1 + the area the object is in; 0 without --aoi */
@@ -76,5 +76,12 @@ int sd_objects_group_small(const sd_object *objs, int n, sd_pixel_geom px, doubl
 
 enum { SD_SIGN_NEW = 0, SD_SIGN_REMOVED, SD_SIGN_ALTERED };
 const char *sd_sign_name(int sign);
+
+/* 0..1, rising with the evidence z = (mean magnitude / threshold) x sqrt(pixels), the object's
+ * summed change against the threshold's: z / (z + z0), z0 that of an object of min_area_px pixels
+ * whose mean lies at the threshold (it scores 0.5). A large change outranks a small one of the
+ * same strength, a strong one a weak one of the same size; 0 when the mean is not positive, 1
+ * when thr is not. */
+double sd_object_score(double mean_mag, int64_t area_px, double thr, int64_t min_area_px);
 
 #endif

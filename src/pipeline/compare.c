@@ -262,7 +262,7 @@ static sd_status run_stages(sd_run *run, sd_stages *st, sd_outset *out, sd_overl
   s = sd_stage_measure(run, &st->plan, &st->diff, mag_path, stream_path(run, out, OUT_MASK), &st->det, &st->objs, err);
   sd_difference_drop_magnitude(&st->diff); /* the objects need no more of it */
   if (!s) s = sd_check_interrupt(err);
-  if (!s) s = sd_stage_describe(run, &st->reg, &st->norm, &st->det, &st->objs, err);
+  if (!s) s = sd_stage_describe(run, &st->reg, &st->norm, &st->det, st->plan.min_area_px, &st->objs, err);
   if (s) return s;
   SD_LAP(objects);
   s = write_outputs(run, st, out, ov, err);

@@ -134,9 +134,9 @@ typedef struct sd_objects {
  * measured, classified and grouped; the runs renumbered to the objects' ids. */
 sd_status sd_stage_measure(sd_run *run, const sd_plan *plan, const sd_difference *diff, const char *mag_path,
                            const char *mask_path, sd_detection *det, sd_objects *objs, sd_error *err);
-/* Sign (new/removed/altered), contrasts, signed change, score and lon/lat of every object. */
+/* Sign (new/removed/altered), contrasts, signed change, score, rank and lon/lat of every object. */
 sd_status sd_stage_describe(sd_run *run, const sd_registration *reg, const sd_normalisation *norm,
-                            const sd_detection *det, sd_objects *objs, sd_error *err);
+                            const sd_detection *det, int64_t min_area_px, sd_objects *objs, sd_error *err);
 void sd_objects_free(sd_objects *objs);
 
 /* Seconds per stage, for the report. */

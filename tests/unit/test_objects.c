@@ -118,8 +118,30 @@ static void twin_tests(void) {
   free(mag);
 }
 
+/* The score: the evidence of change rises with both strength and size, 0.5 at the smallest
+ * object whose mean lies at the threshold. */
+static void score_tests(void) {
+  const double thr = 2;
+  CHECK_NEAR(sd_object_score(2, 40, thr, 40), 0.5, 1e-12, "minimum size at the threshold scores 0.5");
+  CHECK_NEAR(sd_object_score(4, 40, thr, 40), 2.0 / 3, 1e-12, "twice the threshold: z = 2 z0");
+  CHECK_NEAR(sd_object_score(2, 160, thr, 40), 2.0 / 3, 1e-12, "four times the pixels: z = 2 z0");
+  /* a house of 400 px at 1.5 thresholds outranks a tree crown of 40 px at 4 */
+  CHECK(sd_object_score(3, 400, thr, 40) > sd_object_score(8, 40, thr, 40), "size weighs with strength");
+  CHECK(sd_object_score(6, 400, thr, 40) > sd_object_score(5, 400, thr, 40), "same size: the stronger first");
+  /* no saturation: very large strong objects stay ordered */
+  CHECK(sd_object_score(50, 4000000, thr, 40) > sd_object_score(40, 4000000, thr, 40), "no ties at the top");
+  CHECK(sd_object_score(-1, 100, thr, 40) == 0 && sd_object_score(0, 100, thr, 40) == 0, "no change scores 0");
+  CHECK(sd_object_score(1, 100, 0, 40) == 1, "no threshold: 1");
+  for (double m = 0.5; m < 20; m *= 1.7)
+    for (int64_t a = 1; a < 100000; a *= 3) {
+      double sc = sd_object_score(m, a, thr, 40);
+      CHECK(sc > 0 && sc < 1, "score %g out of (0, 1) at mean %g, %lld px", sc, m, (long long)a);
+    }
+}
+
 int main(void) {
   twin_tests();
+  score_tests();
   static uint8_t m[W * H];
   static int32_t l[W * H];
   static float mag[W * H];
