@@ -65,11 +65,16 @@
     map.getContainer().dispatchEvent(new MouseEvent("click", { clientX: box.left + p.x, clientY: box.top + p.y,
                                                               bubbles: true }));
     check(S.selected() === 0, "map click selected " + S.selected() + ", not 0");
+    // Areas in m² on a georeferenced grid, in px on one without.
+    const unit = D.grid.pixel_m ? "m\u00b2" : "px";
+    check(document.getElementById("areahead").textContent === unit, "area column in " +
+          document.getElementById("areahead").textContent + ", not " + unit);
+    check(document.getElementById("sum").textContent.indexOf(" " + unit + " changed") > 0, "summary area not in " + unit);
     // Nothing was requested from anywhere.
     const net = performance.getEntriesByType("resource").map((e) => e.name).filter((n) => !n.startsWith("data:"));
     check(net.length === 0, "requests: " + net.join(" "));
     document.title = problems.length ? "RESULT fail: " + problems.join("; ")
-                                     : "RESULT ok rows " + rows.length + " shown-at-median " + want;
+                                     : "RESULT ok rows " + rows.length + " shown-at-median " + want + " area in " + unit;
   }
   window.addEventListener("load", () => setTimeout(run, 100));
 })();

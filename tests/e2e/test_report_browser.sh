@@ -3,8 +3,9 @@
 # of a synthetic compare gets tests/e2e/report_check.js put first into its head; it loads with no
 # script or console error and no request beyond its own data: URIs, the swipe follows a drag, a
 # click on a candidate zooms onto it, the score and class filters hide and show rows, a click on
-# the map selects the object there. A real pair too, when ../shared/data is there. Skips, saying
-# so, only without Chromium (./dev test installs it).
+# the map selects the object there, areas are in m² (in px on a pair without a georeference). A
+# real pair too, when ../shared/data is there. Skips, saying so, only without Chromium (./dev
+# test installs it).
 set -u
 SD=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,7 +35,15 @@ PY
 grep -q '"report.html"' "$T/out/report.json" && ok || bad "report.json does not list report.html"
 title=$(browse "$T/out/report.html")
 echo "synthetic pair: $title"
-case "$title" in *"RESULT ok"*) ok ;; *) bad "report.html in the browser: $title" ;; esac
+case "$title" in *"RESULT ok"*"area in m²"*) ok ;; *) bad "report.html in the browser: $title" ;; esac
+# Without a georeference the page gives areas in px (the grid's pixel is counted as 1 m).
+for d in before after; do
+  gdal_translate -q --config GDAL_PAM_ENABLED NO -co PROFILE=BASELINE "$T/p/$d.tif" "$T/n$d.tif" || bad "gdal_translate"
+done
+"$SD" compare "$T/nbefore.tif" "$T/nafter.tif" -o "$T/nogeo" -q 2>/dev/null || bad "compare without a georeference failed"
+title=$(browse "$T/nogeo/report.html")
+echo "pair without a georeference: $title"
+case "$title" in *"RESULT ok"*"area in px"*) ok ;; *) bad "report.html without a georeference: $title" ;; esac
 # Without Leaflet the run still succeeds, says why there is no page, and leaves none.
 SITEDIFF_LEAFLET_DIR=/nonexistent "$SD" compare "$T/p/before.tif" "$T/p/after.tif" -o "$T/nol" -q || bad "compare without Leaflet failed"
 [ ! -e "$T/nol/report.html" ] && grep -q 'report.html not written: page: no Leaflet in /nonexistent' "$T/nol/report.json" &&
